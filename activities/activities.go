@@ -1,0 +1,215 @@
+// Package activities holds the side effects of the workflows: each activity does one thing,
+// is idempotent, and reads personal data from MySQL itself so that workflow inputs and
+// results carry opaque ids only.
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"occonnect/domain"
+	"occonnect/internal/passhash"
+	"occonnect/mail"
+	"occonnect/store"
+)
+
+// Activities carries the dependencies. The worker registers one built from config; the
+// workflows refer to its methods through a nil *Activities.
+type Activities struct {
+	Store         *store.Store
+	Mailer        mail.Sender
+	Hasher        *passhash.Hasher
+	Now           func() time.Time
+	CredentialTTL time.Duration
+}
+
+// Error types of non-retryable failures.
+const (
+	ErrTypeEmailRejected = "EmailRejected"
+	ErrTypeNotFound      = "NotFound"
+	ErrTypeInvalidState  = "InvalidState"
+)
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func notFoundIsFinal(what string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(what+" not found", ErrTypeNotFound, nil)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// IssueCredentialsInput names issue IssueNo of an enrollment's initial credentials.
+type IssueCredentialsInput struct {
+	EnrollmentID string
+	IssueNo      int
+}
+
+// IssueCredentialsResult says when they expire and which outbox e-mail carries them.
+type IssueCredentialsResult struct {
+	ExpiresAt time.Time
+	OutboxID  int64
+}
+
+// IssueCredentials generates a random initial password, stores only its Argon2id hash with
+// its expiry, and queues the bilingual e-mail that carries it, in one transaction. A retry
+// of the same issue finds it stored and returns it: never a second password.
+func (a *Activities) IssueCredentials(ctx context.Context, in IssueCredentialsInput) (IssueCredentialsResult, error) {
+	if existing, err := a.Store.CredentialByIssue(ctx, in.EnrollmentID, in.IssueNo); err == nil {
+		m, err := a.outboxIDFor(ctx, in)
+		return IssueCredentialsResult{ExpiresAt: existing.ExpiresAt, OutboxID: m}, err
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return IssueCredentialsResult{}, fmt.Errorf("read credential: %w", err)
+	}
+	citizen, err := a.Store.CitizenForEnrollment(ctx, in.EnrollmentID)
+	if err != nil {
+		return IssueCredentialsResult{}, notFoundIsFinal("enrollment", err)
+	}
+	password, err := passhash.GenerateInitialPassword()
+	if err != nil {
+		return IssueCredentialsResult{}, err
+	}
+	hash, err := a.Hasher.Hash(password)
+	if err != nil {
+		return IssueCredentialsResult{}, err
+	}
+	now := a.now()
+	expires := now.Add(a.CredentialTTL)
+	msg, err := mail.RenderCitizenCredentials(mail.CredentialsData{
+		FirstName: citizen.FirstName, LastName: citizen.LastName, Password: password,
+		ExpiresAt: expires, Language: citizen.Language,
+	})
+	if err != nil {
+		return IssueCredentialsResult{}, temporal.NewNonRetryableApplicationError("render credentials e-mail", "Template", err)
+	}
+	issued, _, err := a.Store.IssueCredential(ctx, store.Credential{
+		EnrollmentID: in.EnrollmentID, CitizenID: citizen.ID, IssueNo: in.IssueNo,
+		PasswordHash: hash, CreatedAt: now, ExpiresAt: expires,
+	}, outboxMessage(store.CredentialsMessageKey(in.EnrollmentID, in.IssueNo), "citizen_credentials", citizen.Email, msg, now))
+	if err != nil {
+		return IssueCredentialsResult{}, fmt.Errorf("store credential: %w", err)
+	}
+	return IssueCredentialsResult{ExpiresAt: issued.ExpiresAt, OutboxID: issued.OutboxID}, nil
+}
+
+func (a *Activities) outboxIDFor(ctx context.Context, in IssueCredentialsInput) (int64, error) {
+	id, err := a.Store.OutboxIDByKey(ctx, store.CredentialsMessageKey(in.EnrollmentID, in.IssueNo))
+	if err != nil {
+		return 0, fmt.Errorf("read outbox id: %w", err)
+	}
+	return id, nil
+}
+
+func outboxMessage(key, kind, to string, m mail.Message, now time.Time) store.OutboxMessage {
+	return store.OutboxMessage{
+		MessageKey: key, Kind: kind, To: to, Subject: m.Subject,
+		Text: sql.NullString{String: m.Text, Valid: true}, HTML: sql.NullString{String: m.HTML, Valid: true},
+		CreatedAt: now,
+	}
+}
+
+// SendEmailInput names a queued e-mail and, optionally, the enrollment step to record once
+// it is handed to the SMTP server.
+type SendEmailInput struct {
+	OutboxID     int64
+	EnrollmentID string
+	Step         string
+	StepKey      string
+}
+
+// SendEmail hands a queued e-mail to the SMTP server. Transient failures (server down, 4xx)
+// are returned for Temporal to retry with backoff; a permanent refusal (5xx) is a
+// non-retryable EmailRejected error. An e-mail already sent or cancelled is not sent again.
+func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) error {
+	m, err := a.Store.OutboxByID(ctx, in.OutboxID)
+	if err != nil {
+		return notFoundIsFinal("outbox e-mail", err)
+	}
+	if m.CancelledAt.Valid {
+		return nil
+	}
+	if !m.SentAt.Valid {
+		err := a.Mailer.Send(ctx, m.To, mail.Message{Subject: m.Subject, Text: m.Text.String, HTML: m.HTML.String},
+			fmt.Sprintf("outbox-%d", m.ID))
+		if err != nil {
+			if ferr := a.Store.MarkOutboxFailed(ctx, m.ID, err.Error()); ferr != nil {
+				activity.GetLogger(ctx).Warn("could not record e-mail failure", "outbox_id", m.ID, "error", ferr)
+			}
+			if mail.IsPermanent(err) {
+				return temporal.NewNonRetryableApplicationError("e-mail rejected by the SMTP server", ErrTypeEmailRejected, err)
+			}
+			return fmt.Errorf("send e-mail %d: %w", m.ID, err)
+		}
+		if err := a.Store.MarkOutboxSent(ctx, m.ID, a.now()); err != nil {
+			return err
+		}
+	}
+	if in.Step != "" {
+		return a.Store.RecordStep(ctx, in.EnrollmentID, in.Step, in.StepKey, a.now())
+	}
+	return nil
+}
+
+// SetEnrollmentStatusInput moves an enrollment's read model.
+type SetEnrollmentStatusInput struct {
+	EnrollmentID string
+	Status       domain.EnrollmentStatus
+	Step         string
+	StepKey      string
+}
+
+// SetEnrollmentStatus writes the status (and the step, once) to the read model.
+func (a *Activities) SetEnrollmentStatus(ctx context.Context, in SetEnrollmentStatusInput) error {
+	return a.Store.SetEnrollmentStatus(ctx, in.EnrollmentID, in.Status, in.Step, in.StepKey, a.now())
+}
+
+// ConfirmActivationInput names the credential issue that activated the account.
+type ConfirmActivationInput struct {
+	EnrollmentID string
+	IssueNo      int
+}
+
+// ConfirmActivation records the activation in the read model.
+func (a *Activities) ConfirmActivation(ctx context.Context, in ConfirmActivationInput) error {
+	return a.Store.ConfirmActivation(ctx, in.EnrollmentID, in.IssueNo, a.now())
+}
+
+// CompleteEnrollmentResult names the queued welcome e-mail.
+type CompleteEnrollmentResult struct {
+	WelcomeOutboxID int64
+}
+
+// CompleteEnrollment makes the account active with the password the citizen chose (stored
+// by the API as a pending hash), consumes the initial credentials, closes the enrollment and
+// queues the welcome e-mail, in one transaction.
+func (a *Activities) CompleteEnrollment(ctx context.Context, enrollmentID string) (CompleteEnrollmentResult, error) {
+	citizen, err := a.Store.CitizenForEnrollment(ctx, enrollmentID)
+	if err != nil {
+		return CompleteEnrollmentResult{}, notFoundIsFinal("enrollment", err)
+	}
+	if citizen.Status != store.CitizenActive && !citizen.PendingPasswordHash.Valid {
+		return CompleteEnrollmentResult{}, temporal.NewNonRetryableApplicationError("no new password submitted", ErrTypeInvalidState, nil)
+	}
+	msg, err := mail.RenderCitizenWelcome(mail.WelcomeData{FirstName: citizen.FirstName, LastName: citizen.LastName, Language: citizen.Language})
+	if err != nil {
+		return CompleteEnrollmentResult{}, temporal.NewNonRetryableApplicationError("render welcome e-mail", "Template", err)
+	}
+	now := a.now()
+	id, err := a.Store.CompleteEnrollment(ctx, enrollmentID,
+		outboxMessage(store.WelcomeMessageKey(enrollmentID), "citizen_welcome", citizen.Email, msg, now), now)
+	if err != nil {
+		return CompleteEnrollmentResult{}, err
+	}
+	return CompleteEnrollmentResult{WelcomeOutboxID: id}, nil
+}

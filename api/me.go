@@ -1,0 +1,97 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"occonnect/domain"
+	"occonnect/store"
+)
+
+type meResponse struct {
+	CINMasked   string `json:"cin_masked"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	EmailMasked string `json:"email_masked"`
+	Status      string `json:"status"`
+	Language    string `json:"language"`
+}
+
+// me: GET /me, the citizen's own account.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.store.CitizenByID(r.Context(), principalFrom(r.Context()).id)
+	if err != nil {
+		return err
+	}
+	status := c.Status
+	if status != store.CitizenActive {
+		e, err := s.store.LatestEnrollment(r.Context(), c.ID)
+		if err != nil {
+			return err
+		}
+		status = e.Status
+	}
+	writeJSON(w, http.StatusOK, meResponse{
+		CINMasked: domain.MaskCIN(c.CIN), FirstName: c.FirstName, LastName: c.LastName,
+		EmailMasked: domain.MaskEmail(c.Email), Status: status, Language: c.Language,
+	})
+	return nil
+}
+
+type stepJSON struct {
+	Name   string     `json:"name"`
+	Status string     `json:"status"`
+	At     *time.Time `json:"at"`
+}
+
+type enrollmentResponse struct {
+	EnrollmentID      string     `json:"enrollment_id"`
+	Status            string     `json:"status"`
+	Steps             []stepJSON `json:"steps"`
+	ExchangePointCode *string    `json:"exchange_point_code,omitempty"`
+	CredentialsIssued int        `json:"credentials_issued"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+}
+
+// enrollmentJSON renders the read model: the steps that happened, then the ones still
+// ahead (status "pending", at null).
+func (s *Server) enrollmentJSON(r *http.Request, e store.Enrollment) (enrollmentResponse, error) {
+	steps, err := s.store.EnrollmentSteps(r.Context(), e.ID)
+	if err != nil {
+		return enrollmentResponse{}, err
+	}
+	out := enrollmentResponse{EnrollmentID: e.ID, Status: e.Status, Steps: []stepJSON{},
+		CredentialsIssued: e.CredentialsIssued, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+	if e.ExchangePointCode.Valid {
+		out.ExchangePointCode = &e.ExchangePointCode.String
+	}
+	done := map[string]bool{}
+	for _, st := range steps {
+		at := st.At
+		out.Steps = append(out.Steps, stepJSON{Name: st.Name, Status: "done", At: &at})
+		done[st.Name] = true
+	}
+	if !domain.EnrollmentStatus(e.Status).Final() {
+		for _, name := range []string{domain.StepCredentialsEmailed, domain.StepActivated, domain.StepPasswordChanged} {
+			if !done[name] || (name != domain.StepCredentialsEmailed && e.Status == string(domain.EnrollmentCredentialsExpired)) {
+				out.Steps = append(out.Steps, stepJSON{Name: name, Status: "pending"})
+			}
+		}
+	}
+	return out, nil
+}
+
+// myEnrollment: GET /me/enrollment, the citizen's latest enrollment.
+func (s *Server) myEnrollment(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.store.LatestEnrollment(r.Context(), principalFrom(r.Context()).id)
+	if err != nil {
+		return err
+	}
+	out, err := s.enrollmentJSON(r, e)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

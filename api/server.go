@@ -1,0 +1,129 @@
+// Package api is the HTTP API of the back office (gorilla/mux): a thin translation that
+// decodes and validates, authorizes, calls the store or the Temporal client, and encodes.
+// Errors are RFC 9457 problem+json with stable codes, in French, Arabic or English.
+package api
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/gorilla/mux"
+	"github.com/oklog/ulid/v2"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"occonnect/internal/passhash"
+	"occonnect/store"
+)
+
+// Deps are the collaborators of the API.
+type Deps struct {
+	Store    *store.Store
+	Temporal client.Client
+	Hasher   *passhash.Hasher
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// ReissueWindow is passed to new enrollment workflows.
+	ReissueWindow time.Duration
+}
+
+// Server holds the handlers.
+type Server struct {
+	store         *store.Store
+	temporal      client.Client
+	hasher        *passhash.Hasher
+	log           *slog.Logger
+	now           func() time.Time
+	reissueWindow time.Duration
+	background    sync.WaitGroup // asynchronous work started by handlers
+}
+
+// New builds a Server.
+func New(d Deps) *Server {
+	s := &Server{store: d.Store, temporal: d.Temporal, hasher: d.Hasher, log: d.Logger, now: d.Now, reissueWindow: d.ReissueWindow}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+// Wait blocks until the background work started by handlers is done (graceful shutdown).
+func (s *Server) Wait() { s.background.Wait() }
+
+func (s *Server) clock() time.Time { return s.now().UTC() }
+
+// Handler is the whole API with its middleware.
+func (s *Server) Handler() http.Handler { return s.common(s.Router()) }
+
+// Router maps every route. The OpenAPI document must list exactly these (see the test).
+func (s *Server) Router() *mux.Router {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusNotFound, "not_found"))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, problem(http.StatusMethodNotAllowed, "method_not_allowed"))
+	})
+
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
+
+	v1 := r.PathPrefix("/api/v1").Subrouter()
+	v1.HandleFunc("/openapi.yaml", serveOpenAPI).Methods(http.MethodGet)
+
+	// Citizens.
+	v1.Handle("/activation", s.serve(s.activate)).Methods(http.MethodPost)
+	v1.Handle("/activation/resend", s.serve(s.activationResend)).Methods(http.MethodPost)
+	v1.Handle("/auth/login", s.serve(s.login)).Methods(http.MethodPost)
+	v1.Handle("/auth/logout", s.authed(anyone(true), s.logout)).Methods(http.MethodPost)
+	v1.Handle("/me", s.authed(citizens(), s.me)).Methods(http.MethodGet)
+	v1.Handle("/me/password", s.authed(anyone(true), s.changePassword)).Methods(http.MethodPut)
+	v1.Handle("/me/enrollment", s.authed(citizens(), s.myEnrollment)).Methods(http.MethodGet)
+
+	// Staff.
+	v1.Handle("/staff/login", s.serve(s.staffLogin)).Methods(http.MethodPost)
+	v1.Handle("/enrollments", s.authed(staff("agent"), s.idempotent(s.createEnrollment))).Methods(http.MethodPost)
+	v1.Handle("/enrollments/{enrollment_id}", s.authed(staff("agent", "admin"), s.getEnrollment)).Methods(http.MethodGet)
+	v1.Handle("/enrollments/{enrollment_id}/resend", s.authed(staff("agent"), s.resendEnrollment)).Methods(http.MethodPost)
+	return r
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"mysql": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		checks["mysql"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	if _, err := s.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not_ready"}[status == http.StatusOK], "checks": checks})
+}
+
+// newID makes an opaque, time-ordered identifier (ULID).
+func newID() string { return ulid.Make().String() }
+
+// isUnavailable tells infrastructure outages (answered 503, worth a retry) from bugs.
+func isUnavailable(err error) bool {
+	var netErr net.Error
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &netErr) || errors.As(err, &unavailable) || errors.As(err, &deadline) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, context.DeadlineExceeded)
+}

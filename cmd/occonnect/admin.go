@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"occonnect/domain"
+	"occonnect/internal/config"
+	"occonnect/internal/passhash"
+	"occonnect/internal/staffaccounts"
+	"occonnect/migrations"
+	"occonnect/store"
+)
+
+// createDatabase creates the DSN's database if it does not exist.
+func createDatabase(ctx context.Context, dsn string) error {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return fmt.Errorf("parse OCC_MYSQL_DSN: %w", err)
+	}
+	if cfg.DBName == "" {
+		return fmt.Errorf("OCC_MYSQL_DSN names no database")
+	}
+	name := cfg.DBName
+	cfg.DBName = ""
+	db, err := store.Open(ctx, cfg.FormatDSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+	if err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	return nil
+}
+
+func runMigrate(ctx context.Context, cfg config.Config, args []string) error {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "status") {
+		return usageError("migrate needs up or status")
+	}
+	if args[0] == "up" {
+		if err := createDatabase(ctx, cfg.MySQLDSN); err != nil {
+			return err
+		}
+	}
+	db, err := store.Open(ctx, cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "status" {
+		return migrations.Status(ctx, db.DB, os.Stdout)
+	}
+	if err := migrations.Up(ctx, db.DB); err != nil {
+		return err
+	}
+	return migrations.Status(ctx, db.DB, os.Stdout)
+}
+
+// demoExchangePoints: a handful of points for `make dev` (clearly demo data).
+var demoExchangePoints = []store.ExchangePoint{
+	{Code: "EP-0001", Name: "Démo — Bureau de change Hassan", City: "Rabat", Address: "Avenue Mohammed V, Rabat", Lat: 34.020882, Lon: -6.841650},
+	{Code: "EP-0002", Name: "Démo — Banque Maârif", City: "Casablanca", Address: "Boulevard Zerktouni, Casablanca", Lat: 33.589886, Lon: -7.603869},
+	{Code: "EP-0003", Name: "Démo — Change Jamaâ El Fna", City: "Marrakech", Address: "Place Jamaâ El Fna, Marrakech", Lat: 31.625826, Lon: -7.989161},
+	{Code: "EP-0004", Name: "Démo — Bureau de change Bab Boujloud", City: "Fès", Address: "Bab Boujloud, Fès", Lat: 34.061920, Lon: -4.983740},
+	{Code: "EP-0005", Name: "Démo — Transfert Tanger Ville", City: "Tanger", Address: "Boulevard Pasteur, Tanger", Lat: 35.777420, Lon: -5.812940},
+	{Code: "EP-0006", Name: "Démo — Hôtel Agadir Bay (sous-délégataire)", City: "Agadir", Address: "Boulevard du 20 Août, Agadir", Lat: 30.416510, Lon: -9.598370},
+}
+
+const demoHours = `{"mon":"08:30-18:00","tue":"08:30-18:00","wed":"08:30-18:00","thu":"08:30-18:00","fri":"08:30-18:00","sat":"09:00-13:00","sun":null}`
+
+func runSeed(ctx context.Context, cfg config.Config, args []string) error {
+	if len(args) != 1 || args[0] != "demo" {
+		return usageError("seed needs demo")
+	}
+	db, err := store.Open(ctx, cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st := store.New(db)
+	for _, p := range demoExchangePoints {
+		p.Hours, p.Active = demoHours, true
+		if err := st.UpsertExchangePoint(ctx, p); err != nil {
+			return err
+		}
+	}
+	password := os.Getenv("OCC_DEV_PASSWORD")
+	generated := password == ""
+	if generated {
+		if password, err = passhash.GenerateInitialPassword(); err != nil {
+			return err
+		}
+	}
+	hash, err := passhash.Hash(password, passhash.DefaultParams)
+	if err != nil {
+		return err
+	}
+	staff := []struct{ email, role, ep string }{
+		{"agent@demo.oc.local", domain.RoleAgent, "EP-0001"},
+		{"officer@demo.oc.local", domain.RoleOfficer, ""},
+		{"supervisor@demo.oc.local", domain.RoleSupervisor, ""},
+		{"admin@demo.oc.local", domain.RoleAdmin, ""},
+	}
+	for _, s := range staff {
+		if err := st.UpsertStaff(ctx, store.Staff{
+			Email: s.email, Role: s.role, ExchangePointCode: sql.NullString{String: s.ep, Valid: s.ep != ""},
+			PasswordHash: hash, CreatedAt: time.Now().UTC(),
+		}); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("demo data: %d exchange points, staff agent@ (EP-0001), officer@, supervisor@, admin@demo.oc.local\n", len(demoExchangePoints))
+	if generated {
+		fmt.Printf("demo staff password (OCC_DEV_PASSWORD was unset, generated): %s\n", password)
+	} else {
+		fmt.Println("demo staff password: the value of OCC_DEV_PASSWORD")
+	}
+	return nil
+}
+
+func runStaff(ctx context.Context, cfg config.Config, args []string) error {
+	if len(args) < 1 || args[0] != "create" {
+		return usageError("staff needs create")
+	}
+	fs := flag.NewFlagSet("staff create", flag.ContinueOnError)
+	role := fs.String("role", "", "agent | officer | supervisor | admin")
+	email := fs.String("email", "", "the staff member's e-mail (login)")
+	ep := fs.String("exchange-point", "", "exchange point code (agents)")
+	print := fs.Bool("print", false, "print the one-time password instead of e-mailing it")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError(err.Error())
+	}
+	db, err := store.Open(ctx, cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	if err != nil {
+		return err
+	}
+	svc := &staffaccounts.Service{Store: store.New(db), Hasher: hasher, TTL: cfg.CredentialTTL}
+	if !*print {
+		if svc.Mailer, err = newMailer(cfg); err != nil {
+			return err
+		}
+	}
+	created, err := svc.Create(ctx, staffaccounts.Request{Role: *role, Email: *email, ExchangePointCode: *ep})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(map[string]any{"id": created.ID, "mailed": created.Mailed, "password": created.Password})
+	}
+	if created.Mailed {
+		fmt.Printf("staff account %d created; the one-time password was e-mailed (valid %s)\n", created.ID, cfg.CredentialTTL)
+	} else {
+		fmt.Printf("staff account %d created; one-time password (valid %s, must be changed at first login):\n%s\n", created.ID, cfg.CredentialTTL, created.Password)
+	}
+	return nil
+}
+

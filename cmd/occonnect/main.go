@@ -1,0 +1,102 @@
+// Command occonnect is the OC Connect back office: the API, the Temporal worker, the
+// migrations and the administration commands, in one binary.
+//
+//	occonnect api                  serve the HTTP API
+//	occonnect worker               run the Temporal worker
+//	occonnect migrate up|status    create the database if needed and apply the migrations
+//	occonnect seed demo            load the demo data of `make dev`
+//	occonnect staff create --role R --email E [--exchange-point CODE] [--print]
+//	occonnect config               print the configuration variables and their values
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"occonnect/internal/config"
+)
+
+const usage = `usage: occonnect <command> [arguments]
+
+commands:
+  api                      serve the HTTP API (OCC_API_ADDR)
+  worker                   run the Temporal worker
+  migrate up|status        create the database if needed, apply or list the migrations
+  seed demo                load the demo exchange points and staff accounts (make dev)
+  staff create --role agent|officer|supervisor|admin --email E [--exchange-point CODE] [--print]
+                           create a staff account; its one-time password is e-mailed
+                           (or printed with --print) and must be changed at first login
+  config                   print the configuration variables
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "occonnect:", err)
+		os.Exit(2)
+	}
+	logger := newLogger(cfg.LogLevel)
+	slog.SetDefault(logger)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "api":
+		err = runAPI(ctx, cfg, logger)
+	case "worker":
+		err = runWorker(ctx, cfg, logger)
+	case "migrate":
+		err = runMigrate(ctx, cfg, args)
+	case "seed":
+		err = runSeed(ctx, cfg, args)
+	case "staff":
+		err = runStaff(ctx, cfg, args)
+	case "config":
+		for _, v := range config.Vars {
+			val, set := os.LookupEnv(v.Name)
+			if !set {
+				val = v.Default + " (default)"
+			}
+			if strings.Contains(v.Name, "PASSWORD") && set {
+				val = "(set)"
+			}
+			fmt.Printf("%-24s %s\n", v.Name, val)
+		}
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		err = usageError("unknown command " + os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "occonnect:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

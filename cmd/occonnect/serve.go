@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"occonnect/activities"
+	"occonnect/api"
+	"occonnect/internal/config"
+	"occonnect/internal/passhash"
+	"occonnect/mail"
+	"occonnect/store"
+	"occonnect/worker"
+)
+
+func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	db, err := store.Open(ctx, cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	if err != nil {
+		return err
+	}
+	srv := api.New(api.Deps{Store: store.New(db), Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow})
+	hs := &http.Server{
+		Addr:              cfg.APIAddr,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	logger.Info("API listening", "addr", cfg.APIAddr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("API server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutdown)
+	srv.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("API stopped")
+	return nil
+}
+
+func newMailer(cfg config.Config) (*mail.SMTPSender, error) {
+	return mail.NewSMTPSender(mail.SMTPConfig{
+		Host: cfg.SMTPHost, Port: cfg.SMTPPort, From: cfg.MailFrom,
+		Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS,
+	})
+}
+
+func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	db, err := store.Open(ctx, cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	mailer, err := newMailer(cfg)
+	if err != nil {
+		return err
+	}
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	if err != nil {
+		return err
+	}
+	w := worker.New(tc, &activities.Activities{
+		Store: store.New(db), Mailer: mailer, Hasher: hasher, CredentialTTL: cfg.CredentialTTL,
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	logger.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
+	<-ctx.Done()
+	w.Stop()
+	logger.Info("worker stopped")
+	return nil
+}

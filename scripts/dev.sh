@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# make dev: runs the whole system locally and stops it all on Ctrl-C.
+# Temporal dev server (state in .dev/temporal.db, so runs survive a restart) with its Web UI,
+# Mailpit, migrations, demo data, the worker and the API. Logs go to .dev/*.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${OCC_TEMPORAL_BIN:?run through make dev}"
+: "${OCC_MAILPIT_BIN:?run through make dev}"
+export OCC_API_ADDR="${OCC_API_ADDR:-127.0.0.1:8080}"
+export OCC_TEMPORAL_ADDRESS="${OCC_TEMPORAL_ADDRESS:-127.0.0.1:7233}"
+export OCC_SMTP_HOST="${OCC_SMTP_HOST:-127.0.0.1}"
+export OCC_SMTP_PORT="${OCC_SMTP_PORT:-1025}"
+UI_PORT=8233
+MAILPIT_UI=127.0.0.1:8025
+
+mkdir -p .dev
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "stopping…"
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped"
+}
+trap cleanup EXIT INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+wait_for() { # name, command...
+  local name=$1; shift
+  for _ in $(seq 1 120); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  echo "$name did not become ready; see .dev/*.log" >&2
+  exit 1
+}
+for hp in "${OCC_TEMPORAL_ADDRESS%:*} ${OCC_TEMPORAL_ADDRESS##*:}" "127.0.0.1 $UI_PORT" "127.0.0.1 8025" "${OCC_SMTP_HOST} ${OCC_SMTP_PORT}" "${OCC_API_ADDR%:*} ${OCC_API_ADDR##*:}"; do
+  # shellcheck disable=SC2086
+  if ! port_free $hp; then
+    echo "port ${hp/ /:} is already in use (another make dev?). Stop that process first." >&2
+    exit 1
+  fi
+done
+
+echo "building bin/occonnect"
+go build -o bin/occonnect ./cmd/occonnect
+
+"$OCC_TEMPORAL_BIN" server start-dev \
+  --ip "${OCC_TEMPORAL_ADDRESS%:*}" --port "${OCC_TEMPORAL_ADDRESS##*:}" --ui-port "$UI_PORT" \
+  --db-filename .dev/temporal.db --log-level warn >.dev/temporal.log 2>&1 &
+pids+=($!)
+"$OCC_MAILPIT_BIN" --smtp "${OCC_SMTP_HOST}:${OCC_SMTP_PORT}" --listen "$MAILPIT_UI" \
+  --database .dev/mailpit.db >.dev/mailpit.log 2>&1 &
+pids+=($!)
+wait_for "Temporal" "$OCC_TEMPORAL_BIN" operator cluster health --address "$OCC_TEMPORAL_ADDRESS"
+wait_for "Mailpit" curl -fsS "http://$MAILPIT_UI/api/v1/info"
+
+bin/occonnect migrate up
+bin/occonnect seed demo
+
+bin/occonnect worker >.dev/worker.log 2>&1 &
+pids+=($!)
+bin/occonnect api >.dev/api.log 2>&1 &
+pids+=($!)
+wait_for "API" curl -fsS "http://$OCC_API_ADDR/readyz"
+
+cat <<MSG
+
+OC Connect back office is running:
+  API              http://$OCC_API_ADDR   (OpenAPI: http://$OCC_API_ADDR/api/v1/openapi.yaml)
+  Temporal Web UI  http://127.0.0.1:$UI_PORT
+  Temporal gRPC    $OCC_TEMPORAL_ADDRESS
+  Mailpit          http://$MAILPIT_UI   (SMTP ${OCC_SMTP_HOST}:${OCC_SMTP_PORT})
+  MySQL            ${OCC_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/occonnect}
+  Logs             .dev/{temporal,mailpit,worker,api}.log
+Press Ctrl-C to stop everything.
+MSG
+
+# Stop everything when any part exits.
+wait -n "${pids[@]}" || true
+echo "a process exited; see .dev/*.log" >&2
+exit 1

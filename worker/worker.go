@@ -1,0 +1,47 @@
+// Package worker registers the workflows and activities and runs the Temporal worker.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"occonnect/activities"
+	"occonnect/workflows"
+)
+
+// Dial connects a Temporal client; the API, the worker and the commands use it.
+func Dial(ctx context.Context, address, namespace string, logger *slog.Logger) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  address,
+		Namespace: namespace,
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", address, err)
+	}
+	return c, nil
+}
+
+// New builds a worker on the back-office task queue with every workflow and activity.
+func New(c client.Client, acts *activities.Activities) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	Register(w, acts)
+	return w
+}
+
+// Register adds the workflows and activities to a registry (a worker, a test environment or
+// a replayer).
+func Register(r interface {
+	RegisterWorkflow(w interface{})
+	RegisterActivity(a interface{})
+}, acts *activities.Activities) {
+	r.RegisterWorkflow(workflows.Enrollment)
+	if acts != nil {
+		r.RegisterActivity(acts)
+	}
+}

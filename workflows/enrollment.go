@@ -1,0 +1,284 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"occonnect/activities"
+	"occonnect/domain"
+)
+
+// EnrollmentInput starts an enrollment. It carries no personal data: activities read the
+// citizen from MySQL by enrollment id.
+type EnrollmentInput struct {
+	EnrollmentID string
+	// ReissueWindow: how long expired credentials wait for a re-issue before the enrollment
+	// lapses (default 30 days).
+	ReissueWindow time.Duration
+	// MaxIssues caps the number of credential issues (default 10).
+	MaxIssues int
+}
+
+// EnrollmentResult is the final status: active or lapsed.
+type EnrollmentResult struct {
+	Status domain.EnrollmentStatus
+}
+
+// ActivateRequest is the Update the API sends once it has verified the initial password of
+// issue IssueNo. It carries no secret.
+type ActivateRequest struct {
+	IssueNo int
+}
+
+// ResendRequest asks for new credentials; By is "agent" or "citizen".
+type ResendRequest struct {
+	By string
+}
+
+// EnrollmentState answers updates and the state query.
+type EnrollmentState struct {
+	Status    domain.EnrollmentStatus
+	IssueNo   int
+	ExpiresAt time.Time
+}
+
+const (
+	defaultReissueWindow = 30 * 24 * time.Hour
+	defaultMaxIssues     = 10
+)
+
+// Enrollment drives one enrollment from the agent's recording to an active account:
+// issue and mail initial credentials, wait for activation and the forced password change
+// until the credentials expire, then wait for a re-issue or lapse.
+func Enrollment(ctx workflow.Context, in EnrollmentInput) (EnrollmentResult, error) {
+	if in.ReissueWindow <= 0 {
+		in.ReissueWindow = defaultReissueWindow
+	}
+	if in.MaxIssues <= 0 {
+		in.MaxIssues = defaultMaxIssues
+	}
+	e := &enrollment{in: in, state: EnrollmentState{Status: domain.EnrollmentCredentialsPending}}
+	if err := e.setup(ctx); err != nil {
+		return EnrollmentResult{}, err
+	}
+	return e.run(ctx)
+}
+
+type enrollment struct {
+	in    EnrollmentInput
+	state EnrollmentState
+
+	resendRequested bool
+	completing      bool // the password-changed update is making the account active
+	completed       bool
+	welcomeOutboxID int64
+}
+
+var a *activities.Activities
+
+// dbActivity: MySQL writes; an outage delays the process, it never fails it.
+func dbActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
+// emailActivity: SMTP down for minutes or hours delays an e-mail, never loses it; a
+// permanent refusal (EmailRejected) is not retried.
+func emailActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        2 * time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeEmailRejected},
+		},
+	})
+}
+
+func (e *enrollment) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryEnrollmentState, func() (EnrollmentState, error) {
+		return e.state, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateActivate, e.activate, workflow.UpdateHandlerOptions{
+		Validator: e.validateActivate,
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdatePasswordChanged, e.passwordChanged, workflow.UpdateHandlerOptions{
+		Validator: e.validatePasswordChanged,
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateResendCredentials, e.resend, workflow.UpdateHandlerOptions{
+		Validator: e.validateResend,
+	})
+}
+
+func (e *enrollment) run(ctx workflow.Context) (EnrollmentResult, error) {
+	for !e.completed {
+		if err := e.issueCredentials(ctx); err != nil {
+			return EnrollmentResult{}, err
+		}
+		// Wait for the password change (activation happens in between, in its handler), a
+		// re-issue, or the expiry of these credentials.
+		_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      e.state.ExpiresAt.Sub(workflow.Now(ctx)),
+			TimerOptions: workflow.TimerOptions{Summary: "initial credentials expire"},
+		}, func() bool { return e.completing || e.resendRequested })
+		if err != nil {
+			return EnrollmentResult{}, err
+		}
+		switch {
+		case e.completing:
+			if err := workflow.Await(ctx, func() bool { return e.completed || !e.completing }); err != nil {
+				return EnrollmentResult{}, err
+			}
+			if !e.completed {
+				// The change failed; the credentials' expiry still stands.
+				continue
+			}
+		case e.resendRequested:
+			continue
+		default:
+			lapsed, err := e.expire(ctx)
+			if err != nil || lapsed {
+				return EnrollmentResult{Status: e.state.Status}, err
+			}
+		}
+	}
+	if err := e.sendEmail(ctx, e.welcomeOutboxID, "", ""); err != nil {
+		return EnrollmentResult{}, err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return EnrollmentResult{}, err
+	}
+	return EnrollmentResult{Status: domain.EnrollmentActive}, nil
+}
+
+// issueCredentials issues the next credentials and mails them.
+func (e *enrollment) issueCredentials(ctx workflow.Context) error {
+	e.resendRequested = false
+	e.state.IssueNo++
+	var issued activities.IssueCredentialsResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.IssueCredentials, activities.IssueCredentialsInput{
+		EnrollmentID: e.in.EnrollmentID, IssueNo: e.state.IssueNo,
+	}).Get(ctx, &issued); err != nil {
+		return fmt.Errorf("issue credentials: %w", err)
+	}
+	e.state.Status = domain.EnrollmentAwaitingActivation
+	e.state.ExpiresAt = issued.ExpiresAt
+	return e.sendEmail(ctx, issued.OutboxID, domain.StepCredentialsEmailed,
+		fmt.Sprintf("%s/%d", domain.StepCredentialsEmailed, e.state.IssueNo))
+}
+
+// sendEmail sends a queued e-mail; a permanent refusal is recorded as a step, not a failure
+// of the enrollment (the agent can re-issue after correcting the address).
+func (e *enrollment) sendEmail(ctx workflow.Context, outboxID int64, step, stepKey string) error {
+	err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{
+		OutboxID: outboxID, EnrollmentID: e.in.EnrollmentID, Step: step, StepKey: stepKey,
+	}).Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected {
+		workflow.GetLogger(ctx).Warn("e-mail rejected", "outbox_id", outboxID)
+		return e.setStatus(ctx, e.state.Status, domain.StepEmailFailed, fmt.Sprintf("%s/%d", domain.StepEmailFailed, outboxID))
+	}
+	if err != nil {
+		return fmt.Errorf("send e-mail: %w", err)
+	}
+	return nil
+}
+
+// expire records the expiry and waits for a re-issue; without one the enrollment lapses.
+func (e *enrollment) expire(ctx workflow.Context) (lapsed bool, err error) {
+	e.state.Status = domain.EnrollmentCredentialsExpired
+	if err := e.setStatus(ctx, e.state.Status, domain.StepCredentialsExpired,
+		fmt.Sprintf("%s/%d", domain.StepCredentialsExpired, e.state.IssueNo)); err != nil {
+		return false, err
+	}
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout:      e.in.ReissueWindow,
+		TimerOptions: workflow.TimerOptions{Summary: "enrollment lapses without a re-issue"},
+	}, func() bool { return e.resendRequested })
+	if err != nil || ok {
+		return false, err
+	}
+	e.state.Status = domain.EnrollmentLapsed
+	return true, e.setStatus(ctx, e.state.Status, domain.StepLapsed, domain.StepLapsed)
+}
+
+func (e *enrollment) setStatus(ctx workflow.Context, status domain.EnrollmentStatus, step, stepKey string) error {
+	return workflow.ExecuteActivity(dbActivity(ctx), a.SetEnrollmentStatus, activities.SetEnrollmentStatusInput{
+		EnrollmentID: e.in.EnrollmentID, Status: status, Step: step, StepKey: stepKey,
+	}).Get(ctx, nil)
+}
+
+func (e *enrollment) validateActivate(req ActivateRequest) error {
+	if e.state.Status != domain.EnrollmentAwaitingActivation {
+		return fmt.Errorf("enrollment is %s, not awaiting activation", e.state.Status)
+	}
+	if req.IssueNo != e.state.IssueNo {
+		return fmt.Errorf("credentials issue %d is not the current one", req.IssueNo)
+	}
+	return nil
+}
+
+func (e *enrollment) activate(ctx workflow.Context, req ActivateRequest) (EnrollmentState, error) {
+	e.state.Status = domain.EnrollmentPasswordChangeRequired
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.ConfirmActivation, activities.ConfirmActivationInput{
+		EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo,
+	}).Get(ctx, nil); err != nil {
+		return e.state, err
+	}
+	return e.state, nil
+}
+
+func (e *enrollment) validatePasswordChanged() error {
+	if e.state.Status != domain.EnrollmentPasswordChangeRequired || e.completing {
+		return fmt.Errorf("enrollment is %s, not waiting for a password change", e.state.Status)
+	}
+	return nil
+}
+
+func (e *enrollment) passwordChanged(ctx workflow.Context) (EnrollmentState, error) {
+	e.completing = true
+	var res activities.CompleteEnrollmentResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.CompleteEnrollment, e.in.EnrollmentID).Get(ctx, &res); err != nil {
+		e.completing = false
+		return e.state, err
+	}
+	e.welcomeOutboxID = res.WelcomeOutboxID
+	e.state.Status = domain.EnrollmentActive
+	e.completed = true
+	return e.state, nil
+}
+
+func (e *enrollment) validateResend(req ResendRequest) error {
+	switch {
+	case e.completing || e.state.Status.Final():
+		return fmt.Errorf("enrollment is %s", e.state.Status)
+	case e.state.IssueNo >= e.in.MaxIssues:
+		return fmt.Errorf("credentials were issued %d times, the maximum", e.state.IssueNo)
+	case e.resendRequested:
+		return errors.New("a re-issue is already in progress")
+	}
+	return nil
+}
+
+func (e *enrollment) resend(ctx workflow.Context, req ResendRequest) (EnrollmentState, error) {
+	workflow.GetLogger(ctx).Info("credentials re-issue requested", "by", req.By)
+	e.resendRequested = true
+	return e.state, nil
+}

@@ -1,0 +1,23 @@
+// Package workflows holds the durable processes of the back office, one file per workflow,
+// and the names (task queue, updates, queries, workflow IDs) that the API and the worker
+// share.
+package workflows
+
+// TaskQueue is the task queue of the back-office worker.
+const TaskQueue = "occonnect"
+
+// Enrollment workflow names.
+const (
+	// UpdateActivate: the API verified the initial password against MySQL.
+	UpdateActivate = "activate"
+	// UpdatePasswordChanged: the API stored a valid new password as pending.
+	UpdatePasswordChanged = "password-changed"
+	// UpdateResendCredentials: an agent or the citizen asked for new credentials.
+	UpdateResendCredentials = "resend-credentials"
+	// QueryEnrollmentState answers the workflow's own view (ops; the app reads MySQL).
+	QueryEnrollmentState = "state"
+)
+
+// EnrollmentWorkflowID is the workflow ID of an enrollment: an opaque generated id, never
+// the CIN.
+func EnrollmentWorkflowID(enrollmentID string) string { return "enrollment/" + enrollmentID }
