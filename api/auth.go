@@ -43,7 +43,7 @@ type access struct {
 	allowRestricted bool     // a password-change-only session may call it
 }
 
-func citizens() access            { return access{citizens: true} }
+func citizens() access             { return access{citizens: true} }
 func staff(roles ...string) access { return access{roles: roles} }
 func anyone(allowRestricted bool) access {
 	return access{citizens: true, roles: []string{domain.RoleAgent, domain.RoleOfficer, domain.RoleSupervisor, domain.RoleAdmin}, allowRestricted: allowRestricted}

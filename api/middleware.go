@@ -21,7 +21,24 @@ type ctxKey int
 const (
 	ctxRequestID ctxKey = iota
 	ctxPrincipal
+	ctxRoute
 )
+
+// routeInfo carries the matched route template out of the router, for the access log
+// (mux sets the current route on its own copy of the request).
+type routeInfo struct{ template string }
+
+// captureRoute is a mux middleware that records the matched route's template.
+func captureRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := r.Context().Value(ctxRoute).(*routeInfo); ok {
+			if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
+				info.template = t
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
@@ -65,7 +82,8 @@ func (s *Server) common(next http.Handler) http.Handler {
 		if !requestIDPattern.MatchString(id) {
 			id = newRequestID()
 		}
-		ctx := context.WithValue(r.Context(), ctxRequestID, id)
+		route := &routeInfo{template: "unmatched"}
+		ctx := context.WithValue(context.WithValue(r.Context(), ctxRequestID, id), ctxRoute, route)
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-ID", id)
@@ -82,14 +100,8 @@ func (s *Server) common(next http.Handler) http.Handler {
 					writeProblem(rec, r, problem(http.StatusInternalServerError, "internal"))
 				}
 			}
-			route := "unmatched"
-			if m := mux.CurrentRoute(r); m != nil {
-				if t, err := m.GetPathTemplate(); err == nil {
-					route = t
-				}
-			}
 			s.log.LogAttrs(ctx, slog.LevelInfo, "http request",
-				slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
+				slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route.template),
 				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 		}()
 		next.ServeHTTP(rec, r)

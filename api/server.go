@@ -68,6 +68,7 @@ func (s *Server) Handler() http.Handler { return s.common(s.Router()) }
 // Router maps every route. The OpenAPI document must list exactly these (see the test).
 func (s *Server) Router() *mux.Router {
 	r := mux.NewRouter()
+	r.Use(captureRoute)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, "not_found"))
 	})

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -94,15 +95,16 @@ const (
 // which InnoDB resolves by rolling one transaction back, are retried a few times.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 1; attempt <= 10; attempt++ {
 		err = s.tryTx(ctx, fn)
 		if err == nil || !isMySQLError(err, errLockDeadlock, errLockWait) {
 			return err
 		}
+		backoff := time.Duration(attempt) * 5 * time.Millisecond
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		case <-time.After(backoff + rand.N(backoff)):
 		}
 	}
 	return err

@@ -89,9 +89,11 @@ func (s *Store) Enroll(ctx context.Context, n NewEnrollment) (EnrollResult, erro
 	var out EnrollResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		out = EnrollResult{}
-		if _, err := tx.ExecContext(ctx, `INSERT IGNORE INTO citizens
+		// ON DUPLICATE KEY UPDATE takes the row's exclusive lock at once (INSERT IGNORE would
+		// take a shared one and deadlock when upgrading it under concurrent enrolments).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO citizens
 			(cin, first_name, last_name, email, phone, birth_date, language, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON DUPLICATE KEY UPDATE id = id`,
 			n.CIN, n.FirstName, n.LastName, n.Email, nullString(n.Phone), n.BirthDate, n.Language, n.Now); err != nil {
 			return fmt.Errorf("insert citizen: %w", err)
 		}

@@ -128,10 +128,14 @@ func (e *enrollment) setup(ctx workflow.Context) error {
 }
 
 func (e *enrollment) run(ctx workflow.Context) (EnrollmentResult, error) {
+	issue := true
 	for !e.completed {
-		if err := e.issueCredentials(ctx); err != nil {
-			return EnrollmentResult{}, err
+		if issue {
+			if err := e.issueCredentials(ctx); err != nil {
+				return EnrollmentResult{}, err
+			}
 		}
+		issue = true
 		// Wait for the password change (activation happens in between, in its handler), a
 		// re-issue, or the expiry of these credentials.
 		_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
@@ -147,7 +151,8 @@ func (e *enrollment) run(ctx workflow.Context) (EnrollmentResult, error) {
 				return EnrollmentResult{}, err
 			}
 			if !e.completed {
-				// The change failed; the credentials' expiry still stands.
+				// The change failed: wait again on the same credentials and expiry.
+				issue = false
 				continue
 			}
 		case e.resendRequested:
@@ -159,7 +164,7 @@ func (e *enrollment) run(ctx workflow.Context) (EnrollmentResult, error) {
 			}
 		}
 	}
-	if err := e.sendEmail(ctx, e.welcomeOutboxID, "", ""); err != nil {
+	if err := e.sendEmail(ctx, e.welcomeOutboxID, "", "", ""); err != nil {
 		return EnrollmentResult{}, err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -181,19 +186,23 @@ func (e *enrollment) issueCredentials(ctx workflow.Context) error {
 	e.state.Status = domain.EnrollmentAwaitingActivation
 	e.state.ExpiresAt = issued.ExpiresAt
 	return e.sendEmail(ctx, issued.OutboxID, domain.StepCredentialsEmailed,
-		fmt.Sprintf("%s/%d", domain.StepCredentialsEmailed, e.state.IssueNo))
+		fmt.Sprintf("%s/%d", domain.StepCredentialsEmailed, e.state.IssueNo), domain.StepEmailFailed)
 }
 
-// sendEmail sends a queued e-mail; a permanent refusal is recorded as a step, not a failure
-// of the enrollment (the agent can re-issue after correcting the address).
-func (e *enrollment) sendEmail(ctx workflow.Context, outboxID int64, step, stepKey string) error {
+// sendEmail sends a queued e-mail and records step once it is handed over. A permanent
+// refusal is not a failure of the enrollment: it is recorded as failStep (when set) and the
+// process goes on (the agent can re-issue).
+func (e *enrollment) sendEmail(ctx workflow.Context, outboxID int64, step, stepKey, failStep string) error {
 	err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{
 		OutboxID: outboxID, EnrollmentID: e.in.EnrollmentID, Step: step, StepKey: stepKey,
 	}).Get(ctx, nil)
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected {
 		workflow.GetLogger(ctx).Warn("e-mail rejected", "outbox_id", outboxID)
-		return e.setStatus(ctx, e.state.Status, domain.StepEmailFailed, fmt.Sprintf("%s/%d", domain.StepEmailFailed, outboxID))
+		if failStep == "" {
+			return nil
+		}
+		return e.setStatus(ctx, e.state.Status, failStep, fmt.Sprintf("%s/%d", failStep, outboxID))
 	}
 	if err != nil {
 		return fmt.Errorf("send e-mail: %w", err)
@@ -236,10 +245,12 @@ func (e *enrollment) validateActivate(req ActivateRequest) error {
 }
 
 func (e *enrollment) activate(ctx workflow.Context, req ActivateRequest) (EnrollmentState, error) {
+	// Set before the activity so that a concurrent activation fails validation.
 	e.state.Status = domain.EnrollmentPasswordChangeRequired
 	if err := workflow.ExecuteActivity(dbActivity(ctx), a.ConfirmActivation, activities.ConfirmActivationInput{
 		EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo,
 	}).Get(ctx, nil); err != nil {
+		e.state.Status = domain.EnrollmentAwaitingActivation
 		return e.state, err
 	}
 	return e.state, nil

@@ -169,4 +169,3 @@ func runStaff(ctx context.Context, cfg config.Config, args []string) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,270 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/mux"
+	"go.yaml.in/yaml/v3"
+)
+
+// openAPIMethods are the operation keys of an OpenAPI path item.
+var openAPIMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// openAPIOperation is the part of an operation the tests look at.
+type openAPIOperation struct {
+	OperationID string               `yaml:"operationId"`
+	Responses   map[string]yaml.Node `yaml:"responses"`
+	Security    yaml.Node            `yaml:"security"`
+}
+
+// openAPIDoc is the minimal shape of the document: version and operations by path.
+type openAPIDoc struct {
+	OpenAPI string                          `yaml:"openapi"`
+	Paths   map[string]map[string]yaml.Node `yaml:"paths"`
+}
+
+func parseOpenAPI(t *testing.T) openAPIDoc {
+	t.Helper()
+	var doc openAPIDoc
+	if err := yaml.Unmarshal(OpenAPIDocument, &doc); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+	return doc
+}
+
+// operations lists the document's operations as "METHOD /path".
+func (d openAPIDoc) operations(t *testing.T) map[string]openAPIOperation {
+	t.Helper()
+	ops := map[string]openAPIOperation{}
+	for path, item := range d.Paths {
+		for key, node := range item {
+			if !slices.Contains(openAPIMethods, key) {
+				continue // parameters, summary, description, servers…
+			}
+			var op openAPIOperation
+			if err := node.Decode(&op); err != nil {
+				t.Fatalf("%s %s: %v", strings.ToUpper(key), path, err)
+			}
+			ops[strings.ToUpper(key)+" "+path] = op
+		}
+	}
+	return ops
+}
+
+func routerRoutes(t *testing.T) map[string]bool {
+	t.Helper()
+	routes := map[string]bool{}
+	err := (&Server{}).Router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		methods, err := route.GetMethods()
+		if err != nil || len(methods) == 0 {
+			return nil // a path prefix (subrouter) or a route for every method
+		}
+		tpl, err := route.GetPathTemplate()
+		if err != nil {
+			return fmt.Errorf("route with methods %v has no path template: %w", methods, err)
+		}
+		for _, m := range methods {
+			routes[m+" "+tpl] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walking the router: %v", err)
+	}
+	return routes
+}
+
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	routes := routerRoutes(t)
+	documented := parseOpenAPI(t).operations(t)
+	if len(routes) == 0 {
+		t.Fatal("the router has no route")
+	}
+
+	var undocumented, unrouted []string
+	for r := range routes {
+		if _, ok := documented[r]; !ok {
+			undocumented = append(undocumented, r)
+		}
+	}
+	for op := range documented {
+		if !routes[op] {
+			unrouted = append(unrouted, op)
+		}
+	}
+	slices.Sort(undocumented)
+	slices.Sort(unrouted)
+	if len(undocumented) > 0 {
+		t.Errorf("routes registered in Router() but missing from api/openapi.yaml:\n  %s", strings.Join(undocumented, "\n  "))
+	}
+	if len(unrouted) > 0 {
+		t.Errorf("operations in api/openapi.yaml that Router() does not register:\n  %s", strings.Join(unrouted, "\n  "))
+	}
+}
+
+var pathParam = regexp.MustCompile(`\{([^}:]+)(?::[^}]*)?\}`)
+
+func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
+	doc := parseOpenAPI(t)
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Errorf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	ops := doc.operations(t)
+	if len(ops) == 0 {
+		t.Fatal("the document has no operation")
+	}
+
+	var tree any
+	if err := yaml.Unmarshal(OpenAPIDocument, &tree); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+
+	ids := map[string]string{}
+	for name, op := range ops {
+		switch prev, dup := ids[op.OperationID]; {
+		case op.OperationID == "":
+			t.Errorf("%s: no operationId", name)
+		case dup:
+			t.Errorf("%s: operationId %q already used by %s", name, op.OperationID, prev)
+		default:
+			ids[op.OperationID] = name
+		}
+		if len(op.Responses) == 0 {
+			t.Errorf("%s: no response", name)
+		}
+		if op.Security.Kind == 0 {
+			t.Errorf("%s: no security (use `security: []` for a public operation)", name)
+		}
+	}
+
+	// Every {param} of a path is declared as a path parameter of its operations.
+	for name := range ops {
+		method, path, _ := strings.Cut(name, " ")
+		opNode := lookup(tree, "paths", path, strings.ToLower(method))
+		declared := map[string]bool{}
+		for _, src := range []any{lookup(tree, "paths", path, "parameters"), lookup(opNode, "parameters")} {
+			list, _ := src.([]any)
+			for _, p := range list {
+				p = resolveRef(tree, p)
+				if lookup(p, "in") == "path" {
+					if n, ok := lookup(p, "name").(string); ok {
+						declared[n] = true
+					}
+				}
+			}
+		}
+		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+			if !declared[m[1]] {
+				t.Errorf("%s: path parameter %q is not declared", name, m[1])
+			}
+		}
+	}
+
+	// Every $ref points inside the document, at something that exists.
+	walkRefs(tree, "#", func(at, ref string) {
+		if !strings.HasPrefix(ref, "#/components/") {
+			t.Errorf("%s: $ref %q does not point into #/components/", at, ref)
+			return
+		}
+		if pointer(tree, ref) == nil {
+			t.Errorf("%s: $ref %q has no target", at, ref)
+		}
+	})
+}
+
+func TestOpenAPIServed(t *testing.T) {
+	h := New(Deps{}).Handler()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.yaml", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body: %s", rec.Code, rec.Body.String())
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "application/yaml" {
+		t.Errorf("Content-Type = %q, want application/yaml", ct)
+	}
+	if !bytes.Equal(rec.Body.Bytes(), OpenAPIDocument) {
+		t.Errorf("the body (%d bytes) is not the embedded document (%d bytes)", rec.Body.Len(), len(OpenAPIDocument))
+	}
+	if len(OpenAPIDocument) < 1000 {
+		t.Errorf("the embedded document is only %d bytes: still a placeholder?", len(OpenAPIDocument))
+	}
+}
+
+// lookup follows map keys from v; nil when one is missing.
+func lookup(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// resolveRef returns the target of v if v is a {$ref: ...} object, else v.
+func resolveRef(root, v any) any {
+	for range 10 { // refs to refs, without looping forever
+		ref, ok := lookup(v, "$ref").(string)
+		if !ok {
+			return v
+		}
+		v = pointer(root, ref)
+	}
+	return v
+}
+
+// pointer resolves a local JSON pointer ("#/a/b~1c") in root; nil when it leads nowhere.
+func pointer(root any, ref string) any {
+	rest, ok := strings.CutPrefix(ref, "#/")
+	if !ok {
+		return nil
+	}
+	v := root
+	for _, part := range strings.Split(rest, "/") {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		switch n := v.(type) {
+		case map[string]any:
+			next, ok := n[part]
+			if !ok {
+				return nil
+			}
+			v = next
+		default:
+			return nil
+		}
+	}
+	if v == nil {
+		return nil
+	}
+	return v
+}
+
+// walkRefs calls f for every $ref string in v, with the location it was found at.
+func walkRefs(v any, at string, f func(at, ref string)) {
+	switch n := v.(type) {
+	case map[string]any:
+		for k, child := range n {
+			if k == "$ref" {
+				if ref, ok := child.(string); ok {
+					f(at, ref)
+					continue
+				}
+			}
+			walkRefs(child, at+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"), f)
+		}
+	case []any:
+		for i, child := range n {
+			walkRefs(child, fmt.Sprintf("%s/%d", at, i), f)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+)
+
+func collectHistory(iter client.HistoryEventIterator) (*historypb.History, error) {
+	h := &historypb.History{}
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			return nil, err
+		}
+		h.Events = append(h.Events, e)
+	}
+	return h, nil
+}
+
+// TestZZHistoriesHoldNoPersonalData runs last (file and name order): it fetches the
+// history of every workflow of this run from the server and looks for every CIN, name,
+// e-mail, initial and new password the tests used, in clear or base64, in the raw bytes.
+// It also reads the logs of the worker and the API.
+func TestZZHistoriesHoldNoPersonalData(t *testing.T) {
+	ctx := context.Background()
+	env.mu.Lock()
+	secrets := append([]string(nil), env.personal...)
+	env.mu.Unlock()
+	if len(secrets) < 10 {
+		t.Fatalf("only %d values to look for: did the other tests run?", len(secrets))
+	}
+	var workflows int
+	var token []byte
+	for {
+		resp, err := env.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{PageSize: 100, NextPageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ex := range resp.Executions {
+			workflows++
+			id := ex.Execution.WorkflowId
+			h, err := collectHistory(env.temporal.GetWorkflowHistory(ctx, id, ex.Execution.RunId, false, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := h.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range secrets {
+				for _, form := range []string{s, strings.ToLower(s), base64.StdEncoding.EncodeToString([]byte(s))} {
+					if strings.Contains(string(raw), form) || strings.Contains(id, form) {
+						t.Errorf("workflow %s holds personal data or a secret in clear", id)
+					}
+				}
+			}
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			break
+		}
+	}
+	if workflows < 5 {
+		t.Fatalf("only %d workflows found", workflows)
+	}
+	logs := env.logs.String()
+	for _, s := range secrets {
+		if strings.Contains(logs, s) || strings.Contains(strings.ToLower(logs), strings.ToLower(s)) {
+			t.Errorf("the logs hold personal data or a secret (%d characters)", len(s))
+		}
+	}
+	t.Logf("scanned %d workflow histories and %d bytes of logs for %d values", workflows, len(logs), len(secrets))
+}

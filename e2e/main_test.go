@@ -1,0 +1,287 @@
+// Package e2e drives the back office through its HTTP API against the real stack: a
+// Temporal dev server, MariaDB and Mailpit, started for this package on free ports, with
+// the worker and the API running in this process.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"occonnect/activities"
+	"occonnect/api"
+	"occonnect/internal/passhash"
+	"occonnect/internal/testenv"
+	"occonnect/mail"
+	"occonnect/store"
+	"occonnect/worker"
+)
+
+// credentialTTL is short so that the expiry can be tested on a real server; the flows of
+// the other tests finish well within it.
+const credentialTTL = 12 * time.Second
+
+const agentPassword = "agent-e2e-password-2026"
+
+var env struct {
+	store    *store.Store
+	temporal client.Client
+	mailpit  *testenv.Mailpit
+	api      *httptest.Server
+	logs     *syncBuffer
+
+	mu       sync.Mutex
+	personal []string // every CIN, name, e-mail and password the tests used
+}
+
+// remember records personal data that must never appear in a workflow history or a log.
+func remember(values ...string) {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	env.personal = append(env.personal, values...)
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "e2e setup:", err); return 1 }
+
+	tp, err := testenv.StartTemporal(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer tp.Stop()
+	mp, err := testenv.StartMailpit(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer mp.Stop()
+	dsn, drop, err := testenv.NewDatabase(ctx, "e2e")
+	if err != nil {
+		return fail(err)
+	}
+	defer drop()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+
+	env.logs = &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env.store = store.New(db)
+	env.mailpit = mp
+	tc, err := worker.Dial(ctx, tp.Address, "default", logger)
+	if err != nil {
+		return fail(err)
+	}
+	defer tc.Close()
+	env.temporal = tc
+
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	if err != nil {
+		return fail(err)
+	}
+	mailer, err := mail.NewSMTPSender(mail.SMTPConfig{Host: mp.SMTPHost, Port: mp.SMTPPort, From: "OC Connect <no-reply@occonnect.test>"})
+	if err != nil {
+		return fail(err)
+	}
+	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL})
+	if err := w.Start(); err != nil {
+		return fail(err)
+	}
+	defer w.Stop()
+
+	srv := api.New(api.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: time.Hour})
+	env.api = httptest.NewServer(srv.Handler())
+	defer env.api.Close()
+
+	if err := seedStaff(ctx, hasher); err != nil {
+		return fail(err)
+	}
+	code := m.Run()
+	if code != 0 {
+		lines := strings.Split(strings.TrimSpace(env.logs.String()), "\n")
+		if len(lines) > 60 {
+			lines = lines[len(lines)-60:]
+		}
+		fmt.Fprintf(os.Stderr, "last log lines of the worker and the API:\n%s\n", strings.Join(lines, "\n"))
+	}
+	return code
+}
+
+func seedStaff(ctx context.Context, hasher *passhash.Hasher) error {
+	if err := env.store.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0001", Name: "Test point", City: "Rabat",
+		Address: "Avenue Mohammed V", Lat: 34.02, Lon: -6.84, Hours: "{}", Active: true}); err != nil {
+		return err
+	}
+	hash, err := hasher.Hash(agentPassword)
+	if err != nil {
+		return err
+	}
+	for _, s := range []struct{ email, role, ep string }{
+		{"agent@e2e.oc.local", "agent", "EP-0001"},
+		{"admin@e2e.oc.local", "admin", ""},
+		{"officer@e2e.oc.local", "officer", ""},
+	} {
+		if err := env.store.UpsertStaff(ctx, store.Staff{Email: s.email, Role: s.role, PasswordHash: hash,
+			ExchangePointCode: sql.NullString{String: s.ep, Valid: s.ep != ""}, CreatedAt: time.Now().UTC()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// response is a decoded API answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    []byte
+}
+
+func (r response) str(key string) string {
+	s, _ := r.Body[key].(string)
+	return s
+}
+
+// call sends a JSON request to the API.
+func call(t testing.TB, method, path, token string, body any, headers ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, env.api.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &out.Body)
+	}
+	return out
+}
+
+func expect(t testing.TB, r response, status int, code string) {
+	t.Helper()
+	if r.Status != status || (code != "" && r.str("code") != code) {
+		t.Fatalf("got %d %s, want %d %s", r.Status, r.Raw, status, code)
+	}
+}
+
+func staffToken(t testing.TB, email string) string {
+	t.Helper()
+	r := call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": email, "password": agentPassword})
+	expect(t, r, 200, "")
+	return r.str("token")
+}
+
+// citizen is one person of a test.
+type citizen struct {
+	CIN, FirstName, LastName, Email string
+}
+
+var cinCounter struct {
+	sync.Mutex
+	n int
+}
+
+// newCitizen makes a citizen with a CIN and e-mail unique to this run.
+func newCitizen(t testing.TB) citizen {
+	cinCounter.Lock()
+	cinCounter.n++
+	n := cinCounter.n
+	cinCounter.Unlock()
+	stamp := time.Now().UnixNano() % 1000
+	c := citizen{
+		CIN:       fmt.Sprintf("ZK%03d%03d", stamp, n%1000),
+		FirstName: "Yasmine",
+		LastName:  fmt.Sprintf("Bennani-Testa%c", 'a'+rune(n%26)),
+		Email:     fmt.Sprintf("yasmine.%d.%d@example.ma", stamp, n),
+	}
+	remember(c.CIN, c.Email, c.LastName)
+	return c
+}
+
+func (c citizen) enrollBody() map[string]string {
+	return map[string]string{"cin": c.CIN, "first_name": c.FirstName, "last_name": c.LastName, "email": c.Email,
+		"birth_date": "1988-03-14", "language": "fr"}
+}
+
+var passwordLine = regexp.MustCompile(`Mot de passe provisoire : (\S+)`)
+
+// initialPassword waits for the n-th credentials e-mail to the citizen and reads the
+// password from its text part.
+func initialPassword(t testing.TB, c citizen, n int) string {
+	t.Helper()
+	msgs, err := env.mailpit.WaitForMessages(context.Background(), c.Email, n, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs { // newest first
+		if strings.Contains(m.Subject, "identifiants") {
+			match := passwordLine.FindStringSubmatch(m.Text)
+			if match == nil {
+				t.Fatalf("no password line in the credentials e-mail")
+			}
+			remember(match[1])
+			return match[1]
+		}
+	}
+	t.Fatalf("no credentials e-mail among %d", len(msgs))
+	return ""
+}

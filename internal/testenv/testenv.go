@@ -1,0 +1,266 @@
+// Package testenv starts the real stack for tests: a MariaDB database of the test's own,
+// a Temporal dev server and Mailpit on free ports. Everything is removed on cleanup.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/client"
+
+	"occonnect/migrations"
+	"occonnect/store"
+)
+
+// MySQLServerDSN is the DSN (without database) of the server tests use.
+func MySQLServerDSN() string {
+	if dsn := os.Getenv("OCC_TEST_MYSQL_DSN"); dsn != "" {
+		return dsn
+	}
+	return "root@tcp(127.0.0.1:3306)/"
+}
+
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// NewDatabase creates an empty database with the migrations applied and returns its DSN
+// and a function that drops it.
+func NewDatabase(ctx context.Context, prefix string) (dsn string, drop func(), err error) {
+	cfg, err := mysql.ParseDSN(MySQLServerDSN())
+	if err != nil {
+		return "", nil, fmt.Errorf("OCC_TEST_MYSQL_DSN: %w", err)
+	}
+	name := fmt.Sprintf("occtest_%s_%s", prefix, randomSuffix())
+	cfg.DBName = ""
+	admin, err := store.Open(ctx, cfg.FormatDSN())
+	if err != nil {
+		return "", nil, fmt.Errorf("%w (is MariaDB running? make test starts it)", err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	drop = func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`")
+		admin.Close()
+	}
+	cfg.DBName = name
+	dsn = cfg.FormatDSN()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	defer db.Close()
+	if err := migrations.Up(ctx, db.DB); err != nil {
+		drop()
+		return "", nil, err
+	}
+	return dsn, drop, nil
+}
+
+// MySQL gives the test a migrated database of its own, dropped at cleanup.
+func MySQL(t testing.TB) *sqlx.DB {
+	t.Helper()
+	ctx := context.Background()
+	prefix := strings.ToLower(strings.Map(func(r rune) rune {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return '_'
+	}, t.Name()))
+	if len(prefix) > 30 {
+		prefix = prefix[:30]
+	}
+	dsn, drop, err := NewDatabase(ctx, prefix)
+	if err != nil {
+		t.Fatalf("test database: %v", err)
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		drop()
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(func() { db.Close(); drop() })
+	return db
+}
+
+// FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// tool finds a pinned tool: the env variable set by the Makefile, else .tools/ of the module.
+func tool(envVar, name string) (string, error) {
+	if p := os.Getenv(envVar); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	dir, _ := os.Getwd()
+	for ; dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			matches, _ := filepath.Glob(filepath.Join(dir, ".tools", name+"-*", name))
+			if len(matches) > 0 {
+				return matches[len(matches)-1], nil
+			}
+			break
+		}
+	}
+	return "", fmt.Errorf("%s not found: run the tests with `make test`, which builds it into .tools/ (or set %s)", name, envVar)
+}
+
+// Process is a server started for the tests.
+type Process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	dir  string
+}
+
+// Stop kills the process and removes its folder.
+func (p *Process) Stop() {
+	if p == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	if p.dir != "" {
+		_ = os.RemoveAll(p.dir)
+	}
+}
+
+func start(name string, args ...string) (*Process, error) {
+	dir, err := os.MkdirTemp("", "occtest-"+filepath.Base(name)+"-")
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &Process{cmd: cmd, done: make(chan struct{}), dir: dir}
+	go func() { _ = cmd.Wait(); log.Close(); close(p.done) }()
+	return p, nil
+}
+
+// Temporal is a Temporal dev server (in-memory store) for the tests.
+type Temporal struct {
+	*Process
+	Address string
+}
+
+// StartTemporal starts a dev server on a free port and waits until it answers.
+func StartTemporal(ctx context.Context) (*Temporal, error) {
+	bin, err := tool("OCC_TEMPORAL_BIN", "temporal")
+	if err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p, err := start(bin, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "error")
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		c, err := client.Dial(client.Options{HostPort: addr, Logger: quietLogger{}})
+		if err == nil {
+			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			c.Close()
+			if err == nil {
+				return &Temporal{Process: p, Address: addr}, nil
+			}
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("temporal dev server exited; log in %s", p.dir)
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.Stop()
+			return nil, fmt.Errorf("temporal dev server not ready on %s: %v", addr, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// Mailpit is an SMTP server with an HTTP API, for the tests.
+type Mailpit struct {
+	*Process
+	SMTPHost string
+	SMTPPort int
+	APIURL   string
+}
+
+// StartMailpit starts Mailpit on free ports and waits until it answers.
+func StartMailpit(ctx context.Context) (*Mailpit, error) {
+	bin, err := tool("OCC_MAILPIT_BIN", "mailpit")
+	if err != nil {
+		return nil, err
+	}
+	smtpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	httpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := start(bin, "--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--database", "mailpit.db", "--max", "0")
+	if err != nil {
+		return nil, err
+	}
+	m := &Mailpit{Process: p, SMTPHost: "127.0.0.1", SMTPPort: smtpPort, APIURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := m.Messages(ctx, ""); err == nil {
+			return m, nil
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("mailpit exited; log in %s", p.dir)
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.Stop()
+			return nil, fmt.Errorf("mailpit not ready")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...interface{}) {}
+func (quietLogger) Info(string, ...interface{})  {}
+func (quietLogger) Warn(string, ...interface{})  {}
+func (quietLogger) Error(string, ...interface{}) {}
