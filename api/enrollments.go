@@ -117,6 +117,9 @@ func (s *Server) createEnrollment(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	p := principalFrom(r.Context())
+	if !p.staff.ExchangePointCode.Valid {
+		return problem(http.StatusForbidden, "forbidden") // an agent enrols at an exchange point
+	}
 	n.ID, n.AgentStaffID, n.ExchangePointCode = newID(), p.id, p.staff.ExchangePointCode.String
 	res, err := s.store.Enroll(r.Context(), n)
 	if errors.Is(err, store.ErrAccountActive) {
@@ -158,7 +161,7 @@ func (s *Server) enrollmentFor(r *http.Request) (store.Enrollment, error) {
 		return e, err
 	}
 	p := principalFrom(r.Context())
-	if p.staff.Role == domain.RoleAgent && e.ExchangePointCode != p.staff.ExchangePointCode {
+	if p.staff.Role == domain.RoleAgent && (!p.staff.ExchangePointCode.Valid || e.ExchangePointCode != p.staff.ExchangePointCode) {
 		return e, store.ErrNotFound
 	}
 	return e, nil

@@ -2,16 +2,22 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/temporalproto"
 
+	"occonnect/internal/passhash"
+	"occonnect/internal/staffaccounts"
+	"occonnect/store"
 	"occonnect/workflows"
 )
 
@@ -55,7 +61,8 @@ func TestEnrollmentToActivation(t *testing.T) {
 	// Login with the initial password: 403 with a restricted token.
 	r = call(t, "POST", "/api/v1/auth/login", "", map[string]string{"cin": c.CIN, "password": password})
 	expect(t, r, http.StatusForbidden, "password_change_required")
-	if r.str("token") == "" {
+	otherSession := r.str("token")
+	if otherSession == "" {
 		t.Fatalf("no restricted token in %s", r.Raw)
 	}
 
@@ -84,7 +91,8 @@ func TestEnrollmentToActivation(t *testing.T) {
 	r = call(t, "PUT", "/api/v1/me/password", restricted, map[string]string{"current_password": password, "new_password": newPassword})
 	expect(t, r, http.StatusNoContent, "")
 
-	// The session was widened; the enrollment is complete.
+	// The change revoked the other session, and widened this one; the enrollment is complete.
+	expect(t, call(t, "PUT", "/api/v1/me/password", otherSession, map[string]string{"current_password": newPassword, "new_password": newPassword + "!"}), http.StatusUnauthorized, "unauthorized")
 	r = call(t, "GET", "/api/v1/me", restricted, nil)
 	expect(t, r, http.StatusOK, "")
 	if r.str("status") != "active" || r.str("first_name") != c.FirstName || r.str("cin_masked") == c.CIN {
@@ -351,5 +359,44 @@ func TestBadInput(t *testing.T) {
 	r = call(t, "GET", "/readyz", "", nil)
 	if r.Status != http.StatusOK {
 		t.Fatalf("readyz %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestStaffAccountForcedChange: an account made by `occonnect staff create` logs in with
+// its one-time password, must change it, then logs in with the new one.
+func TestStaffAccountForcedChange(t *testing.T) {
+	ctx := context.Background()
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &staffaccounts.Service{Store: env.store, Hasher: hasher, TTL: time.Hour}
+	email := fmt.Sprintf("officer.%d@e2e.oc.local", time.Now().UnixNano())
+	if _, err := svc.Create(ctx, staffaccounts.Request{Role: "agent", Email: email}); !errors.Is(err, staffaccounts.ErrExchangePointNeeded) {
+		t.Fatalf("agent without exchange point: %v", err)
+	}
+	if _, err := svc.Create(ctx, staffaccounts.Request{Role: "agent", Email: email, ExchangePointCode: "EP-9999"}); !errors.Is(err, staffaccounts.ErrExchangePointUnknown) {
+		t.Fatalf("unknown exchange point: %v", err)
+	}
+	created, err := svc.Create(ctx, staffaccounts.Request{Role: "officer", Email: email})
+	if err != nil || created.Password == "" {
+		t.Fatalf("create: %+v %v", created, err)
+	}
+	remember(email, created.Password)
+	if _, err := svc.Create(ctx, staffaccounts.Request{Role: "officer", Email: email}); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("second account with the same e-mail: %v", err)
+	}
+	r := call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": email, "password": created.Password})
+	expect(t, r, http.StatusForbidden, "password_change_required")
+	restricted := r.str("token")
+	expect(t, call(t, "GET", "/api/v1/enrollments/x", restricted, nil), http.StatusForbidden, "")
+	newPassword := "Les remparts de Taroudant au soleil"
+	remember(newPassword)
+	expect(t, call(t, "PUT", "/api/v1/me/password", restricted, map[string]string{"current_password": created.Password, "new_password": newPassword}), http.StatusNoContent, "")
+	expect(t, call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": email, "password": created.Password}), http.StatusUnauthorized, "invalid_credentials")
+	r = call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": strings.ToUpper(email), "password": newPassword})
+	expect(t, r, http.StatusOK, "")
+	if r.str("role") != "officer" {
+		t.Fatalf("login: %s", r.Raw)
 	}
 }

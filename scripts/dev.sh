@@ -24,7 +24,8 @@ cleanup() {
   wait 2>/dev/null || true
   echo "stopped"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 0' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 wait_for() { # name, command...

@@ -31,8 +31,9 @@ func (s *Store) RecordFailure(ctx context.Context, key []byte, now time.Time) (t
 	var until time.Time
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		until = time.Time{}
-		if _, err := tx.ExecContext(ctx, `INSERT IGNORE INTO auth_failures (subject_key, failures, locks, updated_at)
-			VALUES (?, 0, 0, ?)`, key, now); err != nil {
+		// ON DUPLICATE KEY UPDATE locks the row exclusively at once (see Enroll).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_failures (subject_key, failures, locks, updated_at)
+			VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE subject_key = subject_key`, key, now); err != nil {
 			return fmt.Errorf("insert failure row: %w", err)
 		}
 		var row struct {

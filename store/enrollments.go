@@ -258,7 +258,7 @@ func (s *Store) CurrentCredential(ctx context.Context, citizenID int64) (Credent
 // IssuedCredential is what IssueCredential stored.
 type IssuedCredential struct {
 	Credential
-	OutboxID int64
+	OutboxID int64 `db:"outbox_id"`
 }
 
 // IssueCredential stores issue n of an enrollment's initial credentials and the e-mail that

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -70,8 +71,12 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time) erro
 
 // MarkOutboxFailed counts a failed attempt; reason must hold no personal data.
 func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, reason string) error {
-	if len(reason) > 500 {
-		reason = reason[:500]
+	if len(reason) > 500 { // the column's size, cut on a character boundary
+		cut := 500
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut]
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE email_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`, reason, id)
 	if err != nil {

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"occonnect/internal/passhash"
+	"occonnect/internal/testenv"
+	"occonnect/store"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestSessionLifetimes: 30 minutes idle, 12 hours absolute, 15 minutes for a restricted
+// token, and a disabled staff account loses its sessions; against real MariaDB.
+func TestSessionLifetimes(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.MySQL(t))
+	clock := &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Deps{Store: st, Hasher: hasher, Now: clock.Now})
+	h := s.Handler()
+
+	agentID, err := st.CreateStaff(ctx, store.Staff{Email: "agent@t.local", Role: "agent", PasswordHash: "x", CreatedAt: clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Enroll(ctx, store.NewEnrollment{ID: newID(), CIN: "AB12345", FirstName: "Omar", LastName: "Tazi",
+		Email: "omar@example.ma", BirthDate: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC), Language: "fr", AgentStaffID: agentID, Now: clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := st.EnrollmentByID(ctx, res.EnrollmentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(token, path string) int {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	session := func(kind string, id int64, scope string) string {
+		tok, err := s.newSession(ctx, kind, id, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Token
+	}
+
+	// Idle: each use moves the deadline; 31 minutes without one ends it.
+	tok := session(store.SubjectCitizen, e.CitizenID, store.ScopeFull)
+	for i := 0; i < 3; i++ {
+		clock.advance(29 * time.Minute)
+		if code := get(tok, "/api/v1/me"); code != http.StatusOK {
+			t.Fatalf("use %d after 29 min: %d", i, code)
+		}
+	}
+	clock.advance(31 * time.Minute)
+	if code := get(tok, "/api/v1/me"); code != http.StatusUnauthorized {
+		t.Fatalf("after 31 idle minutes: %d, want 401", code)
+	}
+
+	// Absolute: used every 20 minutes, the session still ends after 12 hours.
+	tok = session(store.SubjectCitizen, e.CitizenID, store.ScopeFull)
+	for elapsed := 20 * time.Minute; elapsed < 12*time.Hour; elapsed += 20 * time.Minute {
+		clock.advance(20 * time.Minute)
+		if code := get(tok, "/api/v1/me"); code != http.StatusOK {
+			t.Fatalf("after %s: %d", elapsed, code)
+		}
+	}
+	clock.advance(20 * time.Minute)
+	if code := get(tok, "/api/v1/me"); code != http.StatusUnauthorized {
+		t.Fatalf("after 12 h: %d, want 401", code)
+	}
+
+	// Restricted: only the password change, and 15 minutes.
+	tok = session(store.SubjectCitizen, e.CitizenID, store.ScopePasswordChange)
+	if code := get(tok, "/api/v1/me"); code != http.StatusForbidden {
+		t.Fatalf("restricted token on /me: %d, want 403", code)
+	}
+	clock.advance(16 * time.Minute)
+	if code := get(tok, "/api/v1/me"); code != http.StatusUnauthorized {
+		t.Fatalf("restricted token after 16 min: %d, want 401", code)
+	}
+
+	// Roles and disabled staff.
+	tok = session(store.SubjectStaff, agentID, store.ScopeFull)
+	if code := get(tok, "/api/v1/me"); code != http.StatusForbidden {
+		t.Fatalf("staff on a citizen route: %d, want 403", code)
+	}
+	if code := get(tok, "/api/v1/enrollments/"+e.ID); code != http.StatusNotFound { // not the agent's exchange point
+		t.Fatalf("agent of another exchange point: %d, want 404", code)
+	}
+	if _, err := st.DB().ExecContext(ctx, `UPDATE staff SET disabled = TRUE WHERE id = ?`, agentID); err != nil {
+		t.Fatal(err)
+	}
+	if code := get(tok, "/api/v1/enrollments/"+e.ID); code != http.StatusUnauthorized {
+		t.Fatalf("disabled staff: %d, want 401", code)
+	}
+	if code := get("not-a-token", "/api/v1/me"); code != http.StatusUnauthorized {
+		t.Fatalf("unknown token: %d", code)
+	}
+}
