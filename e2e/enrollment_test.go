@@ -400,3 +400,46 @@ func TestStaffAccountForcedChange(t *testing.T) {
 		t.Fatalf("login: %s", r.Raw)
 	}
 }
+
+// TestEmailWaitsForSMTP: with SMTP down, the credentials e-mail is retried with backoff,
+// not lost, and the password it finally carries is the one issued at first (a retry never
+// makes another).
+func TestEmailWaitsForSMTP(t *testing.T) {
+	agent := staffToken(t, "agent@e2e.oc.local")
+	c := newCitizen(t)
+	env.smtp.SetOpen(false)
+	defer env.smtp.SetOpen(true)
+	r := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody())
+	expect(t, r, http.StatusAccepted, "")
+	id := r.str("enrollment_id")
+
+	var attempts int
+	deadline := time.Now().Add(20 * time.Second)
+	for attempts < 2 {
+		if err := env.store.DB().Get(&attempts, `SELECT COALESCE(MAX(attempts), 0) FROM email_outbox WHERE message_key LIKE ?`, "enrollment/"+id+"/%"); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d failed attempts to send while SMTP is down, want at least 2", attempts)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r = call(t, "GET", "/api/v1/enrollments/"+id, agent, nil)
+	for _, s := range r.Body["steps"].([]any) {
+		if m := s.(map[string]any); m["name"] == "credentials_emailed" && m["status"] == "done" {
+			t.Fatalf("e-mailed while SMTP is down: %s", r.Raw)
+		}
+	}
+	if msgs, _ := env.mailpit.Messages(context.Background(), c.Email); len(msgs) != 0 {
+		t.Fatalf("%d e-mails while SMTP is down", len(msgs))
+	}
+
+	env.smtp.SetOpen(true)
+	password := initialPassword(t, c, 1)
+	expect(t, call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password}), http.StatusOK, "")
+	var credentials int
+	if err := env.store.DB().Get(&credentials, `SELECT COUNT(*) FROM initial_credentials WHERE enrollment_id = ?`, id); err != nil || credentials != 1 {
+		t.Fatalf("%d credentials issued (%v), want 1", credentials, err)
+	}
+	t.Logf("e-mail delivered after %d failed attempts", attempts)
+}

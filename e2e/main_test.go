@@ -41,6 +41,7 @@ var env struct {
 	store    *store.Store
 	temporal client.Client
 	mailpit  *testenv.Mailpit
+	smtp     *testenv.Gate // between the worker and Mailpit: tests close it to take SMTP down
 	api      *httptest.Server
 	logs     *syncBuffer
 
@@ -116,7 +117,12 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
-	mailer, err := mail.NewSMTPSender(mail.SMTPConfig{Host: mp.SMTPHost, Port: mp.SMTPPort, From: "OC Connect <no-reply@occonnect.test>"})
+	env.smtp, err = testenv.NewGate(fmt.Sprintf("%s:%d", mp.SMTPHost, mp.SMTPPort))
+	if err != nil {
+		return fail(err)
+	}
+	defer env.smtp.Close()
+	mailer, err := mail.NewSMTPSender(mail.SMTPConfig{Host: "127.0.0.1", Port: env.smtp.Port(), From: "OC Connect <no-reply@occonnect.test>"})
 	if err != nil {
 		return fail(err)
 	}

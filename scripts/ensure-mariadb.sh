@@ -29,11 +29,13 @@ MSG
 fi
 
 echo "MariaDB is installed but not running on 127.0.0.1:3306: starting it" >&2
-if command -v service >/dev/null 2>&1 && service mariadb start >/dev/null 2>&1; then
-  :
+mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+if command -v start-stop-daemon >/dev/null 2>&1; then
+  start-stop-daemon --start --oknodo --background --exec "$daemon" >/dev/null
+elif command -v service >/dev/null 2>&1; then
+  service mariadb start >/dev/null 2>&1 || service mysql start >/dev/null 2>&1 || true
 else
-  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
-  start-stop-daemon --start --oknodo --background --exec "$daemon"
+  nohup "$daemon" >/dev/null 2>&1 &
 fi
 for _ in $(seq 1 60); do
   if up; then
