@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"occonnect/store"
 )
@@ -61,7 +62,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		case errors.Is(err, store.ErrIdempotencyMismatch):
 			return problem(http.StatusUnprocessableEntity, "idempotency_key_reused")
 		case errors.Is(err, store.ErrIdempotencyInProgress):
-			return &apiError{status: http.StatusConflict, code: "idempotency_in_progress", retryAfter: 1}
+			return &apiError{status: http.StatusConflict, code: "idempotency_in_progress", retryAfter: time.Second}
 		case err != nil:
 			return err
 		case stored != nil:

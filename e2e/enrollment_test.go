@@ -399,6 +399,16 @@ func TestStaffAccountForcedChange(t *testing.T) {
 	if r.str("role") != "officer" {
 		t.Fatalf("login: %s", r.Raw)
 	}
+	// The same lockout as citizens, for known and unknown e-mails alike.
+	for _, login := range []string{email, "nobody." + email} {
+		for i := 1; i <= 5; i++ {
+			r = call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": login, "password": "not-the-password"})
+			if want := map[bool]int{true: http.StatusLocked, false: http.StatusUnauthorized}[i == 5]; r.Status != want {
+				t.Fatalf("attempt %d on %s: %d %s, want %d", i, map[bool]string{true: "a known e-mail", false: "an unknown e-mail"}[login == email], r.Status, r.Raw, want)
+			}
+		}
+	}
+	expect(t, call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": email, "password": newPassword}), http.StatusLocked, "account_locked")
 }
 
 // TestEmailWaitsForSMTP: with SMTP down, the credentials e-mail is retried with backoff,

@@ -135,7 +135,7 @@ func runStaff(ctx context.Context, cfg config.Config, args []string) error {
 	role := fs.String("role", "", "agent | officer | supervisor | admin")
 	email := fs.String("email", "", "the staff member's e-mail (login)")
 	ep := fs.String("exchange-point", "", "exchange point code (agents)")
-	print := fs.Bool("print", false, "print the one-time password instead of e-mailing it")
+	printOnly := fs.Bool("print", false, "print the one-time password instead of e-mailing it")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError(err.Error())
@@ -150,7 +150,7 @@ func runStaff(ctx context.Context, cfg config.Config, args []string) error {
 		return err
 	}
 	svc := &staffaccounts.Service{Store: store.New(db), Hasher: hasher, TTL: cfg.CredentialTTL}
-	if !*print {
+	if !*printOnly {
 		if svc.Mailer, err = newMailer(cfg); err != nil {
 			return err
 		}
