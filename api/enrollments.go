@@ -262,21 +262,11 @@ func (s *Server) citizenResend(ctx context.Context, cin, email string) error {
 	return err
 }
 
-// updateEnrollment sends an Update and waits for its result. A rejection by the workflow's
+// updateEnrollment sends an Update to an enrollment workflow. A refusal by the workflow's
 // validator (wrong state) is a 409.
 func (s *Server) updateEnrollment(ctx context.Context, enrollmentID, name string, args ...any) (workflows.EnrollmentState, error) {
 	var state workflows.EnrollmentState
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.EnrollmentWorkflowID(enrollmentID),
-		UpdateName:   name,
-		Args:         args,
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &state)
-	}
+	err := s.updateWorkflow(ctx, workflows.EnrollmentWorkflowID(enrollmentID), name, &state, args...)
 	var appErr *temporal.ApplicationError
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &appErr) || errors.As(err, &notFound) {

@@ -22,6 +22,8 @@ type Problem struct {
 	// Token and ExpiresAt: the restricted token of a 403 password_change_required.
 	Token     string     `json:"token,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// RemainingMAD: what remains of the allowance, with insufficient_allowance.
+	RemainingMAD *int64 `json:"remaining_mad,omitempty"`
 }
 
 // FieldError is one invalid field.
@@ -40,6 +42,7 @@ type apiError struct {
 	detailKey  string // a more specific detail than the code's own
 	token      *issuedToken
 	cause      error // for the log only
+	remaining  *int64
 }
 
 func (e *apiError) Error() string { return e.code }
@@ -90,6 +93,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
 	if e.detailKey != "" {
 		p.Detail = message(l, "detail."+e.detailKey)
 	}
+	p.RemainingMAD = e.remaining
 	if e.token != nil {
 		p.Token, p.ExpiresAt = e.token.Token, &e.token.ExpiresAt
 	}

@@ -91,11 +91,29 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/me/password", s.authed(anyone(true), s.changePassword)).Methods(http.MethodPut)
 	v1.Handle("/me/enrollment", s.authed(citizens(), s.myEnrollment)).Methods(http.MethodGet)
 
+	// Allowances and DTS (citizens).
+	v1.Handle("/me/allowances", s.authed(citizens(), s.myAllowances)).Methods(http.MethodGet)
+	v1.Handle("/me/allowances/operations", s.authed(citizens(), s.myOperations)).Methods(http.MethodGet)
+	v1.Handle("/dts/simulations", s.serve(s.simulateDTS)).Methods(http.MethodPost)
+	v1.Handle("/me/dts-requests", s.authed(citizens(), s.idempotent(s.createDTSRequest))).Methods(http.MethodPost)
+	v1.Handle("/me/dts-requests", s.authed(citizens(), s.myDTSRequests)).Methods(http.MethodGet)
+	v1.Handle("/me/dts-requests/{id}", s.authed(citizens(), s.myDTSRequest)).Methods(http.MethodGet)
+	v1.Handle("/me/dts-requests/{id}/cancel", s.authed(citizens(), s.cancelDTSRequest)).Methods(http.MethodPost)
+
 	// Staff.
 	v1.Handle("/staff/login", s.serve(s.staffLogin)).Methods(http.MethodPost)
 	v1.Handle("/enrollments", s.authed(staff("agent"), s.idempotent(s.createEnrollment))).Methods(http.MethodPost)
 	v1.Handle("/enrollments/{enrollment_id}", s.authed(staff("agent", "admin"), s.getEnrollment)).Methods(http.MethodGet)
 	v1.Handle("/enrollments/{enrollment_id}/resend", s.authed(staff("agent"), s.resendEnrollment)).Methods(http.MethodPost)
+	v1.Handle("/allowance-operations", s.authed(staff("agent"), s.idempotent(s.recordDebit))).Methods(http.MethodPost)
+	v1.Handle("/dts-requests", s.authed(staff("officer", "supervisor"), s.staffDTSRequests)).Methods(http.MethodGet)
+	v1.Handle("/tasks", s.authed(staff("officer", "supervisor"), s.listTasks)).Methods(http.MethodGet)
+	v1.Handle("/tasks/{id}", s.authed(staff("officer", "supervisor"), s.getTask)).Methods(http.MethodGet)
+	v1.Handle("/tasks/{id}/claim", s.authed(staff("officer", "supervisor"), s.claimTask)).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/release", s.authed(staff("officer", "supervisor"), s.releaseTask)).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/complete", s.authed(staff("officer", "supervisor"), s.completeTask)).Methods(http.MethodPost)
+	v1.Handle("/admin/allowance-rules/{year}", s.authed(staff("admin"), s.getAllowanceRules)).Methods(http.MethodGet)
+	v1.Handle("/admin/allowance-rules/{year}", s.authed(staff("admin"), s.putAllowanceRules)).Methods(http.MethodPut)
 	return r
 }
 

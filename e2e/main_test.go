@@ -37,6 +37,8 @@ const credentialTTL = 12 * time.Second
 
 const agentPassword = "agent-e2e-password-2026"
 
+var casablanca, _ = time.LoadLocation("Africa/Casablanca")
+
 var env struct {
 	store    *store.Store
 	temporal client.Client
@@ -163,6 +165,8 @@ func seedStaff(ctx context.Context, hasher *passhash.Hasher) error {
 		{"agent@e2e.oc.local", "agent", "EP-0001"},
 		{"admin@e2e.oc.local", "admin", ""},
 		{"officer@e2e.oc.local", "officer", ""},
+		{"officer2@e2e.oc.local", "officer", ""},
+		{"supervisor@e2e.oc.local", "supervisor", ""},
 	} {
 		if err := env.store.UpsertStaff(ctx, store.Staff{Email: s.email, Role: s.role, PasswordHash: hash,
 			ExchangePointCode: sql.NullString{String: s.ep, Valid: s.ep != ""}, CreatedAt: time.Now().UTC()}); err != nil {
@@ -266,6 +270,23 @@ func newCitizen(t testing.TB) citizen {
 func (c citizen) enrollBody() map[string]string {
 	return map[string]string{"cin": c.CIN, "first_name": c.FirstName, "last_name": c.LastName, "email": c.Email,
 		"birth_date": "1988-03-14", "language": "fr"}
+}
+
+// activeCitizen enrols a new citizen and takes the account through activation and the
+// password change; it returns the citizen and a full session token.
+func activeCitizen(t testing.TB) (citizen, string) {
+	t.Helper()
+	agent := staffToken(t, "agent@e2e.oc.local")
+	c := newCitizen(t)
+	expect(t, call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody()), http.StatusAccepted, "")
+	password := initialPassword(t, c, 1)
+	r := call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password})
+	expect(t, r, http.StatusOK, "")
+	token := r.str("token")
+	newPassword := "Amlou et msemen au petit matin " + c.CIN[len(c.CIN)-3:]
+	remember(newPassword)
+	expect(t, call(t, "PUT", "/api/v1/me/password", token, map[string]string{"current_password": password, "new_password": newPassword}), http.StatusNoContent, "")
+	return c, token
 }
 
 var passwordLine = regexp.MustCompile(`Mot de passe provisoire : (\S+)`)

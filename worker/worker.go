@@ -41,6 +41,7 @@ func Register(r interface {
 	RegisterActivity(a interface{})
 }, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.Enrollment)
+	r.RegisterWorkflow(workflows.DTS)
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

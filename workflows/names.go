@@ -21,3 +21,22 @@ const (
 // EnrollmentWorkflowID is the workflow ID of an enrollment: an opaque generated id, never
 // the CIN.
 func EnrollmentWorkflowID(enrollmentID string) string { return "enrollment/" + enrollmentID }
+
+// Officer task names, shared by every workflow that owns tasks (DTS now, complaints later):
+// the API routes /tasks/{id}/claim|release|complete to the task's workflow with these.
+const (
+	UpdateClaimTask    = "claim-task"
+	UpdateReleaseTask  = "release-task"
+	UpdateCompleteTask = "complete-task"
+)
+
+// DTS workflow names.
+const (
+	// UpdateCancelDTS: the citizen withdraws a pending request.
+	UpdateCancelDTS = "cancel"
+	// QueryDTSState answers the workflow's own view (ops; the app reads MySQL).
+	QueryDTSState = "state"
+)
+
+// DTSWorkflowID is the workflow ID of a DTS request (an opaque generated id).
+func DTSWorkflowID(requestID string) string { return "dts/" + requestID }

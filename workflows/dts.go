@@ -1,0 +1,233 @@
+package workflows
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"occonnect/activities"
+	"occonnect/store"
+)
+
+// DTSInput starts the review of a DTS request. It carries the request id only.
+type DTSInput struct {
+	RequestID string
+	// ReviewBusinessDays: the officers' deadline before the task escalates (default 2).
+	ReviewBusinessDays int
+}
+
+// DTSResult is the final status of the request (approved, rejected or cancelled).
+type DTSResult struct {
+	Status        string
+	SupplementMAD int64
+}
+
+// CancelDTSRequest withdraws a pending request (the citizen).
+type CancelDTSRequest struct{}
+
+// DTSState answers the state query and the cancel Update.
+type DTSState struct {
+	Status          string
+	SupplementMAD   int64
+	TaskID          string
+	TaskState       string
+	EscalationLevel int
+}
+
+// DTS outcomes an officer completes the task with.
+const (
+	OutcomeApprove = "approve"
+	OutcomeReject  = "reject"
+)
+
+// DTS reviews a request for the supplementary tourist allowance: compute the supplement,
+// open an officer task, escalate it to the supervisors after the deadline, and apply the
+// decision (credit the ledger, or reject with the reason) or the citizen's cancellation.
+func DTS(ctx workflow.Context, in DTSInput) (DTSResult, error) {
+	if in.ReviewBusinessDays <= 0 {
+		in.ReviewBusinessDays = 2
+	}
+	d := &dtsReview{in: in, status: store.DTSPending}
+	if err := d.setup(ctx); err != nil {
+		return DTSResult{}, err
+	}
+	return d.run(ctx)
+}
+
+type dtsReview struct {
+	in            DTSInput
+	status        string
+	supplementMAD int64
+	task          task
+	closing       bool // a decision or cancellation is being applied
+	closed        bool
+	mailOutboxID  int64
+}
+
+func (d *dtsReview) state() DTSState {
+	return DTSState{Status: d.status, SupplementMAD: d.supplementMAD, TaskID: d.task.ID, TaskState: d.task.State,
+		EscalationLevel: d.task.EscalationLevel}
+}
+
+func (d *dtsReview) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryDTSState, func() (DTSState, error) { return d.state(), nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateClaimTask, d.task.claim, workflow.UpdateHandlerOptions{
+		Validator: func(req ClaimTaskRequest) error { return d.open(d.task.validateClaim(req)) },
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReleaseTask, d.task.release, workflow.UpdateHandlerOptions{
+		Validator: func(req ReleaseTaskRequest) error { return d.open(d.task.validateRelease(req)) },
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteTask, d.complete, workflow.UpdateHandlerOptions{
+		Validator: func(req CompleteTaskRequest) error {
+			return d.open(d.task.validateComplete(req, []string{OutcomeApprove, OutcomeReject},
+				func(o string) bool { return o == OutcomeReject }))
+		},
+	}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancelDTS, d.cancel, workflow.UpdateHandlerOptions{
+		Validator: func(CancelDTSRequest) error { return d.open(nil) },
+	})
+}
+
+// open refuses every Update once a decision or cancellation is under way.
+func (d *dtsReview) open(err error) error {
+	if d.closing || d.closed {
+		return refuse(ErrTaskClosed, "the request is %s", d.status)
+	}
+	return err
+}
+
+func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
+	var computed activities.ComputeDTSResult
+	err := workflow.ExecuteActivity(dbActivity(ctx), a.ComputeDTS, d.in.RequestID).Get(ctx, &computed)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNoRules {
+		// The rules of the year were removed after the request was accepted: refuse it,
+		// unless the citizen withdrew it meanwhile.
+		if err := workflow.Await(ctx, func() bool { return !d.closing || d.closed }); err != nil {
+			return DTSResult{}, err
+		}
+		if d.closed {
+			return d.finish(ctx, nil)
+		}
+		d.closing = true
+		return d.finish(ctx, d.decide(ctx, store.DTSRejected, 0, "Aucune règle de dotation pour cette année. / لا توجد قواعد مخصصات لهذه السنة.", nil))
+	}
+	if err != nil {
+		return DTSResult{}, err
+	}
+	d.supplementMAD = computed.SupplementMAD
+
+	var created activities.CreateTaskResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.CreateTask, activities.CreateTaskInput{
+		Kind: "dts", SubjectID: d.in.RequestID, WorkflowID: DTSWorkflowID(d.in.RequestID),
+		TaskKey: "dts/" + d.in.RequestID + "/review", BusinessDays: d.in.ReviewBusinessDays,
+	}).Get(ctx, &created); err != nil {
+		return DTSResult{}, err
+	}
+	d.task = task{ID: created.TaskID, Kind: "dts", State: store.TaskOpen, Queue: store.QueueOfficers, DueAt: created.DueAt}
+	if d.closing || d.closed {
+		// Cancelled while the task was being created: close the task too.
+		if err := workflow.Await(ctx, func() bool { return d.closed }); err != nil {
+			return DTSResult{}, err
+		}
+		d.task.State = store.TaskCancelled
+		if err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, d.task.change("cancelled", 0, "cancelled")).Get(ctx, nil); err != nil {
+			return DTSResult{}, err
+		}
+		return d.finish(ctx, nil)
+	}
+
+	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout:      d.task.DueAt.Sub(workflow.Now(ctx)),
+		TimerOptions: workflow.TimerOptions{Summary: "DTS review escalates to supervisors"},
+	}, func() bool { return d.closing || d.closed })
+	if err != nil {
+		return DTSResult{}, err
+	}
+	if !ok {
+		if err := d.task.escalate(ctx, d.in.RequestID); err != nil {
+			return DTSResult{}, err
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return d.closed }); err != nil {
+		return DTSResult{}, err
+	}
+	return d.finish(ctx, nil)
+}
+
+// finish mails the decision, waits for the handlers and returns the final status.
+func (d *dtsReview) finish(ctx workflow.Context, err error) (DTSResult, error) {
+	if err != nil {
+		return DTSResult{}, err
+	}
+	if d.mailOutboxID != 0 {
+		err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{OutboxID: d.mailOutboxID}).Get(ctx, nil)
+		var appErr *temporal.ApplicationError
+		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
+			return DTSResult{}, err
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return DTSResult{}, err
+	}
+	res := DTSResult{Status: d.status}
+	if d.status == store.DTSApproved {
+		res.SupplementMAD = d.supplementMAD
+	}
+	return res, nil
+}
+
+// decide applies a decision or cancellation through the DecideDTS activity.
+func (d *dtsReview) decide(ctx workflow.Context, status string, staffID int64, comment string, change *activities.TaskChangeInput) error {
+	var res activities.DecideDTSResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.DecideDTS, activities.DecideDTSInput{
+		RequestID: d.in.RequestID, Status: status, StaffID: staffID, Comment: comment, Task: change,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	d.status, d.mailOutboxID, d.closed = status, res.OutboxID, true
+	return nil
+}
+
+func (d *dtsReview) complete(ctx workflow.Context, req CompleteTaskRequest) (TaskResult, error) {
+	d.closing = true
+	status := store.DTSRejected
+	if req.Outcome == OutcomeApprove {
+		status = store.DTSApproved
+	}
+	saved := d.task
+	d.task.State = store.TaskDone
+	change := d.task.change("completed", req.Actor.StaffID, "completed")
+	change.Outcome, change.Comment = req.Outcome, req.Comment
+	if err := d.decide(ctx, status, req.Actor.StaffID, req.Comment, &change); err != nil {
+		d.closing, d.task = false, saved
+		return TaskResult{}, err
+	}
+	return TaskResult{TaskID: d.task.ID, State: d.task.State, AssigneeID: d.task.Assignee, Outcome: req.Outcome,
+		SubjectStatus: d.status, SupplementMAD: d.supplementMAD}, nil
+}
+
+func (d *dtsReview) cancel(ctx workflow.Context, _ CancelDTSRequest) (DTSState, error) {
+	d.closing = true
+	saved := d.task
+	var change *activities.TaskChangeInput
+	if d.task.ID != "" {
+		d.task.State, d.task.Assignee = store.TaskCancelled, 0
+		c := d.task.change("cancelled", 0, "cancelled")
+		change = &c
+	}
+	if err := d.decide(ctx, store.DTSCancelled, 0, "", change); err != nil {
+		d.closing, d.task = false, saved
+		return d.state(), err
+	}
+	return d.state(), nil
+}

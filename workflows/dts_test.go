@@ -1,0 +1,694 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"occonnect/activities"
+	"occonnect/domain"
+	"occonnect/store"
+)
+
+// The DTS tests mock the activities like the enrollment tests: the workflow calls them
+// through the package's nil *activities.Activities `a`, and so do the mocks. Every name
+// here is prefixed with dts so as not to clash with the enrollment test harness.
+
+const (
+	dtsTestRequestID  = "req-1"
+	dtsTestTaskID     = "T1"
+	dtsTestSupplement = int64(12000)
+	// dtsDecisionOutboxID is the citizen's e-mail DecideDTS queues for a decision.
+	dtsDecisionOutboxID = int64(700)
+)
+
+// dtsDefaultStart is a Wednesday morning, far from any holiday: the default deadline is
+// Friday at the same time.
+var dtsDefaultStart = time.Date(2026, time.March, 4, 9, 0, 0, 0, domain.Casablanca)
+
+var (
+	dtsOfficer    = TaskActor{StaffID: 7, Role: domain.RoleOfficer}
+	dtsOfficer2   = TaskActor{StaffID: 8, Role: domain.RoleOfficer}
+	dtsAgent      = TaskActor{StaffID: 9, Role: domain.RoleAgent}
+	dtsSupervisor = TaskActor{StaffID: 20, Role: domain.RoleSupervisor}
+)
+
+type dtsHarnessOptions struct {
+	start time.Time // zero: dtsDefaultStart
+	// computeErr, when set, is ComputeDTS's error.
+	computeErr error
+	// decide, when set, decides the outcome of the n-th (1-based) DecideDTS attempt.
+	decide func(in activities.DecideDTSInput, n int) (activities.DecideDTSResult, error)
+	// decideDelay and emailDelay are how long DecideDTS and SendEmail run on the workflow clock.
+	decideDelay time.Duration
+	emailDelay  time.Duration
+	// escalationOutboxIDs are the supervisors' notices EscalateTask returns (default 801, 802).
+	escalationOutboxIDs []int64
+}
+
+type dtsCall struct {
+	At       time.Time
+	Activity string
+	Input    any
+}
+
+type dtsHarness struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	start time.Time
+
+	mu        sync.Mutex
+	calls     []dtsCall
+	decisions int
+}
+
+func newDTSHarness(t *testing.T, opts dtsHarnessOptions) *dtsHarness {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(DTS)
+	env.RegisterActivity(&activities.Activities{})
+	start := opts.start
+	if start.IsZero() {
+		start = dtsDefaultStart
+	}
+	env.SetStartTime(start)
+	h := &dtsHarness{t: t, env: env, start: start}
+	escalationOutboxIDs := opts.escalationOutboxIDs
+	if escalationOutboxIDs == nil {
+		escalationOutboxIDs = []int64{801, 802}
+	}
+
+	env.OnActivity(a.ComputeDTS, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, requestID string) (activities.ComputeDTSResult, error) {
+			h.record("ComputeDTS", requestID)
+			if opts.computeErr != nil {
+				return activities.ComputeDTSResult{}, opts.computeErr
+			}
+			return activities.ComputeDTSResult{SupplementMAD: dtsTestSupplement}, nil
+		})
+	env.OnActivity(a.CreateTask, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CreateTaskInput) (activities.CreateTaskResult, error) {
+			h.record("CreateTask", in)
+			return activities.CreateTaskResult{
+				TaskID: dtsTestTaskID,
+				DueAt:  domain.NewCalendar(nil).AddBusinessDays(env.Now(), in.BusinessDays),
+			}, nil
+		})
+	env.OnActivity(a.ApplyTaskChange, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.TaskChangeInput) error {
+			h.record("ApplyTaskChange", in)
+			return nil
+		})
+	env.OnActivity(a.EscalateTask, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.EscalateTaskInput) (activities.EscalateTaskResult, error) {
+			h.record("EscalateTask", in)
+			return activities.EscalateTaskResult{OutboxIDs: escalationOutboxIDs}, nil
+		})
+	env.OnActivity(a.DecideDTS, mock.Anything, mock.Anything).After(opts.decideDelay).Return(
+		func(_ context.Context, in activities.DecideDTSInput) (activities.DecideDTSResult, error) {
+			h.record("DecideDTS", in)
+			h.mu.Lock()
+			h.decisions++
+			n := h.decisions
+			h.mu.Unlock()
+			if opts.decide != nil {
+				return opts.decide(in, n)
+			}
+			if in.Status == store.DTSCancelled {
+				return activities.DecideDTSResult{}, nil
+			}
+			return activities.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
+		})
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).After(opts.emailDelay).Return(
+		func(_ context.Context, in activities.SendEmailInput) error {
+			h.record("SendEmail", in)
+			return nil
+		})
+	return h
+}
+
+// record notes an activity attempt; with After, At is when the mocked call returns.
+func (h *dtsHarness) record(activity string, in any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, dtsCall{At: h.env.Now(), Activity: activity, Input: in})
+}
+
+// run executes the workflow to completion and returns its result.
+func (h *dtsHarness) run(in DTSInput) DTSResult {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(DTS, in)
+	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
+	require.NoError(h.t, h.env.GetWorkflowError())
+	var res DTSResult
+	require.NoError(h.t, h.env.GetWorkflowResult(&res))
+	return res
+}
+
+func (h *dtsHarness) callsOf(activity string) []dtsCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []dtsCall
+	for _, c := range h.calls {
+		if c.Activity == activity {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (h *dtsHarness) order() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, len(h.calls))
+	for i, c := range h.calls {
+		out[i] = c.Activity
+	}
+	return out
+}
+
+func (h *dtsHarness) decideInputs() []activities.DecideDTSInput {
+	var out []activities.DecideDTSInput
+	for _, c := range h.callsOf("DecideDTS") {
+		out = append(out, c.Input.(activities.DecideDTSInput))
+	}
+	return out
+}
+
+func (h *dtsHarness) taskChanges() []activities.TaskChangeInput {
+	var out []activities.TaskChangeInput
+	for _, c := range h.callsOf("ApplyTaskChange") {
+		out = append(out, c.Input.(activities.TaskChangeInput))
+	}
+	return out
+}
+
+func (h *dtsHarness) emails() []activities.SendEmailInput {
+	var out []activities.SendEmailInput
+	for _, c := range h.callsOf("SendEmail") {
+		out = append(out, c.Input.(activities.SendEmailInput))
+	}
+	return out
+}
+
+// dtsUpdateOutcome collects the callbacks of one Update, with the workflow time of each.
+type dtsUpdateOutcome struct {
+	name        string
+	sent        bool
+	accepted    bool
+	rejected    error
+	completed   bool
+	completedAt time.Time
+	result      any
+	err         error
+}
+
+// update sends an Update `at` after the start of the workflow.
+func (h *dtsHarness) update(at time.Duration, name, id string, arg any) *dtsUpdateOutcome {
+	o := &dtsUpdateOutcome{name: name + "/" + id}
+	h.env.RegisterDelayedCallback(func() {
+		o.sent = true
+		h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+			OnAccept: func() { o.accepted = true },
+			OnReject: func(err error) { o.rejected = err },
+			OnComplete: func(r any, err error) {
+				o.completed = true
+				o.completedAt = h.env.Now()
+				o.result = r
+				o.err = err
+			},
+		}, arg)
+	}, at)
+	return o
+}
+
+func (h *dtsHarness) claim(at time.Duration, id string, actor TaskActor) *dtsUpdateOutcome {
+	return h.update(at, UpdateClaimTask, id, ClaimTaskRequest{TaskID: dtsTestTaskID, Actor: actor})
+}
+
+func (h *dtsHarness) release(at time.Duration, id string, actor TaskActor) *dtsUpdateOutcome {
+	return h.update(at, UpdateReleaseTask, id, ReleaseTaskRequest{TaskID: dtsTestTaskID, Actor: actor})
+}
+
+func (h *dtsHarness) complete(at time.Duration, id string, actor TaskActor, outcome, comment string) *dtsUpdateOutcome {
+	return h.update(at, UpdateCompleteTask, id,
+		CompleteTaskRequest{TaskID: dtsTestTaskID, Actor: actor, Outcome: outcome, Comment: comment})
+}
+
+func (h *dtsHarness) cancel(at time.Duration, id string) *dtsUpdateOutcome {
+	return h.update(at, UpdateCancelDTS, id, CancelDTSRequest{})
+}
+
+// dtsQueried is the answer of a state query run at some point of the workflow.
+type dtsQueried struct {
+	done  bool
+	state DTSState
+	err   error
+}
+
+func (h *dtsHarness) queryAt(at time.Duration) *dtsQueried {
+	q := &dtsQueried{}
+	h.env.RegisterDelayedCallback(func() {
+		q.done = true
+		v, err := h.env.QueryWorkflow(QueryDTSState)
+		if err != nil {
+			q.err = err
+			return
+		}
+		q.err = v.Get(&q.state)
+	}, at)
+	return q
+}
+
+func (q *dtsQueried) get(t *testing.T) DTSState {
+	t.Helper()
+	require.True(t, q.done, "the query was never run")
+	require.NoError(t, q.err)
+	return q.state
+}
+
+func requireDTSAccepted(t *testing.T, o *dtsUpdateOutcome) {
+	t.Helper()
+	require.Truef(t, o.sent, "update %s was never sent", o.name)
+	require.NoErrorf(t, o.rejected, "update %s rejected", o.name)
+	require.Truef(t, o.accepted, "update %s not accepted", o.name)
+	require.Truef(t, o.completed, "update %s did not complete", o.name)
+	require.NoErrorf(t, o.err, "update %s failed", o.name)
+}
+
+// requireDTSRefused checks that the validator refused the Update with an
+// ApplicationError of type errType, and that its handler never ran.
+func requireDTSRefused(t *testing.T, o *dtsUpdateOutcome, errType string) {
+	t.Helper()
+	require.Truef(t, o.sent, "update %s was never sent", o.name)
+	require.Errorf(t, o.rejected, "update %s should have been refused with %s", o.name, errType)
+	var appErr *temporal.ApplicationError
+	require.ErrorAsf(t, o.rejected, &appErr, "update %s refused with %T: %v", o.name, o.rejected, o.rejected)
+	assert.Equalf(t, errType, appErr.Type(), "update %s refused with %v", o.name, o.rejected)
+	assert.Falsef(t, o.accepted, "refused update %s was accepted", o.name)
+	assert.Falsef(t, o.completed, "refused update %s ran its handler", o.name)
+}
+
+func dtsTaskResult(t *testing.T, o *dtsUpdateOutcome) TaskResult {
+	t.Helper()
+	r, ok := o.result.(TaskResult)
+	require.Truef(t, ok, "update %s returned %T, not TaskResult", o.name, o.result)
+	return r
+}
+
+func dtsStateResult(t *testing.T, o *dtsUpdateOutcome) DTSState {
+	t.Helper()
+	r, ok := o.result.(DTSState)
+	require.Truef(t, ok, "update %s returned %T, not DTSState", o.name, o.result)
+	return r
+}
+
+// dtsChange is the transition the workflow is expected to mirror for the task T1.
+func dtsChange(version int, action, eventKey string, staffID int64, state, queue string, level int, assignee int64) activities.TaskChangeInput {
+	return activities.TaskChangeInput{
+		TaskID: dtsTestTaskID, EventKey: dtsTestTaskID + "/" + strconv.Itoa(version) + "/" + eventKey, Action: action,
+		StaffID: staffID, State: state, Queue: queue, EscalationLevel: level, AssigneeStaffID: assignee, Version: version,
+	}
+}
+
+func TestDTS_Approve(t *testing.T) {
+	h := newDTSHarness(t, dtsHarnessOptions{})
+	due := domain.NewCalendar(nil).AddBusinessDays(h.start, 2)
+	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+
+	computes := h.callsOf("ComputeDTS")
+	require.Len(t, computes, 1)
+	assert.Equal(t, dtsTestRequestID, computes[0].Input)
+	creates := h.callsOf("CreateTask")
+	require.Len(t, creates, 1)
+	assert.Equal(t, activities.CreateTaskInput{Kind: "dts", SubjectID: dtsTestRequestID, WorkflowID: "dts/" + dtsTestRequestID,
+		TaskKey: "dts/" + dtsTestRequestID + "/review", BusinessDays: 2}, creates[0].Input)
+	assert.True(t, due.Equal(time.Date(2026, time.March, 6, 9, 0, 0, 0, domain.Casablanca)), "due %v", due)
+
+	requireDTSAccepted(t, claim)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskClaimed, AssigneeID: 7}, dtsTaskResult(t, claim))
+	changes := h.callsOf("ApplyTaskChange")
+	require.Len(t, changes, 1)
+	assert.True(t, changes[0].At.Equal(h.start.Add(time.Hour)), "claim mirrored at %v", changes[0].At.Sub(h.start))
+	assert.Equal(t, dtsChange(1, "claimed", "claimed", 7, store.TaskClaimed, store.QueueOfficers, 0, 7), changes[0].Input)
+
+	requireDTSAccepted(t, complete)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskDone, AssigneeID: 7, Outcome: OutcomeApprove,
+		SubjectStatus: store.DTSApproved, SupplementMAD: dtsTestSupplement}, dtsTaskResult(t, complete))
+
+	decisions := h.callsOf("DecideDTS")
+	require.Len(t, decisions, 1)
+	assert.True(t, decisions[0].At.Equal(h.start.Add(2*time.Hour)), "decided at %v", decisions[0].At.Sub(h.start))
+	done := dtsChange(2, "completed", "completed", 7, store.TaskDone, store.QueueOfficers, 0, 7)
+	done.Outcome = OutcomeApprove
+	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSApproved, StaffID: 7, Task: &done},
+		decisions[0].Input)
+
+	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Empty(t, h.callsOf("EscalateTask"))
+	assert.Equal(t, []string{"ComputeDTS", "CreateTask", "ApplyTaskChange", "DecideDTS", "SendEmail"}, h.order())
+	assert.True(t, h.env.Now().Before(due), "the workflow waited for the deadline: ended at %v", h.env.Now())
+}
+
+func TestDTS_Reject(t *testing.T) {
+	const reason = "Justificatif de l'impôt sur le revenu illisible."
+	h := newDTSHarness(t, dtsHarnessOptions{})
+	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	noComment := h.complete(2*time.Hour, "complete-no-comment", dtsOfficer, OutcomeReject, "")
+	badOutcome := h.complete(2*time.Hour+10*time.Minute, "complete-bad-outcome", dtsOfficer, "maybe", reason)
+	afterRefusals := h.queryAt(2*time.Hour + 20*time.Minute)
+	complete := h.complete(3*time.Hour, "complete-reject", dtsOfficer, OutcomeReject, reason)
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, store.DTSRejected, res.Status)
+	requireDTSAccepted(t, claim)
+	requireDTSRefused(t, noComment, ErrInvalidOutcome)
+	requireDTSRefused(t, badOutcome, ErrInvalidOutcome)
+	st := afterRefusals.get(t)
+	assert.Equal(t, store.DTSPending, st.Status)
+	assert.Equal(t, store.TaskClaimed, st.TaskState, "a refused completion leaves the task claimed")
+
+	requireDTSAccepted(t, complete)
+	r := dtsTaskResult(t, complete)
+	assert.Equal(t, store.DTSRejected, r.SubjectStatus)
+	assert.Equal(t, store.TaskDone, r.State)
+	assert.Equal(t, OutcomeReject, r.Outcome)
+
+	decisions := h.decideInputs()
+	require.Len(t, decisions, 1, "the refused completions decided nothing")
+	done := dtsChange(2, "completed", "completed", 7, store.TaskDone, store.QueueOfficers, 0, 7)
+	done.Outcome, done.Comment = OutcomeReject, reason
+	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSRejected, StaffID: 7,
+		Comment: reason, Task: &done}, decisions[0])
+	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+}
+
+func TestDTS_ClaimRacesAndRoles(t *testing.T) {
+	h := newDTSHarness(t, dtsHarnessOptions{})
+	// Two officers claim at the same instant: the first one wins.
+	claim7 := h.claim(time.Hour, "claim-7", dtsOfficer)
+	claim8 := h.claim(time.Hour, "claim-8", dtsOfficer2)
+	release8 := h.release(time.Hour+10*time.Minute, "release-8", dtsOfficer2)
+	complete8 := h.complete(time.Hour+20*time.Minute, "complete-8", dtsOfficer2, OutcomeApprove, "")
+	unknown := h.update(time.Hour+30*time.Minute, UpdateClaimTask, "claim-unknown",
+		ClaimTaskRequest{TaskID: "T-other", Actor: dtsOfficer2})
+	release7 := h.release(time.Hour+40*time.Minute, "release-7", dtsOfficer)
+	agent := h.claim(time.Hour+50*time.Minute, "claim-agent", dtsAgent)
+	reclaim8 := h.claim(2*time.Hour, "reclaim-8", dtsOfficer2)
+	staleComplete7 := h.complete(2*time.Hour+10*time.Minute, "complete-7", dtsOfficer, OutcomeApprove, "")
+	complete8b := h.complete(2*time.Hour+20*time.Minute, "complete-8b", dtsOfficer2, OutcomeApprove, "")
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, store.DTSApproved, res.Status)
+	requireDTSAccepted(t, claim7)
+	requireDTSRefused(t, claim8, ErrTaskAlreadyClaimed)
+	requireDTSRefused(t, release8, ErrTaskNotAssignee)
+	requireDTSRefused(t, complete8, ErrTaskNotAssignee)
+	requireDTSRefused(t, unknown, ErrTaskUnknown)
+	requireDTSAccepted(t, release7)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskOpen}, dtsTaskResult(t, release7))
+	requireDTSRefused(t, agent, ErrTaskForbidden)
+	requireDTSAccepted(t, reclaim8)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskClaimed, AssigneeID: 8}, dtsTaskResult(t, reclaim8))
+	requireDTSRefused(t, staleComplete7, ErrTaskNotAssignee)
+	requireDTSAccepted(t, complete8b)
+
+	assert.Equal(t, []activities.TaskChangeInput{
+		dtsChange(1, "claimed", "claimed", 7, store.TaskClaimed, store.QueueOfficers, 0, 7),
+		dtsChange(2, "released", "released", 7, store.TaskOpen, store.QueueOfficers, 0, 0),
+		dtsChange(3, "claimed", "claimed", 8, store.TaskClaimed, store.QueueOfficers, 0, 8),
+	}, h.taskChanges())
+	decisions := h.decideInputs()
+	require.Len(t, decisions, 1)
+	done := dtsChange(4, "completed", "completed", 8, store.TaskDone, store.QueueOfficers, 0, 8)
+	done.Outcome = OutcomeApprove
+	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSApproved, StaffID: 8, Task: &done},
+		decisions[0])
+}
+
+func TestDTS_EscalationOverWeekend(t *testing.T) {
+	friday := time.Date(2026, time.March, 6, 10, 0, 0, 0, domain.Casablanca)
+	require.Equal(t, time.Friday, friday.Weekday())
+	due := domain.NewCalendar(nil).AddBusinessDays(friday, 2)
+	require.True(t, due.Equal(time.Date(2026, time.March, 10, 10, 0, 0, 0, domain.Casablanca)), "due %v", due)
+	untilDue := due.Sub(friday)
+
+	h := newDTSHarness(t, dtsHarnessOptions{start: friday, escalationOutboxIDs: []int64{801, 802}})
+	sunday := h.queryAt(48*time.Hour + time.Minute)
+	beforeDue := h.queryAt(untilDue - time.Minute)
+	officer := h.claim(untilDue+time.Hour, "claim-officer", dtsOfficer)
+	escalated := h.queryAt(untilDue + time.Hour + time.Minute)
+	supervisor := h.claim(untilDue+2*time.Hour, "claim-supervisor", dtsSupervisor)
+	complete := h.complete(untilDue+3*time.Hour, "complete-supervisor", dtsSupervisor, OutcomeApprove, "")
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+	for _, q := range []*dtsQueried{sunday, beforeDue} {
+		st := q.get(t)
+		assert.Equal(t, 0, st.EscalationLevel, "escalated before the deadline")
+		assert.Equal(t, store.TaskOpen, st.TaskState)
+	}
+
+	escalations := h.callsOf("EscalateTask")
+	require.Len(t, escalations, 1)
+	assert.True(t, escalations[0].At.Equal(due), "escalated at %v, want %v (Tuesday 10:00)",
+		escalations[0].At.In(domain.Casablanca), due.In(domain.Casablanca))
+	in := escalations[0].Input.(activities.EscalateTaskInput)
+	assert.Equal(t, dtsChange(1, "escalated", "escalated", 0, store.TaskOpen, store.QueueSupervisors, 1, 0), in.Change)
+	assert.Equal(t, store.QueueSupervisors, in.Change.Queue)
+	assert.Equal(t, 1, in.Change.EscalationLevel)
+	assert.Equal(t, "dts", in.Kind)
+	assert.Equal(t, dtsTestRequestID, in.Reference)
+	assert.True(t, in.DueAt.Equal(due), "escalation DueAt %v", in.DueAt)
+
+	emails := h.callsOf("SendEmail")
+	require.Len(t, emails, 3)
+	for i, id := range []int64{801, 802} {
+		assert.Equal(t, activities.SendEmailInput{OutboxID: id}, emails[i].Input)
+		assert.True(t, emails[i].At.Equal(due), "supervisor notice %d sent at %v", id, emails[i].At)
+	}
+	assert.Equal(t, activities.SendEmailInput{OutboxID: dtsDecisionOutboxID}, emails[2].Input)
+
+	requireDTSRefused(t, officer, ErrTaskForbidden)
+	st := escalated.get(t)
+	assert.Equal(t, 1, st.EscalationLevel)
+	assert.Equal(t, store.TaskOpen, st.TaskState)
+	requireDTSAccepted(t, supervisor)
+	assert.Equal(t, []activities.TaskChangeInput{
+		dtsChange(2, "claimed", "claimed", 20, store.TaskClaimed, store.QueueSupervisors, 1, 20),
+	}, h.taskChanges())
+	requireDTSAccepted(t, complete)
+	assert.Equal(t, store.DTSApproved, dtsTaskResult(t, complete).SubjectStatus)
+	decisions := h.decideInputs()
+	require.Len(t, decisions, 1)
+	done := dtsChange(3, "completed", "completed", 20, store.TaskDone, store.QueueSupervisors, 1, 20)
+	done.Outcome = OutcomeApprove
+	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSApproved, StaffID: 20, Task: &done},
+		decisions[0])
+	assert.Equal(t, []string{"ComputeDTS", "CreateTask", "EscalateTask", "SendEmail", "SendEmail", "ApplyTaskChange",
+		"DecideDTS", "SendEmail"}, h.order())
+}
+
+func TestDTS_CancelledByCitizen(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		claimed bool
+	}{{"open task", false}, {"claimed task", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			// DecideDTS takes a minute so that a claim arrives while the cancellation is applied.
+			h := newDTSHarness(t, dtsHarnessOptions{decideDelay: time.Minute})
+			var claim *dtsUpdateOutcome
+			if tc.claimed {
+				claim = h.claim(30*time.Minute, "claim-1", dtsOfficer)
+			}
+			cancel := h.cancel(time.Hour, "cancel-1")
+			lateClaim := h.claim(time.Hour+30*time.Second, "claim-late", dtsOfficer2)
+
+			res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+			assert.Equal(t, store.DTSCancelled, res.Status)
+			requireDTSAccepted(t, cancel)
+			assert.Equal(t, DTSState{Status: store.DTSCancelled, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
+				TaskState: store.TaskCancelled}, dtsStateResult(t, cancel))
+			requireDTSRefused(t, lateClaim, ErrTaskClosed)
+
+			version := 1
+			if tc.claimed {
+				requireDTSAccepted(t, claim)
+				version = 2
+			}
+			decisions := h.decideInputs()
+			require.Len(t, decisions, 1)
+			cancelled := dtsChange(version, "cancelled", "cancelled", 0, store.TaskCancelled, store.QueueOfficers, 0, 0)
+			assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSCancelled, Task: &cancelled},
+				decisions[0])
+			assert.Empty(t, h.emails(), "a cancellation mails nothing (OutboxID 0)")
+			assert.Empty(t, h.callsOf("EscalateTask"))
+		})
+	}
+}
+
+func TestDTS_CancelAfterApprovalRefused(t *testing.T) {
+	// The decision e-mail takes 10 minutes: the workflow is still running when the
+	// citizen tries to cancel.
+	h := newDTSHarness(t, dtsHarnessOptions{emailDelay: 10 * time.Minute})
+	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	cancel := h.cancel(2*time.Hour+5*time.Minute, "cancel-1")
+	lateClaim := h.claim(2*time.Hour+6*time.Minute, "claim-late", dtsOfficer2)
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+	requireDTSAccepted(t, claim)
+	requireDTSAccepted(t, complete)
+	requireDTSRefused(t, cancel, ErrTaskClosed)
+	requireDTSRefused(t, lateClaim, ErrTaskClosed)
+	decisions := h.decideInputs()
+	require.Len(t, decisions, 1)
+	assert.Equal(t, store.DTSApproved, decisions[0].Status)
+	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+}
+
+func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
+	h := newDTSHarness(t, dtsHarnessOptions{
+		decide: func(in activities.DecideDTSInput, n int) (activities.DecideDTSResult, error) {
+			if n <= 2 {
+				return activities.DecideDTSResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
+			}
+			return activities.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
+		},
+	})
+	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	// While DecideDTS is being retried (attempts at +0s, +1s, +3s), the request is still
+	// pending and a second completion is refused.
+	duringRetries := h.queryAt(2*time.Hour + 2*time.Second)
+	again := h.complete(2*time.Hour+2*time.Second, "complete-2", dtsOfficer, OutcomeApprove, "")
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+	requireDTSAccepted(t, claim)
+	requireDTSAccepted(t, complete)
+	assert.Equal(t, store.DTSApproved, dtsTaskResult(t, complete).SubjectStatus)
+	requireDTSRefused(t, again, ErrTaskClosed)
+	st := duringRetries.get(t)
+	assert.Equal(t, store.DTSPending, st.Status)
+
+	decisions := h.callsOf("DecideDTS")
+	require.Len(t, decisions, 3)
+	first := decisions[0].Input.(activities.DecideDTSInput)
+	require.NotNil(t, first.Task)
+	assert.Equal(t, dtsTestRequestID, first.RequestID)
+	assert.Equal(t, "T1/2/completed", first.Task.EventKey)
+	assert.Equal(t, 2, first.Task.Version)
+	for i, c := range decisions {
+		assert.Equalf(t, first, c.Input, "attempt %d has another input", i+1)
+		if i > 0 {
+			assert.Truef(t, c.At.After(decisions[i-1].At), "attempt %d at %v", i+1, c.At.Sub(h.start))
+		}
+	}
+	assert.False(t, complete.completedAt.Before(decisions[2].At),
+		"the complete Update answered at %v, before the successful attempt at %v",
+		complete.completedAt.Sub(h.start), decisions[2].At.Sub(h.start))
+	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Len(t, h.taskChanges(), 1, "only the claim is mirrored outside DecideDTS")
+}
+
+func TestDTS_NoRulesRejects(t *testing.T) {
+	h := newDTSHarness(t, dtsHarnessOptions{
+		computeErr: temporal.NewNonRetryableApplicationError("no allowance rules for the year", activities.ErrTypeNoRules, nil),
+	})
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, store.DTSRejected, res.Status)
+	assert.Equal(t, int64(0), res.SupplementMAD)
+	assert.Len(t, h.callsOf("ComputeDTS"), 1, "a non-retryable error is not retried")
+	assert.Empty(t, h.callsOf("CreateTask"), "no task for a request without rules")
+	decisions := h.decideInputs()
+	require.Len(t, decisions, 1)
+	assert.Equal(t, dtsTestRequestID, decisions[0].RequestID)
+	assert.Equal(t, store.DTSRejected, decisions[0].Status)
+	assert.Equal(t, int64(0), decisions[0].StaffID)
+	assert.Nil(t, decisions[0].Task)
+	assert.NotEmpty(t, decisions[0].Comment, "the rejection gives the citizen a reason")
+	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Equal(t, []string{"ComputeDTS", "DecideDTS", "SendEmail"}, h.order())
+}
+
+func TestDTS_QueryState(t *testing.T) {
+	h := newDTSHarness(t, dtsHarnessOptions{})
+	open := h.queryAt(30 * time.Minute)
+	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	claimed := h.queryAt(90 * time.Minute)
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	assert.Equal(t, store.DTSApproved, res.Status)
+	requireDTSAccepted(t, claim)
+	requireDTSAccepted(t, complete)
+	assert.Equal(t, DTSState{Status: store.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
+		TaskState: store.TaskOpen}, open.get(t))
+	assert.Equal(t, DTSState{Status: store.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
+		TaskState: store.TaskClaimed}, claimed.get(t))
+}
+
+// A cancellation whose DecideDTS fails (e.g. a non-retryable NotFound) leaves the request
+// pending: the task must stay as it was, so that officers can still work on it.
+func TestDTS_FailedCancellationKeepsTaskOpen(t *testing.T) {
+	h := newDTSHarness(t, dtsHarnessOptions{
+		decide: func(in activities.DecideDTSInput, n int) (activities.DecideDTSResult, error) {
+			if in.Status == store.DTSCancelled && n == 1 {
+				return activities.DecideDTSResult{}, temporal.NewNonRetryableApplicationError("DTS request not found",
+					activities.ErrTypeNotFound, nil)
+			}
+			return activities.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
+		},
+	})
+	cancel := h.cancel(time.Hour, "cancel-1")
+	afterCancel := h.queryAt(time.Hour + 10*time.Minute)
+	claim := h.claim(2*time.Hour, "claim-1", dtsOfficer)
+	complete := h.complete(3*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	// Only reached if the task is stuck: ends the workflow (this second DecideDTS succeeds)
+	// instead of leaving it waiting for ten years.
+	fallback := h.cancel(4*time.Hour, "cancel-fallback")
+
+	res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+	require.Truef(t, cancel.sent && cancel.accepted && cancel.completed, "cancel: %+v", cancel)
+	require.Error(t, cancel.err, "the failed cancellation is reported to the citizen")
+	st := afterCancel.get(t)
+	assert.Equal(t, store.DTSPending, st.Status)
+	assert.Equal(t, store.TaskOpen, st.TaskState, "the failed cancellation left the task %s", st.TaskState)
+	assert.NoError(t, claim.rejected, "claim after a failed cancellation")
+	assert.NoError(t, complete.rejected, "complete after a failed cancellation")
+	assert.False(t, fallback.sent && fallback.accepted, "the request had to be cancelled again to end the workflow")
+	assert.Equal(t, store.DTSApproved, res.Status)
+	changes := h.taskChanges()
+	if assert.NotEmpty(t, changes) {
+		// The claim after the failed cancellation must be version 1: the failed change
+		// was never mirrored.
+		assert.Equal(t, dtsChange(1, "claimed", "claimed", 7, store.TaskClaimed, store.QueueOfficers, 0, 7), changes[0])
+	}
+}

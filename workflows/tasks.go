@@ -1,0 +1,180 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"occonnect/activities"
+	"occonnect/domain"
+	"occonnect/store"
+)
+
+// Error types with which task Updates are refused; the API maps them to HTTP answers.
+const (
+	ErrTaskAlreadyClaimed = "TaskAlreadyClaimed"
+	ErrTaskNotAssignee    = "TaskNotAssignee"
+	ErrTaskClosed         = "TaskClosed"
+	ErrTaskForbidden      = "TaskForbidden"
+	ErrTaskUnknown        = "TaskUnknown"
+	ErrInvalidOutcome     = "InvalidOutcome"
+	ErrInvalidState       = "InvalidState"
+)
+
+// TaskActor is the staff member acting on a task (from the API's session).
+type TaskActor struct {
+	StaffID int64
+	Role    string
+}
+
+// ClaimTaskRequest claims a task; the first claim wins.
+type ClaimTaskRequest struct {
+	TaskID string
+	Actor  TaskActor
+}
+
+// ReleaseTaskRequest gives a claimed task back to its queue.
+type ReleaseTaskRequest struct {
+	TaskID string
+	Actor  TaskActor
+}
+
+// CompleteTaskRequest completes a claimed task with an outcome.
+type CompleteTaskRequest struct {
+	TaskID  string
+	Actor   TaskActor
+	Outcome string
+	Comment string
+}
+
+// TaskResult answers the task Updates.
+type TaskResult struct {
+	TaskID        string
+	State         string
+	AssigneeID    int64
+	Outcome       string
+	SubjectStatus string // e.g. the DTS request's status after the outcome
+	SupplementMAD int64
+}
+
+// task is a workflow's view of its officer task: the source of truth for claims (the
+// Update validators run on it), mirrored to MySQL by the ApplyTaskChange activity.
+type task struct {
+	ID              string
+	Kind            string
+	State           string
+	Queue           string
+	EscalationLevel int
+	Assignee        int64
+	DueAt           time.Time
+	Version         int
+}
+
+func refuse(errType, format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), errType)
+}
+
+func (t *task) check(id string) error {
+	switch {
+	case t.ID == "" || t.ID != id:
+		return refuse(ErrTaskUnknown, "no such task in this workflow")
+	case t.State == store.TaskDone || t.State == store.TaskCancelled:
+		return refuse(ErrTaskClosed, "the task is %s", t.State)
+	}
+	return nil
+}
+
+// mayWork: the officers' queue is for officers and supervisors, the supervisors' queue for
+// supervisors.
+func (t *task) mayWork(role string) bool {
+	if t.Queue == store.QueueSupervisors {
+		return role == domain.RoleSupervisor
+	}
+	return role == domain.RoleOfficer || role == domain.RoleSupervisor
+}
+
+func (t *task) validateClaim(req ClaimTaskRequest) error {
+	if err := t.check(req.TaskID); err != nil {
+		return err
+	}
+	if t.State == store.TaskClaimed {
+		return refuse(ErrTaskAlreadyClaimed, "the task is already claimed")
+	}
+	if !t.mayWork(req.Actor.Role) {
+		return refuse(ErrTaskForbidden, "the %s queue is not open to role %s", t.Queue, req.Actor.Role)
+	}
+	return nil
+}
+
+func (t *task) validateRelease(req ReleaseTaskRequest) error {
+	if err := t.check(req.TaskID); err != nil {
+		return err
+	}
+	if t.State != store.TaskClaimed || t.Assignee != req.Actor.StaffID {
+		return refuse(ErrTaskNotAssignee, "only the assignee releases a claimed task")
+	}
+	return nil
+}
+
+func (t *task) validateComplete(req CompleteTaskRequest, outcomes []string, needsComment func(string) bool) error {
+	if err := t.check(req.TaskID); err != nil {
+		return err
+	}
+	if t.State != store.TaskClaimed || t.Assignee != req.Actor.StaffID {
+		return refuse(ErrTaskNotAssignee, "only the assignee completes a claimed task")
+	}
+	if !slices.Contains(outcomes, req.Outcome) {
+		return refuse(ErrInvalidOutcome, "outcome must be one of %v", outcomes)
+	}
+	if needsComment(req.Outcome) && req.Comment == "" {
+		return refuse(ErrInvalidOutcome, "outcome %s needs a comment", req.Outcome)
+	}
+	return nil
+}
+
+// change moves the task and returns the transition for the read model.
+func (t *task) change(action string, staffID int64, eventKey string) activities.TaskChangeInput {
+	t.Version++
+	return activities.TaskChangeInput{
+		TaskID: t.ID, EventKey: fmt.Sprintf("%s/%d/%s", t.ID, t.Version, eventKey), Action: action, StaffID: staffID,
+		State: t.State, Queue: t.Queue, EscalationLevel: t.EscalationLevel, AssigneeStaffID: t.Assignee, Version: t.Version,
+	}
+}
+
+// claim and release apply a validated Update and mirror it.
+func (t *task) claim(ctx workflow.Context, req ClaimTaskRequest) (TaskResult, error) {
+	t.State, t.Assignee = store.TaskClaimed, req.Actor.StaffID
+	err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, t.change("claimed", req.Actor.StaffID, "claimed")).Get(ctx, nil)
+	return TaskResult{TaskID: t.ID, State: t.State, AssigneeID: t.Assignee}, err
+}
+
+func (t *task) release(ctx workflow.Context, req ReleaseTaskRequest) (TaskResult, error) {
+	t.State, t.Assignee = store.TaskOpen, 0
+	err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, t.change("released", req.Actor.StaffID, "released")).Get(ctx, nil)
+	return TaskResult{TaskID: t.ID, State: t.State}, err
+}
+
+// escalate moves the task to the supervisors' queue and mails them.
+func (t *task) escalate(ctx workflow.Context, reference string) error {
+	t.Queue, t.EscalationLevel = store.QueueSupervisors, t.EscalationLevel+1
+	var res activities.EscalateTaskResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.EscalateTask, activities.EscalateTaskInput{
+		Change: t.change("escalated", 0, "escalated"), Kind: t.Kind, Reference: reference, DueAt: t.DueAt,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	for _, id := range res.OutboxIDs {
+		if err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil); err != nil {
+			var appErr *temporal.ApplicationError
+			if !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
+				return err
+			}
+			workflow.GetLogger(ctx).Warn("escalation e-mail rejected", "outbox_id", id)
+		}
+	}
+	return nil
+}
