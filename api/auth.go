@@ -46,7 +46,7 @@ type access struct {
 func citizens() access             { return access{citizens: true} }
 func staff(roles ...string) access { return access{roles: roles} }
 func anyone(allowRestricted bool) access {
-	return access{citizens: true, roles: []string{domain.RoleAgent, domain.RoleOfficer, domain.RoleSupervisor, domain.RoleAdmin}, allowRestricted: allowRestricted}
+	return access{citizens: true, roles: []string{domain.RoleAgent, domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit, domain.RoleAdmin}, allowRestricted: allowRestricted}
 }
 
 // authed checks the bearer token and the caller's kind, role and scope, then runs h.

@@ -3,6 +3,13 @@ package api
 // messages: title., detail. and field. keys, per language. English is the fallback.
 var messages = map[string]map[string]string{
 	"en": {
+		"field.wrong_year":                 "This date is not in the year being edited.",
+		"title.not_waiting_for_citizen":    "No question is waiting for you",
+		"detail.not_waiting_for_citizen":   "The complaint is not waiting for information from you.",
+		"title.reopen_window_closed":       "Reopening no longer possible",
+		"detail.reopen_window_closed":      "A complaint can be reopened within 14 days of its resolution. File a new one, or use chikaya.ma.",
+		"title.feedback_not_allowed":       "Feedback not possible",
+		"detail.feedback_not_allowed":      "Feedback is given once, after the resolution.",
 		"title.no_rules":                   "No allowance rules for that year",
 		"detail.no_rules":                  "The allowance rules of that year are not published.",
 		"title.insufficient_allowance":     "Insufficient allowance",
@@ -83,6 +90,13 @@ var messages = map[string]map[string]string{
 		"field.unknown_exchange_point":     "Unknown exchange point.",
 	},
 	"fr": {
+		"field.wrong_year":                 "Cette date n'est pas dans l'année modifiée.",
+		"title.not_waiting_for_citizen":    "Aucune question ne vous attend",
+		"detail.not_waiting_for_citizen":   "La réclamation n'attend pas d'information de votre part.",
+		"title.reopen_window_closed":       "Réouverture impossible",
+		"detail.reopen_window_closed":      "Une réclamation peut être rouverte dans les 14 jours suivant sa résolution. Déposez-en une nouvelle, ou utilisez chikaya.ma.",
+		"title.feedback_not_allowed":       "Avis impossible",
+		"detail.feedback_not_allowed":      "L'avis est donné une seule fois, après la résolution.",
 		"title.no_rules":                   "Aucune règle de dotation pour cette année",
 		"detail.no_rules":                  "Les règles des dotations de cette année ne sont pas publiées.",
 		"title.insufficient_allowance":     "Dotation insuffisante",
@@ -163,6 +177,13 @@ var messages = map[string]map[string]string{
 		"field.unknown_exchange_point":     "Point de change inconnu.",
 	},
 	"ar": {
+		"field.wrong_year":                 "هذا التاريخ ليس ضمن السنة المعدلة.",
+		"title.not_waiting_for_citizen":    "لا يوجد سؤال في انتظارك",
+		"detail.not_waiting_for_citizen":   "الشكاية لا تنتظر منك أي معلومات.",
+		"title.reopen_window_closed":       "لم تعد إعادة الفتح ممكنة",
+		"detail.reopen_window_closed":      "يمكن إعادة فتح الشكاية خلال 14 يوما من معالجتها. قدم شكاية جديدة أو استعمل chikaya.ma.",
+		"title.feedback_not_allowed":       "التقييم غير ممكن",
+		"detail.feedback_not_allowed":      "يعطى التقييم مرة واحدة بعد معالجة الشكاية.",
 		"title.no_rules":                   "لا توجد قواعد مخصصات لهذه السنة",
 		"detail.no_rules":                  "لم تنشر قواعد مخصصات هذه السنة.",
 		"title.insufficient_allowance":     "المخصص غير كاف",

@@ -21,6 +21,7 @@ import (
 
 	"occonnect/internal/passhash"
 	"occonnect/store"
+	"occonnect/workflows"
 )
 
 // Deps are the collaborators of the API.
@@ -32,6 +33,8 @@ type Deps struct {
 	Now      func() time.Time
 	// ReissueWindow is passed to new enrollment workflows.
 	ReissueWindow time.Duration
+	// Complaints are the service levels given to new complaint workflows (zero: defaults).
+	Complaints workflows.ComplaintConfig
 }
 
 // Server holds the handlers.
@@ -42,12 +45,15 @@ type Server struct {
 	log           *slog.Logger
 	now           func() time.Time
 	reissueWindow time.Duration
+	complaints    workflows.ComplaintConfig
 	background    sync.WaitGroup // asynchronous work started by handlers
 }
 
 // New builds a Server.
 func New(d Deps) *Server {
-	s := &Server{store: d.Store, temporal: d.Temporal, hasher: d.Hasher, log: d.Logger, now: d.Now, reissueWindow: d.ReissueWindow}
+	s := &Server{store: d.Store, temporal: d.Temporal, hasher: d.Hasher, log: d.Logger, now: d.Now, reissueWindow: d.ReissueWindow,
+		complaints: d.Complaints}
+	s.complaints.Defaults()
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -100,20 +106,32 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/me/dts-requests/{id}", s.authed(citizens(), s.myDTSRequest)).Methods(http.MethodGet)
 	v1.Handle("/me/dts-requests/{id}/cancel", s.authed(citizens(), s.cancelDTSRequest)).Methods(http.MethodPost)
 
+	// Complaints (citizens).
+	v1.Handle("/me/complaints", s.authed(citizens(), s.idempotent(s.fileComplaint))).Methods(http.MethodPost)
+	v1.Handle("/me/complaints", s.authed(citizens(), s.myComplaints)).Methods(http.MethodGet)
+	v1.Handle("/me/complaints/{reference}", s.authed(citizens(), s.myComplaint)).Methods(http.MethodGet)
+	v1.Handle("/me/complaints/{reference}/messages", s.authed(citizens(), s.replyToComplaint)).Methods(http.MethodPost)
+	v1.Handle("/me/complaints/{reference}/reopen", s.authed(citizens(), s.reopenComplaint)).Methods(http.MethodPost)
+	v1.Handle("/me/complaints/{reference}/feedback", s.authed(citizens(), s.complaintFeedback)).Methods(http.MethodPost)
+
 	// Staff.
 	v1.Handle("/staff/login", s.serve(s.staffLogin)).Methods(http.MethodPost)
 	v1.Handle("/enrollments", s.authed(staff("agent"), s.idempotent(s.createEnrollment))).Methods(http.MethodPost)
 	v1.Handle("/enrollments/{enrollment_id}", s.authed(staff("agent", "admin"), s.getEnrollment)).Methods(http.MethodGet)
 	v1.Handle("/enrollments/{enrollment_id}/resend", s.authed(staff("agent"), s.resendEnrollment)).Methods(http.MethodPost)
 	v1.Handle("/allowance-operations", s.authed(staff("agent"), s.idempotent(s.recordDebit))).Methods(http.MethodPost)
-	v1.Handle("/dts-requests", s.authed(staff("officer", "supervisor"), s.staffDTSRequests)).Methods(http.MethodGet)
-	v1.Handle("/tasks", s.authed(staff("officer", "supervisor"), s.listTasks)).Methods(http.MethodGet)
-	v1.Handle("/tasks/{id}", s.authed(staff("officer", "supervisor"), s.getTask)).Methods(http.MethodGet)
-	v1.Handle("/tasks/{id}/claim", s.authed(staff("officer", "supervisor"), s.claimTask)).Methods(http.MethodPost)
-	v1.Handle("/tasks/{id}/release", s.authed(staff("officer", "supervisor"), s.releaseTask)).Methods(http.MethodPost)
-	v1.Handle("/tasks/{id}/complete", s.authed(staff("officer", "supervisor"), s.completeTask)).Methods(http.MethodPost)
+	v1.Handle("/dts-requests", s.authed(staff("officer", "supervisor", "head_of_unit"), s.staffDTSRequests)).Methods(http.MethodGet)
+	v1.Handle("/tasks", s.authed(staff("officer", "supervisor", "head_of_unit"), s.listTasks)).Methods(http.MethodGet)
+	v1.Handle("/tasks/{id}", s.authed(staff("officer", "supervisor", "head_of_unit"), s.getTask)).Methods(http.MethodGet)
+	v1.Handle("/tasks/{id}/claim", s.authed(staff("officer", "supervisor", "head_of_unit"), s.claimTask)).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/release", s.authed(staff("officer", "supervisor", "head_of_unit"), s.releaseTask)).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/complete", s.authed(staff("officer", "supervisor", "head_of_unit"), s.completeTask)).Methods(http.MethodPost)
 	v1.Handle("/admin/allowance-rules/{year}", s.authed(staff("admin"), s.getAllowanceRules)).Methods(http.MethodGet)
 	v1.Handle("/admin/allowance-rules/{year}", s.authed(staff("admin"), s.putAllowanceRules)).Methods(http.MethodPut)
+	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.getHolidays)).Methods(http.MethodGet)
+	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.putHolidays)).Methods(http.MethodPut)
+	v1.Handle("/complaints", s.authed(staff("officer", "supervisor", "head_of_unit"), s.staffComplaints)).Methods(http.MethodGet)
+	v1.Handle("/complaints/{reference}", s.authed(staff("officer", "supervisor", "head_of_unit"), s.staffComplaint)).Methods(http.MethodGet)
 	return r
 }
 

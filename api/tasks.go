@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ func workflowRefusal(err error) error {
 			return &apiError{status: http.StatusNotFound, code: "not_found", cause: err}
 		case workflows.ErrInvalidOutcome:
 			return &apiError{status: http.StatusBadRequest, code: "validation_failed", fields: []FieldError{fieldErr("outcome", "invalid")}, cause: err}
+		case workflows.ErrTextRequired:
+			return &apiError{status: http.StatusBadRequest, code: "validation_failed", fields: []FieldError{fieldErr("comment", "required")}, cause: err}
 		case workflows.ErrTaskClosed:
 			return &apiError{status: http.StatusConflict, code: "task_closed", cause: err}
 		}
@@ -70,10 +73,14 @@ func (s *Server) taskJSON(t store.Task, me int64) taskJSON {
 		CompletedAt: timePtr(t.CompletedAt), Outcome: optional(t.Outcome), Comment: optional(t.Comment)}
 }
 
-// visibleQueues: officers work the officers' queue, supervisors every queue.
+// visibleQueues: each role sees the queues of its level and below (officers: officers';
+// supervisors: officers' and supervisors'; head of unit: all).
 func visibleQueues(role string) []string {
-	if role == domain.RoleSupervisor {
-		return nil
+	switch role {
+	case domain.RoleHeadOfUnit:
+		return []string{store.QueueOfficers, store.QueueSupervisors, store.QueueHeadOfUnit}
+	case domain.RoleSupervisor:
+		return []string{store.QueueOfficers, store.QueueSupervisors}
 	}
 	return []string{store.QueueOfficers}
 }
@@ -153,8 +160,7 @@ func (s *Server) taskFor(r *http.Request) (store.Task, error) {
 		return t, err
 	}
 	p := principalFrom(r.Context())
-	if p.staff.Role != domain.RoleSupervisor && t.Queue != store.QueueOfficers &&
-		!(t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == p.id) {
+	if !slices.Contains(visibleQueues(p.staff.Role), t.Queue) && !(t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == p.id) {
 		return t, store.ErrNotFound
 	}
 	return t, nil
@@ -187,6 +193,17 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	out := taskDetailJSON{taskJSON: s.taskJSON(t, principalFrom(ctx).id), Events: []taskEventJSON{}}
+	if t.Kind == "complaint" {
+		c, err := s.store.ComplaintByReference(ctx, t.SubjectID)
+		if err != nil {
+			return err
+		}
+		cj, err := s.staffComplaintJSON(r, c)
+		if err != nil {
+			return err
+		}
+		out.Subject = cj
+	}
 	if t.Kind == "dts" {
 		d, err := s.store.DTSRequestByID(ctx, t.SubjectID)
 		if err != nil {
@@ -270,14 +287,28 @@ func (s *Server) completeTask(w http.ResponseWriter, r *http.Request) error {
 	if body.Outcome == "" {
 		v.add("outcome", "required")
 	}
-	if len(body.Comment) > 2000 {
+	if len([]rune(body.Comment)) > maxText {
 		v.add("comment", "too_long")
 	}
 	if err := v.err(); err != nil {
 		return err
 	}
 	p := principalFrom(r.Context())
-	return s.taskAction(w, r, workflows.UpdateCompleteTask, func(t store.Task) any {
-		return workflows.CompleteTaskRequest{TaskID: t.ID, Actor: actor(p), Outcome: body.Outcome, Comment: body.Comment}
+	var draftErr error
+	err := s.taskAction(w, r, workflows.UpdateCompleteTask, func(t store.Task) any {
+		req := workflows.CompleteTaskRequest{TaskID: t.ID, Actor: actor(p), Outcome: body.Outcome, Comment: body.Comment}
+		if t.Kind == "complaint" {
+			// The officer's text goes to MySQL as a draft; the workflow publishes it.
+			kind, ok := complaintMessageKinds[body.Outcome]
+			if ok && body.Comment != "" {
+				req.MessageID, draftErr = s.draft(r, t.SubjectID, p.staff.Role, p.id, kind, body.Comment)
+			}
+			req.Comment = ""
+		}
+		return req
 	})
+	if draftErr != nil {
+		return draftErr
+	}
+	return err
 }

@@ -45,7 +45,7 @@ const (
 // ValidRole reports whether r is one of the staff roles.
 func ValidRole(r string) bool {
 	switch r {
-	case RoleAgent, RoleOfficer, RoleSupervisor, RoleAdmin:
+	case RoleAgent, RoleOfficer, RoleSupervisor, RoleHeadOfUnit, RoleAdmin:
 		return true
 	}
 	return false

@@ -217,3 +217,10 @@ func (s *Store) Holidays(ctx context.Context, from, to time.Time) ([]time.Time, 
 		from.Format(time.DateOnly), to.Format(time.DateOnly))
 	return out, err
 }
+
+// TaskByKey reads a task by its creation key.
+func (s *Store) TaskByKey(ctx context.Context, key string) (Task, error) {
+	var t Task
+	err := s.db.GetContext(ctx, &t, `SELECT `+taskColumns+` FROM tasks WHERE task_key = ?`, key)
+	return t, notFound(err)
+}

@@ -42,6 +42,7 @@ func Register(r interface {
 }, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.Enrollment)
 	r.RegisterWorkflow(workflows.DTS)
+	r.RegisterWorkflow(workflows.Complaint)
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

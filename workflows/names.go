@@ -40,3 +40,16 @@ const (
 
 // DTSWorkflowID is the workflow ID of a DTS request (an opaque generated id).
 func DTSWorkflowID(requestID string) string { return "dts/" + requestID }
+
+// Complaint workflow names (the task Updates above apply too).
+const (
+	// UpdateCitizenReply: the citizen answered an officer's request for information.
+	UpdateCitizenReply = "citizen-reply"
+	// UpdateReopen: the citizen reopens a resolved complaint within the window.
+	UpdateReopen = "reopen"
+	// QueryComplaintState answers the workflow's own view (ops; the app reads MySQL).
+	QueryComplaintState = "state"
+)
+
+// ComplaintWorkflowID is the workflow ID of a complaint: its public reference (REC-…).
+func ComplaintWorkflowID(reference string) string { return "complaint/" + reference }

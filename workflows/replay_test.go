@@ -9,13 +9,14 @@ import (
 
 // TestReplayRecordedHistories replays histories recorded from the real dev server by the
 // end-to-end tests (OCC_RECORD_HISTORY=$PWD/workflows/testdata go test ./e2e/): the
-// enrollment (happy path, expiry and re-issue) and the DTS review (approved, rejected,
-// cancelled). A change to
+// enrollment (happy path, expiry and re-issue), the DTS review (approved, rejected,
+// cancelled) and a complaint (request for information, answer, resolution, rating,
+// reopening, rejection). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 5 {
+	if err != nil || len(files) < 6 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {
@@ -23,6 +24,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(Enrollment)
 			r.RegisterWorkflow(DTS)
+			r.RegisterWorkflow(Complaint)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

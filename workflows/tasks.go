@@ -22,6 +22,7 @@ const (
 	ErrTaskForbidden      = "TaskForbidden"
 	ErrTaskUnknown        = "TaskUnknown"
 	ErrInvalidOutcome     = "InvalidOutcome"
+	ErrTextRequired       = "TextRequired"
 	ErrInvalidState       = "InvalidState"
 )
 
@@ -43,12 +44,15 @@ type ReleaseTaskRequest struct {
 	Actor  TaskActor
 }
 
-// CompleteTaskRequest completes a claimed task with an outcome.
+// CompleteTaskRequest completes a claimed task with an outcome. For complaints the
+// officer's text is stored by the API as a draft message and passed as MessageID, so that it
+// never enters the history; DTS decisions carry a short Comment.
 type CompleteTaskRequest struct {
-	TaskID  string
-	Actor   TaskActor
-	Outcome string
-	Comment string
+	TaskID    string
+	Actor     TaskActor
+	Outcome   string
+	Comment   string
+	MessageID int64
 }
 
 // TaskResult answers the task Updates.
@@ -88,13 +92,13 @@ func (t *task) check(id string) error {
 	return nil
 }
 
-// mayWork: the officers' queue is for officers and supervisors, the supervisors' queue for
-// supervisors.
+// mayWork: a queue is open to its level and the levels above it (officers' queue: officers,
+// supervisors, head of unit; supervisors' queue: supervisors and head of unit; head of
+// unit's queue: the head of unit).
 func (t *task) mayWork(role string) bool {
-	if t.Queue == store.QueueSupervisors {
-		return role == domain.RoleSupervisor
-	}
-	return role == domain.RoleOfficer || role == domain.RoleSupervisor
+	rank := map[string]int{domain.RoleOfficer: 1, domain.RoleSupervisor: 2, domain.RoleHeadOfUnit: 3}
+	need := map[string]int{store.QueueOfficers: 1, store.QueueSupervisors: 2, store.QueueHeadOfUnit: 3}[t.Queue]
+	return rank[role] >= need && need > 0
 }
 
 func (t *task) validateClaim(req ClaimTaskRequest) error {

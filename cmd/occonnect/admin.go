@@ -108,6 +108,7 @@ func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 		{"agent@demo.oc.local", domain.RoleAgent, "EP-0001"},
 		{"officer@demo.oc.local", domain.RoleOfficer, ""},
 		{"supervisor@demo.oc.local", domain.RoleSupervisor, ""},
+		{"head@demo.oc.local", domain.RoleHeadOfUnit, ""},
 		{"admin@demo.oc.local", domain.RoleAdmin, ""},
 	}
 	for _, s := range staff {
@@ -118,7 +119,7 @@ func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("demo data: %d exchange points, staff agent@ (EP-0001), officer@, supervisor@, admin@demo.oc.local\n", len(demoExchangePoints))
+	fmt.Printf("demo data: %d exchange points, staff agent@ (EP-0001), officer@, supervisor@, head@, admin@demo.oc.local\n", len(demoExchangePoints))
 	if generated {
 		fmt.Printf("demo staff password (OCC_DEV_PASSWORD was unset, generated): %s\n", password)
 	} else {

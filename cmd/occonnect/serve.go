@@ -15,6 +15,7 @@ import (
 	"occonnect/mail"
 	"occonnect/store"
 	"occonnect/worker"
+	"occonnect/workflows"
 )
 
 func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
@@ -32,7 +33,9 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(api.Deps{Store: store.New(db), Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow})
+	srv := api.New(api.Deps{Store: store.New(db), Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow,
+		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
+			FirstResponseOverride: cfg.ComplaintFirstResponseOverride}})
 	hs := &http.Server{
 		Addr:              cfg.APIAddr,
 		Handler:           srv.Handler(),

@@ -25,6 +25,10 @@ type Config struct {
 	CredentialTTL     time.Duration
 	ReissueWindow     time.Duration
 	LogLevel          string
+	// Complaint service levels.
+	ComplaintFirstResponseDays     int
+	ComplaintResolutionDays        int
+	ComplaintFirstResponseOverride time.Duration
 }
 
 // Var documents one variable (used by the README table and `occonnect config`).
@@ -47,6 +51,9 @@ var Vars = []Var{
 	{"OCC_CREDENTIAL_TTL", "24h", "validity of an initial password"},
 	{"OCC_REISSUE_WINDOW", "720h", "how long expired credentials wait for a re-issue before the enrollment lapses"},
 	{"OCC_LOG_LEVEL", "info", "debug | info | warn | error"},
+	{"OCC_COMPLAINT_FIRST_RESPONSE_DAYS", "2", "complaints: first response target, in business days"},
+	{"OCC_COMPLAINT_RESOLUTION_DAYS", "60", "complaints: resolution target, in calendar days"},
+	{"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing the first response target"},
 }
 
 func get(name string) string {
@@ -85,6 +92,17 @@ func Load() (Config, error) {
 	}
 	if c.ReissueWindow, err = time.ParseDuration(get("OCC_REISSUE_WINDOW")); err != nil || c.ReissueWindow <= 0 {
 		errs = append(errs, "OCC_REISSUE_WINDOW must be a positive duration such as 720h")
+	}
+	if c.ComplaintFirstResponseDays, err = strconv.Atoi(get("OCC_COMPLAINT_FIRST_RESPONSE_DAYS")); err != nil || c.ComplaintFirstResponseDays < 1 {
+		errs = append(errs, "OCC_COMPLAINT_FIRST_RESPONSE_DAYS must be a positive number of business days")
+	}
+	if c.ComplaintResolutionDays, err = strconv.Atoi(get("OCC_COMPLAINT_RESOLUTION_DAYS")); err != nil || c.ComplaintResolutionDays < 1 {
+		errs = append(errs, "OCC_COMPLAINT_RESOLUTION_DAYS must be a positive number of days")
+	}
+	if v := get("OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE"); v != "" {
+		if c.ComplaintFirstResponseOverride, err = time.ParseDuration(v); err != nil || c.ComplaintFirstResponseOverride <= 0 {
+			errs = append(errs, "OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE must be a positive duration such as 2m")
+		}
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

@@ -1,0 +1,241 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"go.temporal.io/sdk/temporal"
+
+	"occonnect/domain"
+	"occonnect/mail"
+	"occonnect/store"
+)
+
+// StartComplaintCycleInput opens a handling cycle of a complaint at time At (the
+// workflow's clock, so that a retry computes the same deadlines).
+type StartComplaintCycleInput struct {
+	Snapshot                  store.ComplaintSnapshot
+	FromStatus                string
+	Level                     int
+	Queue                     string
+	FirstResponseBusinessDays int
+	ResolutionDays            int
+	ReminderPercent           int
+	FirstResponseOverride     time.Duration // demonstrations only: a plain duration instead of business days
+	PublishID                 int64
+	Reopen                    bool
+	At                        time.Time
+	WorkflowID                string
+}
+
+// StartComplaintCycleResult gives the task and the deadlines.
+type StartComplaintCycleResult struct {
+	TaskID                                  string
+	FirstResponseDue, FirstResponseReminder time.Time
+	ResolutionDue, ResolutionReminder       time.Time
+	OutboxID                                int64
+}
+
+func share(d time.Duration, percent int) time.Duration { return d * time.Duration(percent) / 100 }
+
+// StartComplaintCycle computes the deadlines (first response in business days with the
+// holidays table; resolution in calendar days; reminders at ReminderPercent of each),
+// creates the cycle's task at the complaint's escalation level, writes the read model and
+// queues the acknowledgement (or the reopening's), in one transaction.
+func (a *Activities) StartComplaintCycle(ctx context.Context, in StartComplaintCycleInput) (StartComplaintCycleResult, error) {
+	cal, err := a.calendar(ctx, in.At)
+	if err != nil {
+		return StartComplaintCycleResult{}, err
+	}
+	var out StartComplaintCycleResult
+	out.FirstResponseDue = cal.AddBusinessDays(in.At, in.FirstResponseBusinessDays)
+	out.FirstResponseReminder = cal.AddBusinessDuration(in.At, share(cal.BusinessDurationBetween(in.At, out.FirstResponseDue), in.ReminderPercent))
+	if in.FirstResponseOverride > 0 {
+		out.FirstResponseDue = in.At.Add(in.FirstResponseOverride)
+		out.FirstResponseReminder = in.At.Add(share(in.FirstResponseOverride, in.ReminderPercent))
+	}
+	out.ResolutionDue = in.At.AddDate(0, 0, in.ResolutionDays)
+	out.ResolutionReminder = in.At.Add(share(out.ResolutionDue.Sub(in.At), in.ReminderPercent))
+
+	ref := in.Snapshot.Reference
+	key := fmt.Sprintf("complaint/%s/cycle/%d", ref, in.Snapshot.Cycle)
+	t, err := a.Store.TaskByKey(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t = store.Task{ID: ulid.Make().String(), TaskKey: key, Kind: "complaint", SubjectID: ref, WorkflowID: in.WorkflowID,
+			Queue: in.Queue, EscalationLevel: in.Level, DueAt: out.FirstResponseDue}
+	case err != nil:
+		return out, err
+	}
+	out.TaskID = t.ID
+	sn := in.Snapshot
+	sn.TaskID, sn.FirstResponseDueAt, sn.ResolutionDueAt = t.ID, out.FirstResponseDue, out.ResolutionDue
+	action, kind := "queued", "acknowledged"
+	if in.Reopen {
+		action, kind = "reopened", "reopened"
+	}
+	m, err := a.complaintMail(ctx, ref, kind, 0, out.FirstResponseDue, out.ResolutionDue, in.Snapshot.Cycle)
+	if err != nil {
+		return out, err
+	}
+	out.OutboxID, err = a.Store.ApplyComplaintChange(ctx, store.ComplaintChange{
+		Snapshot: sn, EventKey: fmt.Sprintf("%s/%d/%s", ref, sn.Version, action), Actor: "system", Action: action,
+		FromStatus: in.FromStatus, NewTask: &t, PublishID: in.PublishID, Mail: m, At: in.At,
+	})
+	return out, err
+}
+
+// complaintMail renders the citizen's e-mail of a transition (kind: acknowledged, reopened,
+// info_requested, resolved, rejected), with the officer's text when there is one.
+func (a *Activities) complaintMail(ctx context.Context, ref, kind string, messageID int64, frDue, resDue time.Time, version int) (*store.OutboxMessage, error) {
+	c, err := a.Store.ComplaintByReference(ctx, ref)
+	if err != nil {
+		return nil, notFoundIsFinal("complaint", err)
+	}
+	citizen, err := a.Store.CitizenByID(ctx, c.CitizenID)
+	if err != nil {
+		return nil, err
+	}
+	d := mail.ComplaintMailData{FirstName: citizen.FirstName, LastName: citizen.LastName, Language: citizen.Language,
+		Reference: ref, Subject: c.Subject, Category: c.Category, FirstResponseDue: frDue, ResolutionDue: resDue}
+	if messageID != 0 {
+		msg, err := a.Store.ComplaintMessageByID(ctx, ref, messageID)
+		if err != nil {
+			return nil, notFoundIsFinal("complaint message", err)
+		}
+		d.Text = msg.Body
+	}
+	render := map[string]func(mail.ComplaintMailData) (mail.Message, error){
+		"acknowledged":   mail.RenderComplaintAcknowledged,
+		"reopened":       mail.RenderComplaintReopened,
+		"info_requested": mail.RenderComplaintInfoRequested,
+		"resolved":       mail.RenderComplaintResolved,
+		"rejected":       mail.RenderComplaintRejected,
+	}[kind]
+	if render == nil {
+		return nil, temporal.NewNonRetryableApplicationError("unknown complaint e-mail "+kind, "Template", nil)
+	}
+	msg, err := render(d)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("render complaint e-mail", "Template", err)
+	}
+	m := outboxMessage(fmt.Sprintf("complaint/%s/%d/%s", ref, version, kind), "complaint_"+kind, citizen.Email, msg, a.now())
+	return &m, nil
+}
+
+// ApplyComplaintChangeInput is one transition decided by the workflow.
+type ApplyComplaintChangeInput struct {
+	Snapshot   store.ComplaintSnapshot
+	EventKey   string
+	Actor      string
+	StaffID    int64
+	Action     string
+	FromStatus string
+	Task       *TaskChangeInput
+	PublishID  int64
+	Mail       string // info_requested, resolved, rejected, or ""
+	At         time.Time
+}
+
+// ApplyComplaintChangeResult names the citizen's e-mail (0: none).
+type ApplyComplaintChangeResult struct {
+	OutboxID int64
+}
+
+// ApplyComplaintChange writes a transition: read model, audit row, task, message, e-mail.
+func (a *Activities) ApplyComplaintChange(ctx context.Context, in ApplyComplaintChangeInput) (ApplyComplaintChangeResult, error) {
+	ch := store.ComplaintChange{Snapshot: in.Snapshot, EventKey: in.EventKey, Actor: in.Actor, StaffID: in.StaffID,
+		Action: in.Action, FromStatus: in.FromStatus, PublishID: in.PublishID, At: in.At}
+	if in.Task != nil {
+		tc := in.Task.toStore(in.At)
+		ch.Task = &tc
+	}
+	if in.Mail != "" {
+		m, err := a.complaintMail(ctx, in.Snapshot.Reference, in.Mail, in.PublishID, time.Time{}, time.Time{}, in.Snapshot.Version)
+		if err != nil {
+			return ApplyComplaintChangeResult{}, err
+		}
+		ch.Mail = m
+	}
+	id, err := a.Store.ApplyComplaintChange(ctx, ch)
+	return ApplyComplaintChangeResult{OutboxID: id}, err
+}
+
+// ResumeClockInput moves a business-time target after a pause.
+type ResumeClockInput struct {
+	PausedAt, At  time.Time
+	Due, Reminder time.Time
+}
+
+// ResumeClockResult is the moved target.
+type ResumeClockResult struct {
+	Due, Reminder time.Time
+}
+
+// ResumeClock keeps the business time that remained at the pause: the new deadline is that
+// much business time after the resumption.
+func (a *Activities) ResumeClock(ctx context.Context, in ResumeClockInput) (ResumeClockResult, error) {
+	cal, err := a.calendar(ctx, in.PausedAt)
+	if err != nil {
+		return ResumeClockResult{}, err
+	}
+	return ResumeClockResult{
+		Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
+		Reminder: cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Reminder)),
+	}, nil
+}
+
+// NotifyComplaintStaffInput is a reminder or an escalation notice.
+type NotifyComplaintStaffInput struct {
+	Reference  string
+	Cycle      int
+	Kind       string // reminder, escalation
+	Target     string // first_response, resolution
+	DueAt      time.Time
+	Level      int
+	AssigneeID int64
+}
+
+// NotifyComplaintStaffResult names the queued notices.
+type NotifyComplaintStaffResult struct {
+	OutboxIDs []int64
+}
+
+// NotifyComplaintStaff queues the notice: a reminder to the assignee (else to the level's
+// staff), an escalation to the staff of the new level. No citizen data in it.
+func (a *Activities) NotifyComplaintStaff(ctx context.Context, in NotifyComplaintStaffInput) (NotifyComplaintStaffResult, error) {
+	var to []store.StaffContact
+	if in.Kind == "reminder" && in.AssigneeID != 0 {
+		c, err := a.Store.StaffContactByID(ctx, in.AssigneeID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return NotifyComplaintStaffResult{}, err
+		}
+		if err == nil {
+			to = append(to, c)
+		}
+	}
+	if len(to) == 0 {
+		var err error
+		if to, err = a.Store.StaffByRole(ctx, domain.EscalationRole(in.Level)); err != nil {
+			return NotifyComplaintStaffResult{}, err
+		}
+	}
+	msg, err := mail.RenderComplaintStaffNotice(mail.ComplaintStaffMailData{Reference: in.Reference, Kind: in.Kind,
+		Target: in.Target, DueAt: in.DueAt, Level: in.Level})
+	if err != nil {
+		return NotifyComplaintStaffResult{}, temporal.NewNonRetryableApplicationError("render staff notice", "Template", err)
+	}
+	var out NotifyComplaintStaffResult
+	for _, s := range to {
+		id, err := a.Store.Enqueue(ctx, outboxMessage(fmt.Sprintf("complaint/%s/%d/%s/%s/%d", in.Reference, in.Cycle, in.Kind, in.Target, s.ID),
+			"complaint_"+in.Kind, s.Email, msg, a.now()))
+		if err != nil {
+			return out, err
+		}
+		out.OutboxIDs = append(out.OutboxIDs, id)
+	}
+	return out, nil
+}

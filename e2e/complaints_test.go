@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"occonnect/workflows"
+)
+
+var referencePattern = regexp.MustCompile(`^REC-\d{4}-\d{6}$`)
+
+// waitComplaint polls the citizen's view until the complaint has the status.
+func waitComplaint(t testing.TB, token, ref, status string) response {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := call(t, "GET", "/api/v1/me/complaints/"+ref, token, nil)
+		if r.str("status") == status {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("complaint %s is not %s: %s", ref, status, r.Raw)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// mailWith waits for an e-mail to the citizen whose subject contains part.
+func mailWith(t testing.TB, c citizen, n int, part string) string {
+	t.Helper()
+	msgs, err := env.mailpit.WaitForMessages(context.Background(), c.Email, n, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if strings.Contains(m.Subject, part) {
+			return m.Text
+		}
+	}
+	t.Fatalf("no e-mail about %q among %d", part, len(msgs))
+	return ""
+}
+
+// TestComplaintLifecycle: a citizen files, an officer requests information, the citizen
+// answers, the officer resolves, the citizen rates and then reopens; each e-mail is read
+// from Mailpit.
+func TestComplaintLifecycle(t *testing.T) {
+	c, token := activeCitizen(t)
+	officer := staffToken(t, "officer@e2e.oc.local")
+	officer2 := staffToken(t, "officer2@e2e.oc.local")
+	mails := 2 // credentials and welcome
+
+	body := map[string]string{"category": "exchange_point_service", "subject": "Guichet fermé aux heures affichées",
+		"description": "Le bureau EP-0001 était fermé mardi à 11 h alors que l'affichage indique 8 h 30 – 18 h.", "exchange_point_code": "EP-0001"}
+	r := call(t, "POST", "/api/v1/me/complaints", token, body, "Idempotency-Key", "rec-"+c.CIN)
+	expect(t, r, http.StatusAccepted, "")
+	ref := r.str("reference")
+	if !referencePattern.MatchString(ref) || r.str("status") != "submitted" {
+		t.Fatalf("filing: %s", r.Raw)
+	}
+	again := call(t, "POST", "/api/v1/me/complaints", token, body, "Idempotency-Key", "rec-"+c.CIN)
+	if again.str("reference") != ref {
+		t.Fatalf("the double tap filed another complaint: %s", again.Raw)
+	}
+	mails++
+	if text := mailWith(t, c, mails, ref); !strings.Contains(text, ref) {
+		t.Fatal("acknowledgement without the reference")
+	}
+	r = waitComplaint(t, token, ref, "in_queue")
+	if r.Body["first_response_due_at"] == nil || r.Body["resolution_due_at"] == nil {
+		t.Fatalf("deadlines: %s", r.Raw)
+	}
+
+	// The officer claims (first writer wins) and asks for information.
+	taskID := findTask(t, officer, "complaint", ref)
+	expect(t, call(t, "POST", "/api/v1/tasks/"+taskID+"/claim", officer, nil), http.StatusOK, "")
+	expect(t, call(t, "POST", "/api/v1/tasks/"+taskID+"/claim", officer2, nil), http.StatusConflict, "task_already_claimed")
+	expect(t, call(t, "POST", "/api/v1/tasks/"+taskID+"/complete", officer, map[string]string{"outcome": "request_info"}), http.StatusBadRequest, "validation_failed")
+	question := "Pouvez-vous préciser la date exacte et joindre une photo de l'affichage ?"
+	r = call(t, "POST", "/api/v1/tasks/"+taskID+"/complete", officer, map[string]string{"outcome": "request_info", "comment": question})
+	expect(t, r, http.StatusOK, "")
+	if r.str("subject_status") != "waiting_for_citizen" {
+		t.Fatalf("request_info: %s", r.Raw)
+	}
+	mails++
+	if text := mailWith(t, c, mails, ref); !strings.Contains(text, "photo de l'affichage") {
+		t.Fatal("the question is not in the e-mail")
+	}
+	r = waitComplaint(t, token, ref, "waiting_for_citizen")
+	if r.Body["paused"] != true {
+		t.Fatalf("the clock is not paused: %s", r.Raw)
+	}
+	// The citizen answers; the clock resumes.
+	r = call(t, "POST", "/api/v1/me/complaints/"+ref+"/messages", token, map[string]string{"body": "C'était le mardi 24 novembre, photo envoyée au bureau."})
+	expect(t, r, http.StatusCreated, "")
+	expect(t, call(t, "POST", "/api/v1/me/complaints/"+ref+"/messages", token, map[string]string{"body": "encore"}), http.StatusConflict, "not_waiting_for_citizen")
+	waitComplaint(t, token, ref, "claimed")
+
+	// The officer resolves.
+	response := "Nous avons rappelé au bureau ses obligations d'ouverture ; un contrôle est programmé."
+	r = call(t, "POST", "/api/v1/tasks/"+taskID+"/complete", officer, map[string]string{"outcome": "resolve", "comment": response})
+	expect(t, r, http.StatusOK, "")
+	mails++
+	if text := mailWith(t, c, mails, ref); !strings.Contains(text, "contrôle est programmé") {
+		t.Fatal("the response is not in the e-mail")
+	}
+	r = waitComplaint(t, token, ref, "resolved")
+	if r.Body["reopen_until"] == nil {
+		t.Fatalf("no reopen window: %s", r.Raw)
+	}
+	// The conversation shows officers by role, never by name or id.
+	var kinds, authors []string
+	for _, m := range r.Body["messages"].([]any) {
+		mm := m.(map[string]any)
+		kinds, authors = append(kinds, mm["kind"].(string)), append(authors, mm["author"].(string))
+		if _, ok := mm["staff_id"]; ok {
+			t.Fatalf("staff id shown to the citizen: %s", r.Raw)
+		}
+	}
+	if strings.Join(kinds, ",") != "description,question,answer,response" || strings.Join(authors, ",") != "citizen,officer,citizen,officer" {
+		t.Fatalf("conversation %v by %v", kinds, authors)
+	}
+	// Rating, once.
+	expect(t, call(t, "POST", "/api/v1/me/complaints/"+ref+"/feedback", token, map[string]any{"rating": 6}), http.StatusBadRequest, "validation_failed")
+	expect(t, call(t, "POST", "/api/v1/me/complaints/"+ref+"/feedback", token, map[string]any{"rating": 4, "comment": "Réponse claire."}), http.StatusNoContent, "")
+	expect(t, call(t, "POST", "/api/v1/me/complaints/"+ref+"/feedback", token, map[string]any{"rating": 5}), http.StatusConflict, "feedback_not_allowed")
+
+	// The officers' view has the audit trail.
+	r = call(t, "GET", "/api/v1/complaints/"+ref, officer, nil)
+	expect(t, r, http.StatusOK, "")
+	var actions []string
+	for _, a := range r.Body["audit"].([]any) {
+		actions = append(actions, a.(map[string]any)["action"].(string))
+	}
+	if strings.Join(actions, ",") != "filed,queued,claimed,request_info,citizen_replied,resolve" {
+		t.Fatalf("audit: %v", actions)
+	}
+	r = call(t, "GET", "/api/v1/complaints?status=resolved&category=exchange_point_service&limit=100", officer, nil)
+	found := false
+	for _, it := range r.Body["items"].([]any) {
+		found = found || it.(map[string]any)["reference"] == ref
+	}
+	if !found {
+		t.Fatalf("not in the officers' list: %s", r.Raw)
+	}
+
+	// Reopening within 14 days starts a new cycle with a new task in the queue.
+	r = call(t, "POST", "/api/v1/me/complaints/"+ref+"/reopen", token, map[string]string{"reason": "Le bureau était encore fermé hier."})
+	expect(t, r, http.StatusAccepted, "")
+	mails++
+	mailWith(t, c, mails, ref)
+	r = waitComplaint(t, token, ref, "in_queue")
+	if r.Body["reopen_count"] != 1.0 {
+		t.Fatalf("reopen: %s", r.Raw)
+	}
+	newTask := findTask(t, officer, "complaint", ref)
+	if newTask == taskID {
+		t.Fatal("the reopened complaint reuses the closed task")
+	}
+	expect(t, call(t, "POST", "/api/v1/tasks/"+newTask+"/claim", officer, nil), http.StatusOK, "")
+	expect(t, call(t, "POST", "/api/v1/tasks/"+newTask+"/complete", officer, map[string]string{"outcome": "reject", "comment": "Hors du champ : signalé au contrôle des points de change."}), http.StatusOK, "")
+	waitComplaint(t, token, ref, "rejected")
+	var status string
+	if err := env.temporal.GetWorkflow(context.Background(), workflows.ComplaintWorkflowID(ref), "").Get(context.Background(), &status); err != nil || status != "rejected" {
+		t.Fatalf("workflow: %q %v", status, err)
+	}
+	recordHistory(t, workflows.ComplaintWorkflowID(ref), "complaint_lifecycle.json")
+}
+
+// TestComplaintReferencesGapFree: concurrent filings get consecutive numbers.
+func TestComplaintReferencesGapFree(t *testing.T) {
+	_, token := activeCitizen(t)
+	const n = 8
+	refs := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			refs[i] = call(t, "POST", "/api/v1/me/complaints", token, map[string]string{"category": "other",
+				"subject": "Question", "description": "Numérotation"}).str("reference")
+		}()
+	}
+	wg.Wait()
+	sort.Strings(refs)
+	for i := 1; i < n; i++ {
+		if refs[i-1] == "" || refs[i][len(refs[i])-6:] <= refs[i-1][len(refs[i-1])-6:] {
+			t.Fatalf("references %v", refs)
+		}
+		var prev, cur int
+		for _, ch := range refs[i-1][len(refs[i-1])-6:] {
+			prev = prev*10 + int(ch-'0')
+		}
+		for _, ch := range refs[i][len(refs[i])-6:] {
+			cur = cur*10 + int(ch-'0')
+		}
+		if cur != prev+1 {
+			t.Fatalf("gap between %s and %s", refs[i-1], refs[i])
+		}
+	}
+	r := call(t, "POST", "/api/v1/me/complaints", token, map[string]string{"category": "nope", "subject": "", "description": "x"})
+	expect(t, r, http.StatusBadRequest, "validation_failed")
+	r = call(t, "GET", "/api/v1/me/complaints?limit=3", token, nil)
+	if items := r.Body["items"].([]any); len(items) != 3 || r.Body["next_cursor"] == nil {
+		t.Fatalf("list: %s", r.Raw)
+	}
+}

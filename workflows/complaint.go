@@ -1,0 +1,477 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"occonnect/activities"
+	"occonnect/domain"
+	"occonnect/store"
+)
+
+// ComplaintConfig holds the service levels (DESIGN.md defaults).
+type ComplaintConfig struct {
+	FirstResponseBusinessDays int           // default 2
+	ResolutionDays            int           // calendar days, default 60
+	ReopenWindow              time.Duration // reopening allowed, then auto-close; default 14 days
+	ReminderPercent           int           // reminder at this share of each target's time; default 75
+	// MaxHistoryEvents continues as new past this history length, besides the SDK's own
+	// suggestion (0: the suggestion only). Tests set it low.
+	MaxHistoryEvents int
+	// FirstResponseOverride, when set, replaces the business-day target by this plain
+	// duration: for demonstrations and tests of escalation only (OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE).
+	FirstResponseOverride time.Duration
+}
+
+// Defaults fills the zero fields with the DESIGN.md service levels.
+func (c *ComplaintConfig) Defaults() {
+	if c.FirstResponseBusinessDays <= 0 {
+		c.FirstResponseBusinessDays = 2
+	}
+	if c.ResolutionDays <= 0 {
+		c.ResolutionDays = 60
+	}
+	if c.ReopenWindow <= 0 {
+		c.ReopenWindow = 14 * 24 * time.Hour
+	}
+	if c.ReminderPercent <= 0 || c.ReminderPercent >= 100 {
+		c.ReminderPercent = 75
+	}
+}
+
+// ComplaintInput starts (or, with State, continues) a complaint. It carries the public
+// reference only: the texts are in MySQL.
+type ComplaintInput struct {
+	Reference string
+	Config    ComplaintConfig
+	State     *ComplaintState
+}
+
+// ComplaintState is the whole state, carried across continue-as-new.
+type ComplaintState struct {
+	Status          string
+	Version         int
+	Cycle           int
+	Task            task
+	EscalationLevel int
+	ReopenCount     int
+
+	FirstResponseDue, FirstResponseReminder time.Time
+	ResolutionDue, ResolutionReminder       time.Time
+	FirstResponseAt                         time.Time
+	FirstResponseReminded                   bool
+	ResolutionReminded                      bool
+	FirstResponseOverdue                    bool
+	ResolutionOverdue                       bool
+	PausedAt                                time.Time
+	ResolvedAt, ClosedAt                    time.Time
+}
+
+// CitizenReplyRequest carries the id of the citizen's stored answer.
+type CitizenReplyRequest struct{ MessageID int64 }
+
+// ReopenRequest carries the id of the citizen's stored reason.
+type ReopenRequest struct{ MessageID int64 }
+
+// Complaint outcomes an officer completes the task with (and OutcomeReject).
+const (
+	OutcomeResolve     = "resolve"
+	OutcomeRequestInfo = "request_info"
+)
+
+// Complaint handles a complaint (ISO 10002): acknowledgement, an officer task with a first
+// response target in business days and a resolution target in calendar days, reminders
+// before each target and escalation (officer → supervisor → head of unit) after it,
+// requests for information that pause the clock, resolution, reopening within the window,
+// auto-close, rejection.
+func Complaint(ctx workflow.Context, in ComplaintInput) (string, error) {
+	in.Config.Defaults()
+	c := &complaint{in: in}
+	if in.State != nil {
+		c.ComplaintState = *in.State
+	}
+	if err := c.setup(ctx); err != nil {
+		return "", err
+	}
+	return c.run(ctx)
+}
+
+type complaint struct {
+	ComplaintState
+	in      ComplaintInput
+	changes int // bumped by every handler: wakes the main loop to recompute its timers
+}
+
+func (c *complaint) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryComplaintState, func() (ComplaintState, error) { return c.ComplaintState, nil }); err != nil {
+		return err
+	}
+	handlers := []struct {
+		name      string
+		fn, valid any
+	}{
+		{UpdateClaimTask, c.claim, func(r ClaimTaskRequest) error { return c.open(c.Task.validateClaim(r)) }},
+		{UpdateReleaseTask, c.release, func(r ReleaseTaskRequest) error {
+			if err := c.open(c.Task.validateRelease(r)); err != nil {
+				return err
+			}
+			if c.Status == domain.ComplaintWaitingForCitizen {
+				return refuse(ErrInvalidState, "the complaint is waiting for the citizen")
+			}
+			return nil
+		}},
+		{UpdateCompleteTask, c.complete, func(r CompleteTaskRequest) error {
+			if err := c.open(c.Task.validateComplete(r, []string{OutcomeResolve, OutcomeRequestInfo, OutcomeReject},
+				func(string) bool { return false })); err != nil {
+				return err
+			}
+			switch {
+			case r.MessageID == 0:
+				return refuse(ErrTextRequired, "outcome %s needs a text", r.Outcome)
+			case c.Status == domain.ComplaintWaitingForCitizen:
+				return refuse(ErrInvalidState, "the complaint is waiting for the citizen")
+			}
+			return nil
+		}},
+		{UpdateCitizenReply, c.citizenReply, func(r CitizenReplyRequest) error {
+			if c.Status != domain.ComplaintWaitingForCitizen || r.MessageID == 0 {
+				return refuse(ErrInvalidState, "the complaint is %s, not waiting for the citizen", c.Status)
+			}
+			return nil
+		}},
+		{UpdateReopen, c.reopen, func(r ReopenRequest) error {
+			if c.Status != domain.ComplaintResolved || r.MessageID == 0 {
+				return refuse(ErrInvalidState, "the complaint is %s, not resolved", c.Status)
+			}
+			if !workflow.Now(ctx).Before(c.ResolvedAt.Add(c.in.Config.ReopenWindow)) {
+				return refuse(ErrReopenWindowClosed, "the reopening window has closed")
+			}
+			return nil
+		}},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.valid}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrReopenWindowClosed refuses a reopening after the window.
+const ErrReopenWindowClosed = "ReopenWindowClosed"
+
+// open refuses task actions on a complaint that is not being handled.
+func (c *complaint) open(err error) error {
+	switch c.Status {
+	case domain.ComplaintInQueue, domain.ComplaintClaimed, domain.ComplaintWaitingForCitizen:
+		return err
+	}
+	return refuse(ErrTaskClosed, "the complaint is %s", c.Status)
+}
+
+func (c *complaint) run(ctx workflow.Context) (string, error) {
+	if !c.started() {
+		if err := c.startCycle(ctx, 0, false); err != nil {
+			return "", err
+		}
+	}
+	for c.Status != domain.ComplaintClosed && c.Status != domain.ComplaintRejected {
+		if c.shouldContinueAsNew(ctx) {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return "", err
+			}
+			state := c.ComplaintState
+			return "", workflow.NewContinueAsNewError(ctx, Complaint, ComplaintInput{Reference: c.in.Reference, Config: c.in.Config, State: &state})
+		}
+		at, event, summary := c.nextEvent()
+		seen := c.changes
+		changed := func() bool { return c.changes != seen }
+		if at.IsZero() {
+			if err := workflow.Await(ctx, changed); err != nil {
+				return "", err
+			}
+			continue
+		}
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout: max(at.Sub(workflow.Now(ctx)), time.Millisecond), TimerOptions: workflow.TimerOptions{Summary: summary},
+		}, changed)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			if err := c.fire(ctx, event); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return "", err
+	}
+	return c.Status, nil
+}
+
+func (c *complaint) started() bool { return c.Cycle > 0 }
+
+func (c *complaint) shouldContinueAsNew(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() ||
+		(c.in.Config.MaxHistoryEvents > 0 && info.GetCurrentHistoryLength() > c.in.Config.MaxHistoryEvents)
+}
+
+// Timer events of the main loop.
+const (
+	eventFirstResponseReminder = "first_response_reminder"
+	eventFirstResponseBreach   = "first_response_breach"
+	eventResolutionReminder    = "resolution_reminder"
+	eventResolutionBreach      = "resolution_breach"
+	eventAutoClose             = "auto_close"
+)
+
+// nextEvent is the earliest timer the current state waits for (zero: none; paused while
+// waiting for the citizen).
+func (c *complaint) nextEvent() (time.Time, string, string) {
+	type candidate struct {
+		at             time.Time
+		event, summary string
+	}
+	var cs []candidate
+	switch c.Status {
+	case domain.ComplaintResolved:
+		cs = append(cs, candidate{c.ResolvedAt.Add(c.in.Config.ReopenWindow), eventAutoClose, "auto-close when the reopening window ends"})
+	case domain.ComplaintInQueue, domain.ComplaintClaimed:
+		if c.FirstResponseAt.IsZero() {
+			if !c.FirstResponseReminded && !c.FirstResponseOverdue {
+				cs = append(cs, candidate{c.FirstResponseReminder, eventFirstResponseReminder, "first response reminder to the assignee"})
+			}
+			if !c.FirstResponseOverdue {
+				cs = append(cs, candidate{c.FirstResponseDue, eventFirstResponseBreach, "first response due: escalates one level"})
+			}
+		}
+		if !c.ResolutionReminded && !c.ResolutionOverdue {
+			cs = append(cs, candidate{c.ResolutionReminder, eventResolutionReminder, "resolution reminder to the assignee"})
+		}
+		if !c.ResolutionOverdue {
+			cs = append(cs, candidate{c.ResolutionDue, eventResolutionBreach, "resolution due: escalates one level"})
+		}
+	}
+	var best candidate
+	for _, cand := range cs {
+		if best.at.IsZero() || cand.at.Before(best.at) {
+			best = cand
+		}
+	}
+	return best.at, best.event, best.summary
+}
+
+func (c *complaint) fire(ctx workflow.Context, event string) error {
+	switch event {
+	case eventFirstResponseReminder:
+		c.FirstResponseReminded = true
+		return c.notify(ctx, "reminder", "first_response", c.FirstResponseDue)
+	case eventResolutionReminder:
+		c.ResolutionReminded = true
+		return c.notify(ctx, "reminder", "resolution", c.ResolutionDue)
+	case eventFirstResponseBreach:
+		c.FirstResponseOverdue = true
+		return c.escalate(ctx, "first_response", c.FirstResponseDue)
+	case eventResolutionBreach:
+		c.ResolutionOverdue = true
+		return c.escalate(ctx, "resolution", c.ResolutionDue)
+	case eventAutoClose:
+		from := c.Status
+		c.Status, c.ClosedAt = domain.ComplaintClosed, workflow.Now(ctx)
+		_, err := c.apply(ctx, change{action: "closed", from: from, actor: "system"})
+		return err
+	}
+	return fmt.Errorf("unknown event %s", event)
+}
+
+// escalate moves the task one level up (at most the head of unit) and tells that level.
+func (c *complaint) escalate(ctx workflow.Context, target string, due time.Time) error {
+	c.EscalationLevel = min(c.EscalationLevel+1, 2)
+	c.Task.EscalationLevel, c.Task.Queue = c.EscalationLevel, queueOf(c.EscalationLevel)
+	tc := c.Task.change("escalated", 0, "escalated-"+target)
+	if _, err := c.apply(ctx, change{action: "escalated_" + target, from: c.Status, actor: "system", task: &tc}); err != nil {
+		return err
+	}
+	return c.notify(ctx, "escalation", target, due)
+}
+
+func queueOf(level int) string {
+	switch domain.EscalationRole(level) {
+	case domain.RoleSupervisor:
+		return store.QueueSupervisors
+	case domain.RoleHeadOfUnit:
+		return store.QueueHeadOfUnit
+	}
+	return store.QueueOfficers
+}
+
+// notify mails a reminder (to the assignee, else the level) or an escalation (the level).
+func (c *complaint) notify(ctx workflow.Context, kind, target string, due time.Time) error {
+	var res activities.NotifyComplaintStaffResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.NotifyComplaintStaff, activities.NotifyComplaintStaffInput{
+		Reference: c.in.Reference, Cycle: c.Cycle, Kind: kind, Target: target, DueAt: due, Level: c.EscalationLevel,
+		AssigneeID: c.Task.Assignee,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	return c.sendAll(ctx, res.OutboxIDs...)
+}
+
+func (c *complaint) sendAll(ctx workflow.Context, ids ...int64) error {
+	for _, id := range ids {
+		if id == 0 {
+			continue
+		}
+		err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil)
+		var appErr *temporal.ApplicationError
+		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
+			return err
+		}
+	}
+	return nil
+}
+
+// startCycle opens a handling cycle (the first, or a reopening): deadlines, a task at the
+// current escalation level, the acknowledgement e-mail.
+func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen bool) error {
+	from := c.Status
+	if from == "" {
+		from = domain.ComplaintSubmitted
+	}
+	c.Cycle++
+	c.Status = domain.ComplaintInQueue
+	c.FirstResponseAt, c.ResolvedAt, c.PausedAt = time.Time{}, time.Time{}, time.Time{}
+	c.FirstResponseReminded, c.ResolutionReminded, c.FirstResponseOverdue, c.ResolutionOverdue = false, false, false, false
+	c.Version++
+	var res activities.StartComplaintCycleResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.StartComplaintCycle, activities.StartComplaintCycleInput{
+		Snapshot: c.snapshot(), FromStatus: from, Level: c.EscalationLevel, Queue: queueOf(c.EscalationLevel),
+		FirstResponseBusinessDays: c.in.Config.FirstResponseBusinessDays, ResolutionDays: c.in.Config.ResolutionDays,
+		ReminderPercent: c.in.Config.ReminderPercent, FirstResponseOverride: c.in.Config.FirstResponseOverride,
+		PublishID: publishID, Reopen: reopen, At: workflow.Now(ctx),
+		WorkflowID: ComplaintWorkflowID(c.in.Reference),
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	c.Task = task{ID: res.TaskID, Kind: "complaint", State: store.TaskOpen, Queue: queueOf(c.EscalationLevel),
+		EscalationLevel: c.EscalationLevel, DueAt: res.FirstResponseDue}
+	c.FirstResponseDue, c.FirstResponseReminder = res.FirstResponseDue, res.FirstResponseReminder
+	c.ResolutionDue, c.ResolutionReminder = res.ResolutionDue, res.ResolutionReminder
+	c.changes++
+	return c.sendAll(ctx, res.OutboxID)
+}
+
+func (c *complaint) snapshot() store.ComplaintSnapshot {
+	return store.ComplaintSnapshot{Reference: c.in.Reference, Version: c.Version, Status: c.Status,
+		EscalationLevel: c.EscalationLevel, Cycle: c.Cycle, TaskID: c.Task.ID, FirstResponseDueAt: c.FirstResponseDue,
+		ResolutionDueAt: c.ResolutionDue, FirstResponseAt: c.FirstResponseAt, PausedAt: c.PausedAt,
+		FirstResponseOverdue: c.FirstResponseOverdue, ResolutionOverdue: c.ResolutionOverdue, ResolvedAt: c.ResolvedAt,
+		ClosedAt: c.ClosedAt, ReopenCount: c.ReopenCount}
+}
+
+// change is one transition to mirror.
+type change struct {
+	action, from, actor string
+	staffID             int64
+	task                *activities.TaskChangeInput
+	publishID           int64
+	mail                string // the citizen's e-mail: info_requested, resolved, rejected, or none
+}
+
+// apply writes the current state as one transition and sends the citizen's e-mail.
+func (c *complaint) apply(ctx workflow.Context, ch change) (int64, error) {
+	c.Version++
+	c.changes++
+	var res activities.ApplyComplaintChangeResult
+	if err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyComplaintChange, activities.ApplyComplaintChangeInput{
+		Snapshot: c.snapshot(), EventKey: fmt.Sprintf("%s/%d/%s", c.in.Reference, c.Version, ch.action),
+		Actor: ch.actor, StaffID: ch.staffID, Action: ch.action, FromStatus: ch.from, Task: ch.task,
+		PublishID: ch.publishID, Mail: ch.mail, At: workflow.Now(ctx),
+	}).Get(ctx, &res); err != nil {
+		return 0, err
+	}
+	return res.OutboxID, c.sendAll(ctx, res.OutboxID)
+}
+
+func (c *complaint) claim(ctx workflow.Context, req ClaimTaskRequest) (TaskResult, error) {
+	from := c.Status
+	c.Task.State, c.Task.Assignee = store.TaskClaimed, req.Actor.StaffID
+	c.Status = domain.ComplaintClaimed
+	tc := c.Task.change("claimed", req.Actor.StaffID, "claimed")
+	_, err := c.apply(ctx, change{action: "claimed", from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc})
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, SubjectStatus: c.Status}, err
+}
+
+func (c *complaint) release(ctx workflow.Context, req ReleaseTaskRequest) (TaskResult, error) {
+	from := c.Status
+	c.Task.State, c.Task.Assignee = store.TaskOpen, 0
+	c.Status = domain.ComplaintInQueue
+	tc := c.Task.change("released", req.Actor.StaffID, "released")
+	_, err := c.apply(ctx, change{action: "released", from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc})
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, SubjectStatus: c.Status}, err
+}
+
+func (c *complaint) complete(ctx workflow.Context, req CompleteTaskRequest) (TaskResult, error) {
+	now := workflow.Now(ctx)
+	from := c.Status
+	if c.FirstResponseAt.IsZero() {
+		c.FirstResponseAt = now
+	}
+	var tc activities.TaskChangeInput
+	var mail string
+	switch req.Outcome {
+	case OutcomeRequestInfo:
+		c.Status, c.PausedAt, mail = domain.ComplaintWaitingForCitizen, now, "info_requested"
+		tc = c.Task.change("info_requested", req.Actor.StaffID, fmt.Sprintf("info-requested-%d", req.MessageID))
+	case OutcomeResolve:
+		c.Status, c.ResolvedAt, mail = domain.ComplaintResolved, now, "resolved"
+		c.Task.State = store.TaskDone
+		tc = c.Task.change("completed", req.Actor.StaffID, "completed")
+	case OutcomeReject:
+		c.Status, mail = domain.ComplaintRejected, "rejected"
+		c.Task.State = store.TaskDone
+		tc = c.Task.change("completed", req.Actor.StaffID, "completed")
+	}
+	tc.Outcome = req.Outcome
+	_, err := c.apply(ctx, change{action: req.Outcome, from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc,
+		publishID: req.MessageID, mail: mail})
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, Outcome: req.Outcome, SubjectStatus: c.Status}, err
+}
+
+// citizenReply resumes the clock: calendar targets move by the paused time, business ones
+// keep their remaining business time (computed in an activity, with the holidays table).
+func (c *complaint) citizenReply(ctx workflow.Context, req CitizenReplyRequest) (ComplaintState, error) {
+	now := workflow.Now(ctx)
+	paused := now.Sub(c.PausedAt)
+	if c.FirstResponseAt.IsZero() {
+		var res activities.ResumeClockResult
+		if err := workflow.ExecuteActivity(dbActivity(ctx), a.ResumeClock, activities.ResumeClockInput{
+			PausedAt: c.PausedAt, At: now, Due: c.FirstResponseDue, Reminder: c.FirstResponseReminder,
+		}).Get(ctx, &res); err != nil {
+			return c.ComplaintState, err
+		}
+		c.FirstResponseDue, c.FirstResponseReminder = res.Due, res.Reminder
+	}
+	c.ResolutionDue, c.ResolutionReminder = c.ResolutionDue.Add(paused), c.ResolutionReminder.Add(paused)
+	from := c.Status
+	c.Status, c.PausedAt = domain.ComplaintClaimed, time.Time{}
+	if c.Task.State != store.TaskClaimed {
+		c.Status = domain.ComplaintInQueue
+	}
+	_, err := c.apply(ctx, change{action: "citizen_replied", from: from, actor: "citizen", publishID: req.MessageID})
+	return c.ComplaintState, err
+}
+
+func (c *complaint) reopen(ctx workflow.Context, req ReopenRequest) (ComplaintState, error) {
+	c.ReopenCount++
+	if err := c.startCycle(ctx, req.MessageID, true); err != nil {
+		return c.ComplaintState, err
+	}
+	return c.ComplaintState, nil
+}
