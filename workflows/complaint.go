@@ -102,8 +102,9 @@ func Complaint(ctx workflow.Context, in ComplaintInput) (string, error) {
 
 type complaint struct {
 	ComplaintState
-	in      ComplaintInput
-	changes int // bumped by every handler: wakes the main loop to recompute its timers
+	in       ComplaintInput
+	changes  int  // bumped by every handler: wakes the main loop to recompute its timers
+	starting bool // a cycle is being opened: no timer until its deadlines are known
 }
 
 func (c *complaint) setup(ctx workflow.Context) error {
@@ -138,14 +139,20 @@ func (c *complaint) setup(ctx workflow.Context) error {
 			return nil
 		}},
 		{UpdateCitizenReply, c.citizenReply, func(r CitizenReplyRequest) error {
-			if c.Status != domain.ComplaintWaitingForCitizen || r.MessageID == 0 {
+			switch {
+			case c.Status != domain.ComplaintWaitingForCitizen:
 				return refuse(ErrInvalidState, "the complaint is %s, not waiting for the citizen", c.Status)
+			case r.MessageID == 0:
+				return refuse(ErrTextRequired, "an answer needs a text")
 			}
 			return nil
 		}},
 		{UpdateReopen, c.reopen, func(r ReopenRequest) error {
-			if c.Status != domain.ComplaintResolved || r.MessageID == 0 {
+			switch {
+			case c.Status != domain.ComplaintResolved:
 				return refuse(ErrInvalidState, "the complaint is %s, not resolved", c.Status)
+			case r.MessageID == 0:
+				return refuse(ErrTextRequired, "a reopening needs a reason")
 			}
 			if !workflow.Now(ctx).Before(c.ResolvedAt.Add(c.in.Config.ReopenWindow)) {
 				return refuse(ErrReopenWindowClosed, "the reopening window has closed")
@@ -203,8 +210,12 @@ func (c *complaint) run(ctx workflow.Context) (string, error) {
 			return "", err
 		}
 		if !ok {
-			if err := c.fire(ctx, event); err != nil {
-				return "", err
+			// Fire only if the state still waits for that event (a handler may have changed it
+			// while the timer ran out, e.g. a reopening just before the auto-close).
+			if at2, event2, _ := c.nextEvent(); event2 == event && !at2.After(workflow.Now(ctx)) {
+				if err := c.fire(ctx, event); err != nil {
+					return "", err
+				}
 			}
 		}
 	}
@@ -234,6 +245,9 @@ const (
 // nextEvent is the earliest timer the current state waits for (zero: none; paused while
 // waiting for the citizen).
 func (c *complaint) nextEvent() (time.Time, string, string) {
+	if c.starting {
+		return time.Time{}, "", ""
+	}
 	type candidate struct {
 		at             time.Time
 		event, summary string
@@ -349,6 +363,15 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 	c.FirstResponseAt, c.ResolvedAt, c.PausedAt = time.Time{}, time.Time{}, time.Time{}
 	c.FirstResponseReminded, c.ResolutionReminded, c.FirstResponseOverdue, c.ResolutionOverdue = false, false, false, false
 	c.Version++
+	// Version 1: no timer runs while the cycle opens (an auto-close timer firing during a
+	// reopening's activity closed the reopened complaint). Runs started before keep the old
+	// behaviour on replay.
+	guarded := workflow.GetVersion(ctx, "complaint-start-cycle-guard", workflow.DefaultVersion, 1) == 1
+	if guarded {
+		c.starting = true
+		c.changes++
+		defer func() { c.starting = false; c.changes++ }()
+	}
 	var res activities.StartComplaintCycleResult
 	if err := workflow.ExecuteActivity(dbActivity(ctx), a.StartComplaintCycle, activities.StartComplaintCycleInput{
 		Snapshot: c.snapshot(), FromStatus: from, Level: c.EscalationLevel, Queue: queueOf(c.EscalationLevel),
@@ -363,7 +386,9 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 		EscalationLevel: c.EscalationLevel, DueAt: res.FirstResponseDue}
 	c.FirstResponseDue, c.FirstResponseReminder = res.FirstResponseDue, res.FirstResponseReminder
 	c.ResolutionDue, c.ResolutionReminder = res.ResolutionDue, res.ResolutionReminder
-	c.changes++
+	if !guarded {
+		c.changes++
+	}
 	return c.sendAll(ctx, res.OutboxID)
 }
 

@@ -11,12 +11,13 @@ import (
 // end-to-end tests (OCC_RECORD_HISTORY=$PWD/workflows/testdata go test ./e2e/): the
 // enrollment (happy path, expiry and re-issue), the DTS review (approved, rejected,
 // cancelled) and a complaint (request for information, answer, resolution, rating,
-// reopening, rejection). A change to
+// reopening, rejection) recorded before (v0) and after (v1) the
+// "complaint-start-cycle-guard" version. A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 6 {
+	if err != nil || len(files) < 7 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {
