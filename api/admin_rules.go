@@ -168,5 +168,8 @@ func (s *Server) putAllowanceRules(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if err := s.audit(r, "allowance_rules.replace", "allowance_rules", strconv.Itoa(year), body); err != nil {
+		return err
+	}
 	return s.getAllowanceRules(w, r)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,9 +150,8 @@ func (s *Server) putHolidays(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.ReplaceHolidays(r.Context(), year, hs); err != nil {
 		return err
 	}
-	if p := principalFrom(r.Context()); p != nil {
-		s.log.InfoContext(r.Context(), "public holidays replaced", "request_id", requestID(r.Context()),
-			"staff_id", p.id, "year", year, "dated", len(hs))
+	if err := s.audit(r, "holidays.replace", "holidays", strconv.Itoa(year), body); err != nil {
+		return err
 	}
 	return s.writeHolidays(w, r, year)
 }

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"occonnect/internal/passhash"
+	"occonnect/mail"
 	"occonnect/store"
 	"occonnect/workflows"
 )
@@ -35,6 +36,11 @@ type Deps struct {
 	ReissueWindow time.Duration
 	// Complaints are the service levels given to new complaint workflows (zero: defaults).
 	Complaints workflows.ComplaintConfig
+	// Mailer sends the staff's one-time passwords (admin endpoints); nil in tests that do
+	// not create staff.
+	Mailer mail.Sender
+	// CredentialTTL is the validity of a staff member's one-time password.
+	CredentialTTL time.Duration
 }
 
 // Server holds the handlers.
@@ -46,13 +52,18 @@ type Server struct {
 	now           func() time.Time
 	reissueWindow time.Duration
 	complaints    workflows.ComplaintConfig
+	mailer        mail.Sender
+	credentialTTL time.Duration
 	background    sync.WaitGroup // asynchronous work started by handlers
 }
 
 // New builds a Server.
 func New(d Deps) *Server {
 	s := &Server{store: d.Store, temporal: d.Temporal, hasher: d.Hasher, log: d.Logger, now: d.Now, reissueWindow: d.ReissueWindow,
-		complaints: d.Complaints}
+		complaints: d.Complaints, mailer: d.Mailer, credentialTTL: d.CredentialTTL}
+	if s.credentialTTL <= 0 {
+		s.credentialTTL = 24 * time.Hour
+	}
 	s.complaints.Defaults()
 	if s.now == nil {
 		s.now = time.Now

@@ -33,7 +33,12 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	mailer, err := newMailer(cfg)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{Store: store.New(db), Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow,
+		Mailer: mailer, CredentialTTL: cfg.CredentialTTL,
 		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
 			FirstResponseOverride: cfg.ComplaintFirstResponseOverride}})
 	hs := &http.Server{
