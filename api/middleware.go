@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"occonnect/internal/scrub"
 	"occonnect/store"
 )
 
@@ -139,6 +140,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusServiceUnavailable, "unavailable"
 		w.Header().Set("Retry-After", "2")
 	}
-	s.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", err.Error())
+	s.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()), "error", scrub.Message(err))
 	writeProblem(w, r, problem(status, code))
 }

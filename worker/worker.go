@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -29,7 +30,9 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger) (
 
 // New builds a worker on the back-office task queue with every workflow and activity.
 func New(c client.Client, acts *activities.Activities) worker.Worker {
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w := worker.New(c, workflows.TaskQueue, worker.Options{
+		Interceptors: []interceptor.WorkerInterceptor{&scrubInterceptor{}},
+	})
 	Register(w, acts)
 	return w
 }
