@@ -3,6 +3,11 @@ package api
 // messages: title., detail. and field. keys, per language. English is the fallback.
 var messages = map[string]map[string]string{
 	"en": {
+		"field.exchange_point_required":    "Agents must belong to an exchange point.",
+		"field.exchange_point_not_allowed": "Only agents belong to an exchange point.",
+		"detail.staff_email_taken":         "A staff account already uses this e-mail address.",
+		"detail.cannot_disable_self":       "You cannot disable your own account.",
+		"detail.staff_disabled":            "This account is disabled: enable it before re-issuing its password.",
 		"field.wrong_year":                 "This date is not in the year being edited.",
 		"title.not_waiting_for_citizen":    "No question is waiting for you",
 		"detail.not_waiting_for_citizen":   "The complaint is not waiting for information from you.",
@@ -90,6 +95,11 @@ var messages = map[string]map[string]string{
 		"field.unknown_exchange_point":     "Unknown exchange point.",
 	},
 	"fr": {
+		"field.exchange_point_required":    "Un agent doit être rattaché à un point de change.",
+		"field.exchange_point_not_allowed": "Seuls les agents sont rattachés à un point de change.",
+		"detail.staff_email_taken":         "Un compte du personnel utilise déjà cette adresse e-mail.",
+		"detail.cannot_disable_self":       "Vous ne pouvez pas désactiver votre propre compte.",
+		"detail.staff_disabled":            "Ce compte est désactivé : réactivez-le avant de lui attribuer un nouveau mot de passe.",
 		"field.wrong_year":                 "Cette date n'est pas dans l'année modifiée.",
 		"title.not_waiting_for_citizen":    "Aucune question ne vous attend",
 		"detail.not_waiting_for_citizen":   "La réclamation n'attend pas d'information de votre part.",
@@ -177,6 +187,11 @@ var messages = map[string]map[string]string{
 		"field.unknown_exchange_point":     "Point de change inconnu.",
 	},
 	"ar": {
+		"field.exchange_point_required":    "يجب أن يكون العون تابعا لنقطة صرف.",
+		"field.exchange_point_not_allowed": "الأعوان وحدهم يتبعون نقطة صرف.",
+		"detail.staff_email_taken":         "هذا البريد الإلكتروني مستعمل من قبل حساب آخر للموظفين.",
+		"detail.cannot_disable_self":       "لا يمكنك تعطيل حسابك الخاص.",
+		"detail.staff_disabled":            "هذا الحساب معطل: قم بتفعيله قبل إصدار كلمة مرور جديدة له.",
 		"field.wrong_year":                 "هذا التاريخ ليس ضمن السنة المعدلة.",
 		"title.not_waiting_for_citizen":    "لا يوجد سؤال في انتظارك",
 		"detail.not_waiting_for_citizen":   "الشكاية لا تنتظر منك أي معلومات.",

@@ -141,6 +141,12 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/admin/allowance-rules/{year}", s.authed(staff("admin"), s.putAllowanceRules)).Methods(http.MethodPut)
 	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.getHolidays)).Methods(http.MethodGet)
 	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.putHolidays)).Methods(http.MethodPut)
+	v1.Handle("/staff", s.authed(staff("admin"), s.idempotent(s.createStaff))).Methods(http.MethodPost)
+	v1.Handle("/admin/staff", s.authed(staff("admin"), s.adminListStaff)).Methods(http.MethodGet)
+	v1.Handle("/admin/staff/{id}", s.authed(staff("admin"), s.adminGetStaff)).Methods(http.MethodGet)
+	v1.Handle("/admin/staff/{id}/disable", s.authed(staff("admin"), s.disableStaff)).Methods(http.MethodPost)
+	v1.Handle("/admin/staff/{id}/enable", s.authed(staff("admin"), s.enableStaff)).Methods(http.MethodPost)
+	v1.Handle("/admin/staff/{id}/reissue-password", s.authed(staff("admin"), s.reissueStaffPassword)).Methods(http.MethodPost)
 	v1.Handle("/complaints", s.authed(staff("officer", "supervisor", "head_of_unit"), s.staffComplaints)).Methods(http.MethodGet)
 	v1.Handle("/complaints/{reference}", s.authed(staff("officer", "supervisor", "head_of_unit"), s.staffComplaint)).Methods(http.MethodGet)
 	return r

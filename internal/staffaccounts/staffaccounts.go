@@ -22,6 +22,10 @@ type Request struct {
 	Role              string
 	Email             string
 	ExchangePointCode string // agents only, required for them
+	// By, when set (the admin API), is the admin creating the account: the account and its
+	// staff.create audit row are then written in one transaction. Nil (the command line):
+	// no audit row.
+	By *store.AdminActor
 }
 
 // Errors of a bad request.
@@ -44,9 +48,10 @@ type Service struct {
 
 // Created is the new account; Password is set only when it was not mailed.
 type Created struct {
-	ID       int64
-	Password string
-	Mailed   bool
+	ID        int64
+	Password  string
+	Mailed    bool
+	ExpiresAt time.Time // end of the one-time password's validity
 }
 
 // Create validates the request, stores the account with the hash of a random initial
@@ -85,26 +90,90 @@ func (s *Service) Create(ctx context.Context, req Request) (Created, error) {
 		now = s.Now().UTC()
 	}
 	expires := now.Add(s.TTL)
-	id, err := s.Store.CreateStaff(ctx, store.Staff{
+	account := store.Staff{
 		Email: email, Role: req.Role,
 		ExchangePointCode:  sql.NullString{String: req.ExchangePointCode, Valid: req.ExchangePointCode != ""},
 		PasswordHash:       hash,
 		MustChangePassword: true,
 		PasswordExpiresAt:  sql.NullTime{Time: expires, Valid: true},
 		CreatedAt:          now,
-	})
+	}
+	var id int64
+	if req.By != nil {
+		id, err = s.Store.CreateStaffAudited(ctx, account, *req.By)
+	} else {
+		id, err = s.Store.CreateStaff(ctx, account)
+	}
 	if err != nil {
 		return Created{}, err
 	}
 	if s.Mailer == nil {
-		return Created{ID: id, Password: password}, nil
+		return Created{ID: id, Password: password, ExpiresAt: expires}, nil
 	}
 	msg, err := mail.RenderStaffCredentials(mail.StaffCredentialsData{Email: email, Role: req.Role, Password: password, ExpiresAt: expires})
 	if err != nil {
 		return Created{}, fmt.Errorf("render staff e-mail: %w", err)
 	}
 	if err := s.Mailer.Send(ctx, email, msg, fmt.Sprintf("staff-%d-credentials", id)); err != nil {
-		return Created{ID: id}, fmt.Errorf("the account was created but the e-mail failed (re-issue the password once SMTP works): %w", err)
+		return Created{ID: id, ExpiresAt: expires}, fmt.Errorf("the account was created but the e-mail failed (re-issue the password once SMTP works): %w", err)
 	}
-	return Created{ID: id, Mailed: true}, nil
+	return Created{ID: id, Mailed: true, ExpiresAt: expires}, nil
+}
+
+// Reissued is the result of Reissue; Password is set only when it was not mailed.
+type Reissued struct {
+	ID        int64
+	Password  string
+	Mailed    bool
+	ExpiresAt time.Time
+}
+
+// Reissue gives an account a new random one-time password (valid TTL, to be changed at
+// the next login): its hash replaces the old one, which stops working at once, every
+// session of the account is revoked, and a staff.reissue_password audit row by `by` is
+// written, all in one transaction; then the password is mailed when a mailer is set.
+// A disabled account gives store.ErrStaffDisabled, an unknown one store.ErrNotFound.
+//
+// When the e-mail fails, the new password is already in force and lost: the error says
+// so, and calling Reissue again is the remedy.
+func (s *Service) Reissue(ctx context.Context, id int64, by store.AdminActor) (Reissued, error) {
+	st, err := s.Store.StaffByID(ctx, id)
+	if err != nil {
+		return Reissued{}, err
+	}
+	if st.Disabled {
+		return Reissued{}, store.ErrStaffDisabled
+	}
+	password, err := passhash.GenerateInitialPassword()
+	if err != nil {
+		return Reissued{}, err
+	}
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return Reissued{}, err
+	}
+	now := time.Now().UTC()
+	if s.Now != nil {
+		now = s.Now().UTC()
+	}
+	expires := now.Add(s.TTL).Truncate(time.Microsecond) // as MySQL keeps it
+	var msg mail.Message
+	if s.Mailer != nil {
+		// Rendered before anything changes: a render failure leaves the old password.
+		msg, err = mail.RenderStaffCredentials(mail.StaffCredentialsData{Email: st.Email, Role: st.Role, Password: password, ExpiresAt: expires})
+		if err != nil {
+			return Reissued{}, fmt.Errorf("render staff e-mail: %w", err)
+		}
+	}
+	if _, err := s.Store.ReissueStaffPassword(ctx, id, hash, expires, now, by); err != nil {
+		return Reissued{}, err
+	}
+	if s.Mailer == nil {
+		return Reissued{ID: id, Password: password, ExpiresAt: expires}, nil
+	}
+	messageID := fmt.Sprintf("staff-%d-credentials-%d", id, now.UnixNano())
+	if err := s.Mailer.Send(ctx, st.Email, msg, messageID); err != nil {
+		return Reissued{ID: id, ExpiresAt: expires}, fmt.Errorf("the password was re-issued but the e-mail failed (re-issue it again once SMTP works): %w", err)
+	}
+	return Reissued{ID: id, Mailed: true, ExpiresAt: expires}, nil
 }
