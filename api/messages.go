@@ -3,6 +3,7 @@ package api
 // messages: title., detail. and field. keys, per language. English is the fallback.
 var messages = map[string]map[string]string{
 	"en": {
+		"field.outside_morocco":            "Outside Morocco: latitude 20.5 to 36.1, longitude -17.3 to -0.9.",
 		"field.exchange_point_required":    "Agents must belong to an exchange point.",
 		"field.exchange_point_not_allowed": "Only agents belong to an exchange point.",
 		"detail.staff_email_taken":         "A staff account already uses this e-mail address.",
@@ -95,6 +96,7 @@ var messages = map[string]map[string]string{
 		"field.unknown_exchange_point":     "Unknown exchange point.",
 	},
 	"fr": {
+		"field.outside_morocco":            "Hors du Maroc : latitude de 20,5 à 36,1, longitude de -17,3 à -0,9.",
 		"field.exchange_point_required":    "Un agent doit être rattaché à un point de change.",
 		"field.exchange_point_not_allowed": "Seuls les agents sont rattachés à un point de change.",
 		"detail.staff_email_taken":         "Un compte du personnel utilise déjà cette adresse e-mail.",
@@ -187,6 +189,7 @@ var messages = map[string]map[string]string{
 		"field.unknown_exchange_point":     "Point de change inconnu.",
 	},
 	"ar": {
+		"field.outside_morocco":            "خارج المغرب: خط العرض من 20.5 إلى 36.1 وخط الطول من \u200e-17.3 إلى \u200e-0.9.",
 		"field.exchange_point_required":    "يجب أن يكون العون تابعا لنقطة صرف.",
 		"field.exchange_point_not_allowed": "الأعوان وحدهم يتبعون نقطة صرف.",
 		"detail.staff_email_taken":         "هذا البريد الإلكتروني مستعمل من قبل حساب آخر للموظفين.",

@@ -117,6 +117,14 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/me/dts-requests/{id}", s.authed(citizens(), s.myDTSRequest)).Methods(http.MethodGet)
 	v1.Handle("/me/dts-requests/{id}/cancel", s.authed(citizens(), s.cancelDTSRequest)).Methods(http.MethodPost)
 
+	// Exchange points (public; /nearest before /{code}).
+	v1.Handle("/exchange-points", s.serve(s.listExchangePoints)).Methods(http.MethodGet)
+	v1.Handle("/exchange-points/nearest", s.serve(s.nearestExchangePoints)).Methods(http.MethodGet)
+	v1.Handle("/exchange-points/{code}", s.serve(s.getExchangePoint)).Methods(http.MethodGet)
+
+	// FAQ (public).
+	v1.Handle("/faq", s.serve(s.faq)).Methods(http.MethodGet)
+
 	// Complaints (citizens).
 	v1.Handle("/me/complaints", s.authed(citizens(), s.idempotent(s.fileComplaint))).Methods(http.MethodPost)
 	v1.Handle("/me/complaints", s.authed(citizens(), s.myComplaints)).Methods(http.MethodGet)
@@ -142,6 +150,14 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.getHolidays)).Methods(http.MethodGet)
 	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.putHolidays)).Methods(http.MethodPut)
 	v1.Handle("/staff", s.authed(staff("admin"), s.idempotent(s.createStaff))).Methods(http.MethodPost)
+	v1.Handle("/admin/exchange-points", s.authed(staff("admin"), s.createExchangePoint)).Methods(http.MethodPost)
+	v1.Handle("/admin/exchange-points/{code}", s.authed(staff("admin"), s.updateExchangePoint)).Methods(http.MethodPut)
+	v1.Handle("/admin/exchange-points/{code}/deactivate", s.authed(staff("admin"), s.deactivateExchangePoint)).Methods(http.MethodPost)
+	v1.Handle("/admin/exchange-points/{code}/activate", s.authed(staff("admin"), s.activateExchangePoint)).Methods(http.MethodPost)
+	v1.Handle("/admin/faq", s.authed(staff("admin"), s.adminListFAQ)).Methods(http.MethodGet)
+	v1.Handle("/admin/faq", s.authed(staff("admin"), s.adminCreateFAQ)).Methods(http.MethodPost)
+	v1.Handle("/admin/faq/{id}", s.authed(staff("admin"), s.adminUpdateFAQ)).Methods(http.MethodPut)
+	v1.Handle("/admin/faq/{id}", s.authed(staff("admin"), s.adminDeleteFAQ)).Methods(http.MethodDelete)
 	v1.Handle("/admin/staff", s.authed(staff("admin"), s.adminListStaff)).Methods(http.MethodGet)
 	v1.Handle("/admin/staff/{id}", s.authed(staff("admin"), s.adminGetStaff)).Methods(http.MethodGet)
 	v1.Handle("/admin/staff/{id}/disable", s.authed(staff("admin"), s.disableStaff)).Methods(http.MethodPost)

@@ -59,6 +59,7 @@ wait_for "Temporal" "$OCC_TEMPORAL_BIN" operator cluster health --address "$OCC_
 wait_for "Mailpit" curl -fsS "http://$MAILPIT_UI/api/v1/info"
 
 bin/occonnect migrate up
+bin/occonnect exchange-points import data/exchange_points_demo.csv
 bin/occonnect seed demo
 
 bin/occonnect worker >.dev/worker.log 2>&1 &

@@ -1,34 +1,475 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"occonnect/domain"
+)
+
+// Operator types of an exchange point (exchange_points.operator_type).
+const (
+	OperatorBank           = "bank"
+	OperatorBureauDeChange = "bureau_de_change"
+	OperatorMoneyTransfer  = "money_transfer"
+	OperatorHotel          = "hotel"
+)
+
+// OperatorTypes lists the operator types, in documentation order.
+var OperatorTypes = []string{OperatorBank, OperatorBureauDeChange, OperatorMoneyTransfer, OperatorHotel}
+
+// ValidOperatorType reports whether s is one of OperatorTypes.
+func ValidOperatorType(s string) bool { return slices.Contains(OperatorTypes, s) }
+
+// Admin audit actions and entity of the exchange points.
+const (
+	AuditExchangePointCreate     = "exchange_point.create"
+	AuditExchangePointUpdate     = "exchange_point.update"
+	AuditExchangePointActivate   = "exchange_point.activate"
+	AuditExchangePointDeactivate = "exchange_point.deactivate"
+	auditEntityExchangePoint     = "exchange_point"
 )
 
 // ExchangePoint is a place where citizens buy currency and are enrolled.
 type ExchangePoint struct {
-	Code    string  `db:"code" json:"code"`
-	Name    string  `db:"name" json:"name"`
-	City    string  `db:"city" json:"city"`
-	Address string  `db:"address" json:"address"`
-	Lat     float64 `db:"lat" json:"lat"`
-	Lon     float64 `db:"lon" json:"lon"`
-	Hours   string  `db:"hours" json:"-"` // JSON: weekday → opening hours
-	Active  bool    `db:"active" json:"active"`
+	Code         string      `db:"code" json:"code"`
+	Name         string      `db:"name" json:"name"`
+	OperatorType string      `db:"operator_type" json:"operator_type"` // OperatorTypes; "" is written as bureau_de_change
+	Address      string      `db:"address" json:"address"`
+	City         string      `db:"city" json:"city"`
+	Region       string      `db:"region" json:"region"`
+	Lat          float64     `db:"lat" json:"lat"`
+	Lon          float64     `db:"lon" json:"lon"`
+	Phone        string      `db:"phone" json:"phone,omitempty"` // "" for none (NULL)
+	OpeningHours WeeklyHours `db:"-" json:"hours"`               // filled on every read
+	// Hours is the hours column as raw JSON, an input only (never filled on reads): when
+	// it is not "", it is written instead of OpeningHours (after parsing, which also
+	// accepts the older shapes {"mon":"08:30-18:00",…,"sun":null}). It keeps the callers
+	// that write the JSON themselves (seed demo, tests) working.
+	Hours  string `db:"hours" json:"-"`
+	Active bool   `db:"active" json:"active"`
 }
 
-// UpsertExchangePoint creates or updates a point by code.
-func (s *Store) UpsertExchangePoint(ctx context.Context, p ExchangePoint) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO exchange_points (code, name, city, address, lat, lon, hours, active)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON DUPLICATE KEY UPDATE name = VALUES(name), city = VALUES(city), address = VALUES(address),
-			lat = VALUES(lat), lon = VALUES(lon), hours = VALUES(hours), active = VALUES(active),
-			updated_at = CURRENT_TIMESTAMP(6)`,
-		p.Code, p.Name, p.City, p.Address, p.Lat, p.Lon, p.Hours, p.Active)
-	if err != nil {
-		return fmt.Errorf("upsert exchange point: %w", err)
+// NearbyPoint is a point with its great-circle distance from the searched place.
+type NearbyPoint struct {
+	ExchangePoint
+	DistanceKm float64
+}
+
+// --- Opening hours ---
+
+// Interval is an opening interval of a day, in minutes after midnight: From < To. A
+// closing time of 23:59 means "until midnight" (00:00-23:59 is open all day).
+type Interval struct {
+	From, To int
+}
+
+const endOfDay = 23*60 + 59
+
+// ParseInterval reads "HH:MM-HH:MM" (24-hour clock, 00:00 to 23:59).
+func ParseInterval(s string) (Interval, error) {
+	from, to, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		return Interval{}, fmt.Errorf("%q is not HH:MM-HH:MM", s)
 	}
+	f, err1 := parseClock(from)
+	t, err2 := parseClock(to)
+	if err1 != nil || err2 != nil {
+		return Interval{}, fmt.Errorf("%q is not HH:MM-HH:MM", s)
+	}
+	if t <= f {
+		return Interval{}, fmt.Errorf("%q closes before it opens", s)
+	}
+	return Interval{From: f, To: t}, nil
+}
+
+func parseClock(s string) (int, error) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, errors.New("not HH:MM")
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	if err1 != nil || err2 != nil || h < 0 || h > 23 || m < 0 || m > 59 || s[0] == '+' || s[3] == '+' {
+		return 0, errors.New("not HH:MM")
+	}
+	return h*60 + m, nil
+}
+
+// String is the "HH:MM-HH:MM" form.
+func (i Interval) String() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", i.From/60, i.From%60, i.To/60, i.To%60)
+}
+
+// contains: minute m of the day (0..1439) falls in the interval.
+func (i Interval) contains(m int) bool {
+	return m >= i.From && (m < i.To || i.To == endOfDay)
+}
+
+// NormalizeDay sorts a day's intervals and refuses overlapping ones.
+func NormalizeDay(day []Interval) ([]Interval, error) {
+	out := slices.Clone(day)
+	slices.SortFunc(out, func(a, b Interval) int { return a.From - b.From })
+	for i := 1; i < len(out); i++ {
+		if out[i].From < out[i-1].To {
+			return nil, fmt.Errorf("%s and %s overlap", out[i-1], out[i])
+		}
+	}
+	return out, nil
+}
+
+// ParseDayHours reads a day's intervals written "08:30-12:00 14:00-18:00" (separated by
+// spaces, commas or semicolons); "" (or "closed", "fermé", "-") is closed that day.
+func ParseDayHours(s string) ([]Interval, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "", "-", "closed", "fermé", "ferme":
+		return []Interval{}, nil
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' })
+	day := make([]Interval, 0, len(parts))
+	for _, p := range parts {
+		iv, err := ParseInterval(p)
+		if err != nil {
+			return nil, err
+		}
+		day = append(day, iv)
+	}
+	return NormalizeDay(day)
+}
+
+// DayKeys are the weekdays' keys in the hours JSON, Monday first.
+var DayKeys = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+var dayWeekdays = map[string]time.Weekday{"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday}
+
+// WeekdayOf maps a key of DayKeys to its weekday.
+func WeekdayOf(key string) (time.Weekday, bool) {
+	d, ok := dayWeekdays[key]
+	return d, ok
+}
+
+// DayKey is the JSON key of a weekday.
+func DayKey(d time.Weekday) string { return DayKeys[(int(d)+6)%7] }
+
+// WeeklyHours are the opening intervals of each weekday, indexed by time.Weekday
+// (h[time.Monday]); an empty day is closed. Its JSON is the hours column's:
+// {"mon":["08:30-12:00","14:00-18:00"],…,"sun":[]}.
+type WeeklyHours [7][]Interval
+
+// Strings is a day's intervals as "HH:MM-HH:MM" (an empty, non-nil slice when closed).
+func (h WeeklyHours) Strings(d time.Weekday) []string {
+	out := make([]string, 0, len(h[d]))
+	for _, iv := range h[d] {
+		out = append(out, iv.String())
+	}
+	return out
+}
+
+// OpenAt reports whether the point is open at t, read in Morocco's time zone.
+func (h WeeklyHours) OpenAt(t time.Time) bool {
+	lt := t.In(domain.Casablanca)
+	m := lt.Hour()*60 + lt.Minute()
+	for _, iv := range h[lt.Weekday()] {
+		if iv.contains(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Equal compares two weeks interval by interval.
+func (h WeeklyHours) Equal(o WeeklyHours) bool {
+	for d := range h {
+		if !slices.Equal(h[d], o[d]) {
+			return false
+		}
+	}
+	return true
+}
+
+// MarshalJSON writes every day, Monday first, closed days as [].
+func (h WeeklyHours) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, key := range DayKeys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		d, _ := WeekdayOf(key)
+		list, err := json.Marshal(h.Strings(d))
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&b, "%q:%s", key, list)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads the object of DayKeys; a missing day is closed. Besides lists of
+// intervals it accepts the older shapes: a day as one string ("08:30-12:00 14:00-18:00")
+// or null (closed).
+func (h *WeeklyHours) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("hours: %w", err)
+	}
+	var out WeeklyHours
+	for key, v := range raw {
+		d, ok := WeekdayOf(key)
+		if !ok {
+			return fmt.Errorf("hours: unknown day %q", key)
+		}
+		var day []Interval
+		var one *string
+		var list []string
+		switch {
+		case json.Unmarshal(v, &one) == nil:
+			if one != nil {
+				var err error
+				if day, err = ParseDayHours(*one); err != nil {
+					return fmt.Errorf("hours.%s: %w", key, err)
+				}
+			}
+		case json.Unmarshal(v, &list) == nil:
+			for _, s := range list {
+				iv, err := ParseInterval(s)
+				if err != nil {
+					return fmt.Errorf("hours.%s: %w", key, err)
+				}
+				day = append(day, iv)
+			}
+			var err error
+			if day, err = NormalizeDay(day); err != nil {
+				return fmt.Errorf("hours.%s: %w", key, err)
+			}
+		default:
+			return fmt.Errorf("hours.%s: neither a list of intervals nor a string", key)
+		}
+		if len(day) > 0 {
+			out[d] = day
+		}
+	}
+	*h = out
 	return nil
+}
+
+// hoursJSON is what the hours column receives for p.
+func hoursJSON(p ExchangePoint) (string, error) {
+	h := p.OpeningHours
+	if p.Hours != "" {
+		if err := json.Unmarshal([]byte(p.Hours), &h); err != nil {
+			return "", fmt.Errorf("exchange point %s: %w", p.Code, err)
+		}
+	}
+	b, err := h.MarshalJSON()
+	return string(b), err
+}
+
+// --- Distances ---
+
+// EarthRadiusKm is the mean Earth radius (IUGG) of the great-circle distances.
+const EarthRadiusKm = 6371.0088
+
+// kmPerDegree is the length of a degree of a great circle.
+const kmPerDegree = EarthRadiusKm * math.Pi / 180
+
+// HaversineKm is the great-circle distance between two points, in kilometres; Nearest
+// computes the same in SQL.
+func HaversineKm(lat1, lon1, lat2, lon2 float64) float64 {
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Pow(math.Sin(dLat/2), 2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Pow(math.Sin(dLon/2), 2)
+	return 2 * EarthRadiusKm * math.Asin(math.Min(1, math.Sqrt(a)))
+}
+
+// boundingBox is a lat/lon box holding every point within radiusKm of (lat, lon): a
+// pre-filter that the index (active, lat, lon) serves. Near a pole, or when the box would
+// cross the antimeridian, it spans every longitude.
+func boundingBox(lat, lon, radiusKm float64) (minLat, maxLat, minLon, maxLon float64) {
+	dLat := radiusKm / kmPerDegree
+	minLat, maxLat = math.Max(-90, lat-dLat), math.Min(90, lat+dLat)
+	minLon, maxLon = -180, 180
+	if minLat > -90 && maxLat < 90 {
+		// The widest longitude span of the circle (at the latitude of its tangent points).
+		s := math.Sin(radiusKm/EarthRadiusKm) / math.Cos(lat*math.Pi/180)
+		if s < 1 {
+			dLon := math.Asin(s) * 180 / math.Pi
+			if lon-dLon >= -180 && lon+dLon <= 180 {
+				minLon, maxLon = lon-dLon, lon+dLon
+			}
+		}
+	}
+	// A small margin against the rounding of the DECIMAL(9,6) columns.
+	const eps = 1e-6
+	return minLat - eps, maxLat + eps, minLon - eps, maxLon + eps
+}
+
+// haversineSQL is HaversineKm(?, ?, lat, lon) in SQL; its arguments are lat, lat, lon.
+const haversineSQL = `2 * 6371.0088 * ASIN(LEAST(1, SQRT(
+		POW(SIN(RADIANS(lat - ?) / 2), 2) +
+		COS(RADIANS(?)) * COS(RADIANS(lat)) * POW(SIN(RADIANS(lon - ?) / 2), 2))))`
+
+const epColumns = `code, name, operator_type, address, city, region, lat, lon, phone, hours, active`
+
+// NearestQuery is the SQL of Nearest and its arguments (limit <= 0: no LIMIT), for EXPLAIN
+// in tests and diagnostics.
+func NearestQuery(lat, lon, radiusKm float64, limit int) (string, []any) {
+	minLat, maxLat, minLon, maxLon := boundingBox(lat, lon, radiusKm)
+	// FORCE INDEX: the box is a range of the index (active = 1, lat from … to …), lon
+	// checked in the index entries. Left to itself, MariaDB reads every active entry
+	// (ref on active alone) as soon as the box holds a good share of the points.
+	q := `SELECT ` + epColumns + `, ` + haversineSQL + ` AS distance_km
+		FROM exchange_points FORCE INDEX (exchange_points_active_lat_lon)
+		WHERE active = TRUE AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?
+		HAVING distance_km <= ?
+		ORDER BY distance_km, code`
+	args := []any{lat, lat, lon, minLat, maxLat, minLon, maxLon, radiusKm}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	return q, args
+}
+
+// Nearest lists the active points within radiusKm of (lat, lon), nearest first (then by
+// code), at most limit: a bounding box on lat/lon (indexed), then the great-circle
+// distance (haversine, R = 6371.0088 km) computed in SQL.
+func (s *Store) Nearest(ctx context.Context, lat, lon, radiusKm float64, limit int) ([]NearbyPoint, error) {
+	return s.NearestWhere(ctx, lat, lon, radiusKm, limit, nil)
+}
+
+// NearestWhere is Nearest keeping only the points for which keep is true (all when keep
+// is nil): it reads the points of the circle in distance order until limit are kept.
+func (s *Store) NearestWhere(ctx context.Context, lat, lon, radiusKm float64, limit int, keep func(ExchangePoint) bool) ([]NearbyPoint, error) {
+	if limit <= 0 {
+		return []NearbyPoint{}, nil
+	}
+	sqlLimit := limit
+	if keep != nil {
+		sqlLimit = 0
+	}
+	q, args := NearestQuery(lat, lon, radiusKm, sqlLimit)
+	rows, err := s.db.QueryxContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("nearest exchange points: %w", err)
+	}
+	defer rows.Close()
+	out := []NearbyPoint{}
+	for len(out) < limit && rows.Next() {
+		var r epRow
+		if err := rows.StructScan(&r); err != nil {
+			return nil, fmt.Errorf("nearest exchange points: %w", err)
+		}
+		p, err := r.point()
+		if err != nil {
+			return nil, err
+		}
+		if keep == nil || keep(p) {
+			out = append(out, NearbyPoint{ExchangePoint: p, DistanceKm: r.DistanceKm})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("nearest exchange points: %w", err)
+	}
+	return out, nil
+}
+
+// --- Reads ---
+
+type epRow struct {
+	Code         string         `db:"code"`
+	Name         string         `db:"name"`
+	OperatorType string         `db:"operator_type"`
+	Address      string         `db:"address"`
+	City         string         `db:"city"`
+	Region       string         `db:"region"`
+	Lat          float64        `db:"lat"`
+	Lon          float64        `db:"lon"`
+	Phone        sql.NullString `db:"phone"`
+	Hours        []byte         `db:"hours"`
+	Active       bool           `db:"active"`
+	DistanceKm   float64        `db:"distance_km"`
+}
+
+func (r epRow) point() (ExchangePoint, error) {
+	p := ExchangePoint{Code: r.Code, Name: r.Name, OperatorType: r.OperatorType, Address: r.Address, City: r.City,
+		Region: r.Region, Lat: r.Lat, Lon: r.Lon, Phone: r.Phone.String, Active: r.Active}
+	if err := json.Unmarshal(r.Hours, &p.OpeningHours); err != nil {
+		return ExchangePoint{}, fmt.Errorf("exchange point %s: %w", r.Code, err)
+	}
+	return p, nil
+}
+
+func epPoints(rows []epRow) ([]ExchangePoint, error) {
+	out := make([]ExchangePoint, 0, len(rows))
+	for _, r := range rows {
+		p, err := r.point()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// likeEscape escapes LIKE's wildcards (and its escape character).
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListExchangePoints lists the active points by code, after afterCode (the cursor; "" for
+// the first page), at most limit. city ("" for all) must match the city; q ("" for no
+// search) must appear in the name, the address or the city. Both compare through the
+// utf8mb4_unicode_ci collation: case and accents are ignored ("fes" finds "Fès").
+func (s *Store) ListExchangePoints(ctx context.Context, city, q string, afterCode string, limit int) ([]ExchangePoint, error) {
+	query := `SELECT ` + epColumns + ` FROM exchange_points WHERE active = TRUE AND code > ?`
+	args := []any{afterCode}
+	if city = strings.TrimSpace(city); city != "" {
+		query += ` AND city = ?`
+		args = append(args, city)
+	}
+	if q = strings.TrimSpace(q); q != "" {
+		like := "%" + likeEscape(q) + "%"
+		query += ` AND (name LIKE ? OR address LIKE ? OR city LIKE ?)`
+		args = append(args, like, like, like)
+	}
+	query += ` ORDER BY code LIMIT ?`
+	args = append(args, limit)
+	var rows []epRow
+	if err := s.db.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("list exchange points: %w", err)
+	}
+	return epPoints(rows)
+}
+
+// ExchangePointByCode reads a point, active or not; ErrNotFound when none has that code.
+func (s *Store) ExchangePointByCode(ctx context.Context, code string) (ExchangePoint, error) {
+	return exchangePointByCode(ctx, s.db, code, false)
+}
+
+func exchangePointByCode(ctx context.Context, q sqlx.QueryerContext, code string, forUpdate bool) (ExchangePoint, error) {
+	query := `SELECT ` + epColumns + ` FROM exchange_points WHERE code = ?`
+	if forUpdate {
+		query += ` FOR UPDATE`
+	}
+	var r epRow
+	if err := sqlx.GetContext(ctx, q, &r, query, code); err != nil {
+		return ExchangePoint{}, notFound(err)
+	}
+	return r.point()
 }
 
 // ExchangePointExists reports whether an active point has that code.
@@ -36,4 +477,261 @@ func (s *Store) ExchangePointExists(ctx context.Context, code string) (bool, err
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM exchange_points WHERE code = ? AND active`, code)
 	return n > 0, err
+}
+
+// --- Writes ---
+
+func operatorType(p ExchangePoint) string {
+	if p.OperatorType == "" {
+		return OperatorBureauDeChange
+	}
+	return p.OperatorType
+}
+
+// UpsertExchangePoint creates or updates a point by code. An existing point keeps its
+// operator type, region and phone when p leaves them empty.
+func (s *Store) UpsertExchangePoint(ctx context.Context, p ExchangePoint) error {
+	hours, err := hoursJSON(p)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO exchange_points
+			(code, name, operator_type, city, region, address, lat, lon, phone, hours, active)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON DUPLICATE KEY UPDATE name = VALUES(name), city = VALUES(city), address = VALUES(address),
+			lat = VALUES(lat), lon = VALUES(lon), hours = VALUES(hours), active = VALUES(active),
+			operator_type = IF(? = '', operator_type, VALUES(operator_type)),
+			region = IF(? = '', region, VALUES(region)),
+			phone = IF(? = '', phone, VALUES(phone)),
+			updated_at = CURRENT_TIMESTAMP(6)`,
+		p.Code, p.Name, operatorType(p), p.City, p.Region, p.Address, p.Lat, p.Lon, nullString(p.Phone), hours, p.Active,
+		p.OperatorType, p.Region, p.Phone)
+	if err != nil {
+		return fmt.Errorf("upsert exchange point: %w", err)
+	}
+	return nil
+}
+
+// importBatch is the number of rows of one multi-row INSERT of ImportExchangePoints.
+const importBatch = 200
+
+// ImportExchangePoints creates or updates (by code) every point, in one transaction:
+// all of them load, or none. Every column is replaced, active included. It returns how
+// many points were created and how many existed (updated).
+func (s *Store) ImportExchangePoints(ctx context.Context, points []ExchangePoint) (created, updated int, err error) {
+	hours := make([]string, len(points))
+	codes := make([]string, len(points))
+	for i, p := range points {
+		if hours[i], err = hoursJSON(p); err != nil {
+			return 0, 0, err
+		}
+		codes[i] = p.Code
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		created, updated = 0, 0
+		existing := map[string]bool{}
+		for chunk := range slices.Chunk(codes, 500) {
+			q, args, err := sqlx.In(`SELECT code FROM exchange_points WHERE code IN (?) FOR UPDATE`, chunk)
+			if err != nil {
+				return err
+			}
+			var found []string
+			if err := tx.SelectContext(ctx, &found, q, args...); err != nil {
+				return fmt.Errorf("import exchange points: %w", err)
+			}
+			for _, c := range found {
+				existing[strings.ToUpper(c)] = true
+			}
+		}
+		for start := 0; start < len(points); start += importBatch {
+			end := min(start+importBatch, len(points))
+			var b strings.Builder
+			b.WriteString(`INSERT INTO exchange_points
+				(code, name, operator_type, address, city, region, lat, lon, phone, hours, active) VALUES `)
+			args := make([]any, 0, (end-start)*11)
+			for i := start; i < end; i++ {
+				if i > start {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				p := points[i]
+				args = append(args, p.Code, p.Name, operatorType(p), p.Address, p.City, p.Region, p.Lat, p.Lon,
+					nullString(p.Phone), hours[i], p.Active)
+			}
+			b.WriteString(` ON DUPLICATE KEY UPDATE name = VALUES(name), operator_type = VALUES(operator_type),
+				address = VALUES(address), city = VALUES(city), region = VALUES(region), lat = VALUES(lat),
+				lon = VALUES(lon), phone = VALUES(phone), hours = VALUES(hours), active = VALUES(active),
+				updated_at = CURRENT_TIMESTAMP(6)`)
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return fmt.Errorf("import exchange points: %w", err)
+			}
+		}
+		seen := map[string]bool{}
+		for _, c := range codes {
+			switch c = strings.ToUpper(c); {
+			case seen[c]:
+			case existing[c]:
+				updated++
+			default:
+				created++
+			}
+			seen[c] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return created, updated, nil
+}
+
+// FieldChange is one changed field of an admin audit row.
+type FieldChange struct {
+	From any `json:"from"`
+	To   any `json:"to"`
+}
+
+// epAuditFields are the audited fields of a point, by their API names.
+func epAuditFields(p ExchangePoint) map[string]any {
+	var phone any
+	if p.Phone != "" {
+		phone = p.Phone
+	}
+	return map[string]any{
+		"name": p.Name, "operator_type": operatorType(p), "address": p.Address, "city": p.City, "region": p.Region,
+		"lat": p.Lat, "lon": p.Lon, "phone": phone, "hours": p.OpeningHours,
+	}
+}
+
+func epAuditDiff(from, to ExchangePoint) map[string]FieldChange {
+	a, b := epAuditFields(from), epAuditFields(to)
+	out := map[string]FieldChange{}
+	for k, v := range b {
+		if !sameAuditValue(a[k], v) {
+			out[k] = FieldChange{From: a[k], To: v}
+		}
+	}
+	return out
+}
+
+func sameAuditValue(a, b any) bool {
+	if ha, ok := a.(WeeklyHours); ok {
+		hb, ok := b.(WeeklyHours)
+		return ok && ha.Equal(hb)
+	}
+	return a == b
+}
+
+// roundCoord is the value DECIMAL(9,6) keeps.
+func roundCoord(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// normalizeForWrite applies what the columns do (rounding, defaults) and resolves Hours,
+// so that p compares with what a read returns.
+func normalizeForWrite(p ExchangePoint) (ExchangePoint, string, error) {
+	hours, err := hoursJSON(p)
+	if err != nil {
+		return p, "", err
+	}
+	if err := json.Unmarshal([]byte(hours), &p.OpeningHours); err != nil {
+		return p, "", err
+	}
+	p.Hours, p.OperatorType = "", operatorType(p)
+	p.Lat, p.Lon = roundCoord(p.Lat), roundCoord(p.Lon)
+	return p, hours, nil
+}
+
+// CreateExchangePoint inserts a point with its exchange_point.create audit row (every
+// field, from null) in the same transaction. A taken code gives ErrDuplicate.
+func (s *Store) CreateExchangePoint(ctx context.Context, p ExchangePoint, staffID int64, requestID string, now time.Time) error {
+	p, hours, err := normalizeForWrite(p)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO exchange_points
+				(code, name, operator_type, address, city, region, lat, lon, phone, hours, active, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.Code, p.Name, p.OperatorType, p.Address, p.City, p.Region, p.Lat, p.Lon, nullString(p.Phone), hours, p.Active, now, now)
+		if isMySQLError(err, errDupEntry) {
+			return ErrDuplicate
+		}
+		if err != nil {
+			return fmt.Errorf("create exchange point: %w", err)
+		}
+		changes := map[string]FieldChange{}
+		for k, v := range epAuditFields(p) {
+			changes[k] = FieldChange{To: v}
+		}
+		changes["active"] = FieldChange{To: p.Active}
+		return s.RecordAdminChange(ctx, tx, AdminChange{StaffID: staffID, Action: AuditExchangePointCreate,
+			Entity: auditEntityExchangePoint, EntityID: p.Code, Changes: changes, RequestID: requestID, At: now})
+	})
+}
+
+// UpdateExchangePoint replaces every field of the point p.Code but its code and active
+// flag (see SetExchangePointActive), with an exchange_point.update audit row of what
+// changed (field → {from, to}) in the same transaction; nothing changed writes nothing.
+// It returns the point as stored; ErrNotFound when no point has that code.
+func (s *Store) UpdateExchangePoint(ctx context.Context, p ExchangePoint, staffID int64, requestID string, now time.Time) (ExchangePoint, error) {
+	p, hours, err := normalizeForWrite(p)
+	if err != nil {
+		return ExchangePoint{}, err
+	}
+	var stored ExchangePoint
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		cur, err := exchangePointByCode(ctx, tx, p.Code, true)
+		if err != nil {
+			return err
+		}
+		p.Code, p.Active = cur.Code, cur.Active
+		stored = p
+		changes := epAuditDiff(cur, p)
+		if len(changes) == 0 {
+			stored = cur
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE exchange_points SET name = ?, operator_type = ?, address = ?, city = ?,
+				region = ?, lat = ?, lon = ?, phone = ?, hours = ?, updated_at = ? WHERE code = ?`,
+			p.Name, p.OperatorType, p.Address, p.City, p.Region, p.Lat, p.Lon, nullString(p.Phone), hours, now, p.Code); err != nil {
+			return fmt.Errorf("update exchange point: %w", err)
+		}
+		return s.RecordAdminChange(ctx, tx, AdminChange{StaffID: staffID, Action: AuditExchangePointUpdate,
+			Entity: auditEntityExchangePoint, EntityID: p.Code, Changes: changes, RequestID: requestID, At: now})
+	})
+	if err != nil {
+		return ExchangePoint{}, err
+	}
+	return stored, nil
+}
+
+// SetExchangePointActive activates or deactivates a point, with its
+// exchange_point.activate or .deactivate audit row ({"active": {from, to}}) in the same
+// transaction; setting the state it already has changes nothing and writes nothing. It
+// returns the point as stored; ErrNotFound when no point has that code.
+func (s *Store) SetExchangePointActive(ctx context.Context, code string, active bool, staffID int64, requestID string, now time.Time) (ExchangePoint, error) {
+	var p ExchangePoint
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if p, err = exchangePointByCode(ctx, tx, code, true); err != nil {
+			return err
+		}
+		if p.Active == active {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE exchange_points SET active = ?, updated_at = ? WHERE code = ?`, active, now, p.Code); err != nil {
+			return fmt.Errorf("set exchange point active: %w", err)
+		}
+		action := AuditExchangePointDeactivate
+		if active {
+			action = AuditExchangePointActivate
+		}
+		changes := map[string]FieldChange{"active": {From: p.Active, To: active}}
+		p.Active = active
+		return s.RecordAdminChange(ctx, tx, AdminChange{StaffID: staffID, Action: action,
+			Entity: auditEntityExchangePoint, EntityID: p.Code, Changes: changes, RequestID: requestID, At: now})
+	})
+	if err != nil {
+		return ExchangePoint{}, err
+	}
+	return p, nil
 }

@@ -6,6 +6,7 @@
 //	occonnect migrate up|status    create the database if needed and apply the migrations
 //	occonnect seed demo            load the demo data of `make dev`
 //	occonnect staff create --role R --email E [--exchange-point CODE] [--print]
+//	occonnect exchange-points import FILE.csv
 //	occonnect config               print the configuration variables and their values
 package main
 
@@ -32,6 +33,9 @@ commands:
   staff create --role agent|officer|supervisor|admin --email E [--exchange-point CODE] [--print]
                            create a staff account; its one-time password is e-mailed
                            (or printed with --print) and must be changed at first login
+  exchange-points import FILE.csv
+                           check and load exchange points (one transaction; nothing
+                           loads if a line is wrong; existing codes are updated)
   config                   print the configuration variables
 `
 
@@ -62,6 +66,8 @@ func main() {
 		err = runSeed(ctx, cfg, args)
 	case "staff":
 		err = runStaff(ctx, cfg, args)
+	case "exchange-points":
+		err = runExchangePoints(ctx, cfg, args)
 	case "config":
 		for _, v := range config.Vars {
 			val, set := os.LookupEnv(v.Name)
