@@ -128,17 +128,13 @@ func (s *Server) myOperations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := listResponse[operationJSON]{Items: []operationJSON{}}
-	if len(entries) > limit {
-		entries = entries[:limit]
-		out.NextCursor = encodeCursor(strconv.FormatInt(entries[limit-1].ID, 10))
-	}
-	for _, e := range entries {
-		out.Items = append(out.Items, operationJSON{ID: e.ID, Year: e.Year, Type: e.Type, Kind: e.Kind, AmountMAD: e.AmountMAD,
-			Currency: optional(e.Currency), ForeignAmount: optional(e.ForeignAmount), Reference: optional(e.Reference),
-			ExchangePointCode: optional(e.ExchangePointCode), DTSRequestID: optional(e.DTSRequestID), CreatedAt: e.CreatedAt})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageItems(entries, limit,
+		func(e store.LedgerEntry) *string { return encodeCursor(strconv.FormatInt(e.ID, 10)) },
+		func(e store.LedgerEntry) operationJSON {
+			return operationJSON{ID: e.ID, Year: e.Year, Type: e.Type, Kind: e.Kind, AmountMAD: e.AmountMAD,
+				Currency: optional(e.Currency), ForeignAmount: optional(e.ForeignAmount), Reference: optional(e.Reference),
+				ExchangePointCode: optional(e.ExchangePointCode), DTSRequestID: optional(e.DTSRequestID), CreatedAt: e.CreatedAt}
+		}))
 	return nil
 }
 

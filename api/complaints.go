@@ -214,16 +214,11 @@ func (s *Server) listComplaints(w http.ResponseWriter, r *http.Request, f store.
 	if err != nil {
 		return err
 	}
-	out := listResponse[complaintJSON]{Items: []complaintJSON{}}
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[limit-1]
-		out.NextCursor = encodeCursor(last.CreatedAt.Format(time.RFC3339Nano), last.Reference)
-	}
-	for _, c := range list {
-		out.Items = append(out.Items, s.complaintJSON(r, c))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageItems(list, limit,
+		func(c store.Complaint) *string {
+			return encodeCursor(c.CreatedAt.Format(time.RFC3339Nano), c.Reference)
+		},
+		func(c store.Complaint) complaintJSON { return s.complaintJSON(r, c) }))
 	return nil
 }
 

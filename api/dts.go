@@ -206,15 +206,9 @@ func (s *Server) listDTS(w http.ResponseWriter, r *http.Request, citizenID int64
 	if err != nil {
 		return err
 	}
-	out := listResponse[dtsRequestJSON]{Items: []dtsRequestJSON{}}
-	if len(list) > limit {
-		list = list[:limit]
-		out.NextCursor = encodeCursor(list[limit-1].ID)
-	}
-	for _, d := range list {
-		out.Items = append(out.Items, dtsJSON(d, citizenID == 0))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageItems(list, limit,
+		func(d store.DTSRequest) *string { return encodeCursor(d.ID) },
+		func(d store.DTSRequest) dtsRequestJSON { return dtsJSON(d, citizenID == 0) }))
 	return nil
 }
 

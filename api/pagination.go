@@ -54,3 +54,17 @@ func intParam(r *http.Request, name string, lo, hi int, def int, v *validation) 
 	}
 	return n
 }
+
+// pageItems makes a list answer from up to limit+1 rows (the extra row only tells that a
+// next page exists): the items converted, and the cursor of the last one kept.
+func pageItems[T, J any](rows []T, limit int, cursor func(T) *string, conv func(T) J) listResponse[J] {
+	out := listResponse[J]{Items: make([]J, 0, min(len(rows), limit))}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		out.NextCursor = cursor(rows[limit-1])
+	}
+	for _, r := range rows {
+		out.Items = append(out.Items, conv(r))
+	}
+	return out
+}

@@ -140,16 +140,9 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := listResponse[taskJSON]{Items: []taskJSON{}}
-	if len(tasks) > limit {
-		tasks = tasks[:limit]
-		last := tasks[limit-1]
-		out.NextCursor = encodeCursor(last.DueAt.Format(time.RFC3339Nano), last.ID)
-	}
-	for _, t := range tasks {
-		out.Items = append(out.Items, s.taskJSON(t, p.id))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageItems(tasks, limit,
+		func(t store.Task) *string { return encodeCursor(t.DueAt.Format(time.RFC3339Nano), t.ID) },
+		func(t store.Task) taskJSON { return s.taskJSON(t, p.id) }))
 	return nil
 }
 
