@@ -149,15 +149,8 @@ func (s *Server) adminListStaff(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := listResponse[staffJSON]{Items: []staffJSON{}}
-	if len(list) > limit {
-		list = list[:limit]
-		out.NextCursor = encodeCursor(strconv.FormatInt(list[limit-1].ID, 10))
-	}
-	for _, st := range list {
-		out.Items = append(out.Items, toStaffJSON(st))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageItems(list, limit,
+		func(st store.Staff) *string { return encodeCursor(strconv.FormatInt(st.ID, 10)) }, toStaffJSON))
 	return nil
 }
 

@@ -146,15 +146,8 @@ func (s *Server) listExchangePoints(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	out := listResponse[exchangePointJSON]{Items: make([]exchangePointJSON, 0, min(len(points), limit))}
-	if len(points) > limit {
-		points = points[:limit]
-		out.NextCursor = encodeCursor(points[limit-1].Code)
-	}
-	for _, p := range points {
-		out.Items = append(out.Items, s.exchangePointJSON(p))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, pageItems(points, limit,
+		func(p store.ExchangePoint) *string { return encodeCursor(p.Code) }, s.exchangePointJSON))
 	return nil
 }
 
