@@ -1,14 +1,22 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"occonnect/internal/codec"
 )
 
 func collectHistory(iter client.HistoryEventIterator) (*historypb.History, error) {
@@ -53,6 +61,7 @@ func TestZZHistoriesHoldNoPersonalData(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkEncrypted(t, id, h)
 			for _, s := range secrets {
 				for _, form := range []string{s, strings.ToLower(s), base64.StdEncoding.EncodeToString([]byte(s))} {
 					if strings.Contains(string(raw), form) || strings.Contains(id, form) {
@@ -76,4 +85,38 @@ func TestZZHistoriesHoldNoPersonalData(t *testing.T) {
 		}
 	}
 	t.Logf("scanned %d workflow histories and %d bytes of logs for %d values", workflows, len(logs), len(secrets))
+}
+
+// checkEncrypted: the input of a run, as stored by the server, is encrypted with the payload
+// codec and decodes through the codec server the Temporal Web UI calls.
+func checkEncrypted(t *testing.T, id string, h *historypb.History) {
+	t.Helper()
+	input := h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+	if len(input) == 0 {
+		t.Fatalf("%s: no input", id)
+	}
+	p := input[0]
+	if string(p.Metadata[codec.MetadataEncoding]) != codec.EncodingAESGCM {
+		t.Fatalf("%s: input stored in clear (%s)", id, p.Metadata[codec.MetadataEncoding])
+	}
+	srv := httptest.NewServer(codec.Handler(codec.New(env.keys), "", "e2e-token"))
+	defer srv.Close()
+	body, _ := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{p}})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/decode", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer e2e-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var decoded commonpb.Payloads
+	raw, _ := io.ReadAll(resp.Body)
+	if err := protojson.Unmarshal(raw, &decoded); err != nil || resp.StatusCode != http.StatusOK || len(decoded.Payloads) != 1 {
+		t.Fatalf("%s: codec server: %d %v", id, resp.StatusCode, err)
+	}
+	_, ref, _ := strings.Cut(id, "/")
+	if !strings.Contains(string(decoded.Payloads[0].Data), ref) {
+		t.Fatalf("%s: the decoded input does not name the run's subject", id)
+	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"occonnect/activities"
 	"occonnect/api"
+	"occonnect/internal/codec"
 	"occonnect/internal/passhash"
 	"occonnect/internal/testenv"
 	"occonnect/mail"
@@ -46,6 +47,7 @@ var env struct {
 	smtp     *testenv.Gate // between the worker and Mailpit: tests close it to take SMTP down
 	api      *httptest.Server
 	logs     *syncBuffer
+	keys     *codec.Keyring
 
 	mu       sync.Mutex
 	personal []string // every CIN, name, e-mail and password the tests used
@@ -108,7 +110,12 @@ func run(m *testing.M) int {
 	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	env.store = store.New(db)
 	env.mailpit = mp
-	tc, err := worker.Dial(ctx, tp.Address, "default", logger)
+	keys, err := codec.ParseKeys(testenv.PayloadKeys)
+	if err != nil {
+		return fail(err)
+	}
+	env.keys = keys
+	tc, err := worker.Dial(ctx, tp.Address, "default", logger, keys)
 	if err != nil {
 		return fail(err)
 	}

@@ -37,7 +37,7 @@ wait_for() { # name, command...
   echo "$name did not become ready; see .dev/*.log" >&2
   exit 1
 }
-for hp in "${OCC_TEMPORAL_ADDRESS%:*} ${OCC_TEMPORAL_ADDRESS##*:}" "127.0.0.1 $UI_PORT" "127.0.0.1 8025" "${OCC_SMTP_HOST} ${OCC_SMTP_PORT}" "${OCC_API_ADDR%:*} ${OCC_API_ADDR##*:}"; do
+for hp in "${OCC_TEMPORAL_ADDRESS%:*} ${OCC_TEMPORAL_ADDRESS##*:}" "127.0.0.1 $UI_PORT" "127.0.0.1 8081" "127.0.0.1 8025" "${OCC_SMTP_HOST} ${OCC_SMTP_PORT}" "${OCC_API_ADDR%:*} ${OCC_API_ADDR##*:}"; do
   # shellcheck disable=SC2086
   if ! port_free $hp; then
     echo "port ${hp/ /:} is already in use (another make dev?). Stop that process first." >&2
@@ -48,9 +48,20 @@ done
 echo "building bin/occonnect"
 go build -o bin/occonnect ./cmd/occonnect
 
+# Payload encryption: a local key, made once and kept in .dev/ (git-ignored).
+if [[ -z "${OCC_PAYLOAD_KEYS:-}" ]]; then
+  [[ -s .dev/payload.keys ]] || bin/occonnect codec-key dev1 >.dev/payload.keys
+  OCC_PAYLOAD_KEYS="$(cat .dev/payload.keys)"
+  export OCC_PAYLOAD_KEYS
+fi
+export OCC_CODEC_ADDR="${OCC_CODEC_ADDR:-127.0.0.1:8081}"
+export OCC_CODEC_CORS_ORIGIN="${OCC_CODEC_CORS_ORIGIN:-http://127.0.0.1:$UI_PORT}"
+bin/occonnect codec-server >.dev/codec.log 2>&1 &
+pids+=($!)
+
 "$OCC_TEMPORAL_BIN" server start-dev \
   --ip "${OCC_TEMPORAL_ADDRESS%:*}" --port "${OCC_TEMPORAL_ADDRESS##*:}" --ui-port "$UI_PORT" \
-  --db-filename .dev/temporal.db --log-level warn >.dev/temporal.log 2>&1 &
+  --db-filename .dev/temporal.db --log-level warn --ui-codec-endpoint "http://$OCC_CODEC_ADDR" >.dev/temporal.log 2>&1 &
 pids+=($!)
 "$OCC_MAILPIT_BIN" --smtp "${OCC_SMTP_HOST}:${OCC_SMTP_PORT}" --listen "$MAILPIT_UI" \
   --database .dev/mailpit.db >.dev/mailpit.log 2>&1 &
@@ -72,11 +83,11 @@ cat <<MSG
 
 OC Connect back office is running:
   API              http://$OCC_API_ADDR   (OpenAPI: http://$OCC_API_ADDR/api/v1/openapi.yaml)
-  Temporal Web UI  http://127.0.0.1:$UI_PORT
+  Temporal Web UI  http://127.0.0.1:$UI_PORT   (payloads decoded by the codec server http://$OCC_CODEC_ADDR)
   Temporal gRPC    $OCC_TEMPORAL_ADDRESS
   Mailpit          http://$MAILPIT_UI   (SMTP ${OCC_SMTP_HOST}:${OCC_SMTP_PORT})
   MySQL            ${OCC_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/occonnect}
-  Logs             .dev/{temporal,mailpit,worker,api}.log
+  Logs             .dev/{temporal,mailpit,codec,worker,api}.log
 Press Ctrl-C to stop everything.
 MSG
 

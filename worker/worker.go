@@ -12,15 +12,20 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"occonnect/activities"
+	"occonnect/internal/codec"
 	"occonnect/workflows"
 )
 
-// Dial connects a Temporal client; the API, the worker and the commands use it.
-func Dial(ctx context.Context, address, namespace string, logger *slog.Logger) (client.Client, error) {
+// Dial connects a Temporal client; the API, the worker and the commands use it. With a
+// keyring every payload, failure message and stack trace is encrypted (internal/codec).
+func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, keys *codec.Keyring) (client.Client, error) {
+	dc, fc := codec.Converters(keys)
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  address,
-		Namespace: namespace,
-		Logger:    tlog.NewStructuredLogger(logger),
+		HostPort:         address,
+		Namespace:        namespace,
+		Logger:           tlog.NewStructuredLogger(logger),
+		DataConverter:    dc,
+		FailureConverter: fc,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", address, err)

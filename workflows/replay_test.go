@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/worker"
+
+	"occonnect/internal/codec"
+	"occonnect/internal/testenv"
 )
 
 // TestReplayRecordedHistories replays histories recorded from the real dev server by the
@@ -22,7 +25,15 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			keys, err := codec.ParseKeys(testenv.PayloadKeys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dc, fc := codec.Converters(keys)
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: fc})
+			if err != nil {
+				t.Fatal(err)
+			}
 			r.RegisterWorkflow(Enrollment)
 			r.RegisterWorkflow(DTS)
 			r.RegisterWorkflow(Complaint)

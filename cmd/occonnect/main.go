@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 
+	"occonnect/internal/codec"
 	"occonnect/internal/config"
 )
 
@@ -36,6 +37,8 @@ commands:
   exchange-points import FILE.csv
                            check and load exchange points (one transaction; nothing
                            loads if a line is wrong; existing codes are updated)
+  codec-server             serve /encode and /decode for the Temporal Web UI (OCC_CODEC_ADDR)
+  codec-key [ID]           print a new random payload key (for OCC_PAYLOAD_KEYS)
   config                   print the configuration variables
 `
 
@@ -68,6 +71,17 @@ func main() {
 		err = runStaff(ctx, cfg, args)
 	case "exchange-points":
 		err = runExchangePoints(ctx, cfg, args)
+	case "codec-server":
+		err = runCodecServer(ctx, cfg, logger)
+	case "codec-key":
+		id := "k1"
+		if len(args) > 0 {
+			id = args[0]
+		}
+		var key string
+		if key, err = codec.NewKey(id); err == nil {
+			fmt.Println(key)
+		}
 	case "config":
 		for _, v := range config.Vars {
 			val, set := os.LookupEnv(v.Name)

@@ -10,6 +10,7 @@ import (
 
 	"occonnect/activities"
 	"occonnect/api"
+	"occonnect/internal/codec"
 	"occonnect/internal/config"
 	"occonnect/internal/passhash"
 	"occonnect/mail"
@@ -24,7 +25,14 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger)
+	keys, err := codec.ParseKeys(cfg.PayloadKeys)
+	if err != nil {
+		return fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
+	}
+	if keys == nil {
+		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
+	}
+	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger, keys)
 	if err != nil {
 		return err
 	}
@@ -82,7 +90,14 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 		return err
 	}
 	defer db.Close()
-	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger)
+	keys, err := codec.ParseKeys(cfg.PayloadKeys)
+	if err != nil {
+		return fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
+	}
+	if keys == nil {
+		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
+	}
+	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger, keys)
 	if err != nil {
 		return err
 	}
@@ -106,4 +121,28 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	w.Stop()
 	logger.Info("worker stopped")
 	return nil
+}
+
+// runCodecServer serves /encode and /decode for the Temporal Web UI.
+func runCodecServer(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	keys, err := codec.ParseKeys(cfg.PayloadKeys)
+	if err != nil {
+		return fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
+	}
+	if keys == nil {
+		return fmt.Errorf("OCC_PAYLOAD_KEYS is empty: there is nothing to decode")
+	}
+	hs := &http.Server{Addr: cfg.CodecAddr, Handler: codec.Handler(codec.New(keys), cfg.CodecCORSOrigin, cfg.CodecToken),
+		ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	logger.Info("codec server listening", "addr", cfg.CodecAddr, "cors_origin", cfg.CodecCORSOrigin, "token_required", cfg.CodecToken != "")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("codec server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdown)
 }

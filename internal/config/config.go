@@ -29,6 +29,11 @@ type Config struct {
 	ComplaintFirstResponseDays     int
 	ComplaintResolutionDays        int
 	ComplaintFirstResponseOverride time.Duration
+	// Payload encryption and the codec server of the Temporal Web UI.
+	PayloadKeys     string
+	CodecAddr       string
+	CodecCORSOrigin string
+	CodecToken      string
 }
 
 // Var documents one variable (used by the README table and `occonnect config`).
@@ -53,6 +58,10 @@ var Vars = []Var{
 	{"OCC_LOG_LEVEL", "info", "debug | info | warn | error"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_DAYS", "2", "complaints: first response target, in business days"},
 	{"OCC_COMPLAINT_RESOLUTION_DAYS", "60", "complaints: resolution target, in calendar days"},
+	{"OCC_PAYLOAD_KEYS", "", "AES-256 keys of the payload codec, id:base64[,id:base64…], newest first (empty: payloads in clear)"},
+	{"OCC_CODEC_ADDR", "127.0.0.1:8081", "address of the codec server (occonnect codec-server)"},
+	{"OCC_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal Web UI allowed to call the codec server"},
+	{"OCC_CODEC_TOKEN", "", "bearer token the codec server requires (empty: none, for local development only)"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing the first response target"},
 }
 
@@ -81,6 +90,10 @@ func Load() (Config, error) {
 		SMTPTLS:           strings.ToLower(get("OCC_SMTP_TLS")),
 		MailFrom:          get("OCC_MAIL_FROM"),
 		LogLevel:          get("OCC_LOG_LEVEL"),
+		PayloadKeys:       get("OCC_PAYLOAD_KEYS"),
+		CodecAddr:         get("OCC_CODEC_ADDR"),
+		CodecCORSOrigin:   get("OCC_CODEC_CORS_ORIGIN"),
+		CodecToken:        get("OCC_CODEC_TOKEN"),
 	}
 	var errs []string
 	var err error

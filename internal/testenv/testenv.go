@@ -264,3 +264,7 @@ func (quietLogger) Debug(string, ...interface{}) {}
 func (quietLogger) Info(string, ...interface{})  {}
 func (quietLogger) Warn(string, ...interface{})  {}
 func (quietLogger) Error(string, ...interface{}) {}
+
+// PayloadKeys is the fixed payload key of the tests (test data only): the end-to-end tests
+// encrypt with it, and the replay test decodes the histories they record with it.
+const PayloadKeys = "test:uuSwJiLnPsKpZH4Op3bwp+LTLCZqMGvzURkVCHS3bM8="
