@@ -15,6 +15,7 @@ import (
 
 	"occonnect/domain"
 	"occonnect/internal/passhash"
+	"occonnect/internal/scrub"
 	"occonnect/mail"
 	"occonnect/store"
 )
@@ -143,7 +144,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) error {
 		err := a.Mailer.Send(ctx, m.To, mail.Message{Subject: m.Subject, Text: m.Text.String, HTML: m.HTML.String},
 			fmt.Sprintf("outbox-%d", m.ID))
 		if err != nil {
-			if ferr := a.Store.MarkOutboxFailed(ctx, m.ID, err.Error()); ferr != nil {
+			if ferr := a.Store.MarkOutboxFailed(ctx, m.ID, scrub.Message(err)); ferr != nil {
 				activity.GetLogger(ctx).Warn("could not record e-mail failure", "outbox_id", m.ID, "error", ferr)
 			}
 			if mail.IsPermanent(err) {

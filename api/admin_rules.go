@@ -114,7 +114,8 @@ func (s *Server) putAllowanceRules(w http.ResponseWriter, r *http.Request) error
 		case !isDTS && rj.CapTotalMAD != nil:
 			v.add(f("cap_total_mad"), "invalid")
 		}
-		for name, label := range map[string]string{"label_fr": rj.LabelFR, "label_ar": rj.LabelAR} {
+		for _, l := range []struct{ name, label string }{{"label_fr", rj.LabelFR}, {"label_ar", rj.LabelAR}} {
+			name, label := l.name, l.label
 			if l := strings.TrimSpace(label); l == "" || len(l) > 200 {
 				v.add(f(name), map[bool]string{true: "required", false: "too_long"}[l == ""])
 			}

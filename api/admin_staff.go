@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"occonnect/domain"
+	"occonnect/internal/scrub"
 	"occonnect/internal/staffaccounts"
 	"occonnect/store"
 )
@@ -111,7 +112,7 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
 	case err != nil && created.ID != 0:
 		// The account exists but the e-mail failed: say so (mailed: false); the admin
 		// re-issues the password once mail works.
-		s.log.ErrorContext(ctx, "staff credentials e-mail failed", "request_id", requestID(ctx), "staff_id", created.ID, "error", err.Error())
+		s.log.ErrorContext(ctx, "staff credentials e-mail failed", "request_id", requestID(ctx), "staff_id", created.ID, "error", scrub.Message(err))
 	case err != nil:
 		return err
 	}
@@ -226,7 +227,7 @@ func (s *Server) reissueStaffPassword(w http.ResponseWriter, r *http.Request) er
 		return &apiError{status: http.StatusConflict, code: "conflict", detailKey: "staff_disabled"}
 	case err != nil && res.ID != 0:
 		// The new password is in force but its e-mail failed: a retry issues another one.
-		s.log.ErrorContext(ctx, "staff credentials e-mail failed", "request_id", requestID(ctx), "staff_id", id, "error", err.Error())
+		s.log.ErrorContext(ctx, "staff credentials e-mail failed", "request_id", requestID(ctx), "staff_id", id, "error", scrub.Message(err))
 		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", retryAfter: 30 * time.Second}
 	case err != nil:
 		return err

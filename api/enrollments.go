@@ -15,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"occonnect/domain"
+	"occonnect/internal/scrub"
 	"occonnect/store"
 	"occonnect/workflows"
 )
@@ -42,11 +43,11 @@ func (req *enrollRequest) validate(now time.Time) (store.NewEnrollment, error) {
 	} else if n.CIN, err = domain.NormalizeCIN(req.CIN); err != nil {
 		v.add("cin", "invalid_format")
 	}
-	for field, value := range map[string]string{"first_name": n.FirstName, "last_name": n.LastName} {
-		if value == "" {
-			v.add(field, "required")
-		} else if !domain.ValidName(value) {
-			v.add(field, "invalid_format")
+	for _, f := range []struct{ field, value string }{{"first_name", n.FirstName}, {"last_name", n.LastName}} {
+		if f.value == "" {
+			v.add(f.field, "required")
+		} else if !domain.ValidName(f.value) {
+			v.add(f.field, "invalid_format")
 		}
 	}
 	if n.Email == "" {
@@ -69,8 +70,6 @@ func (req *enrollRequest) validate(now time.Time) (store.NewEnrollment, error) {
 	} else if _, ok := domain.ParseLanguage(req.Language); !ok {
 		v.add("language", "invalid")
 	}
-	// Map iteration order is random: sort the errors for a stable answer.
-	sortFieldErrors(v, []string{"cin", "first_name", "last_name", "email", "phone", "birth_date", "language"})
 	return n, v.err()
 }
 
@@ -84,18 +83,6 @@ func validPhone(p string) bool {
 		}
 	}
 	return true
-}
-
-func sortFieldErrors(v validation, order []string) {
-	rank := map[string]int{}
-	for i, f := range order {
-		rank[f] = i
-	}
-	for i := 1; i < len(v); i++ {
-		for j := i; j > 0 && rank[v[j].Field] < rank[v[j-1].Field]; j-- {
-			v[j], v[j-1] = v[j-1], v[j]
-		}
-	}
 }
 
 type enrollmentRef struct {
@@ -234,7 +221,7 @@ func (s *Server) activationResend(w http.ResponseWriter, r *http.Request) error 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := s.citizenResend(ctx, cin, email); err != nil {
-			s.log.Warn("activation resend not done", "request_id", reqID, "reason", err.Error())
+			s.log.Warn("activation resend not done", "request_id", reqID, "reason", scrub.Message(err))
 		}
 	}()
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})

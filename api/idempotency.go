@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"occonnect/internal/scrub"
 	"occonnect/store"
 )
 
@@ -79,7 +80,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		}
 		if buf.status >= 500 || buf.status == 0 {
 			if err := s.store.ReleaseIdempotent(ctx, scope, key); err != nil {
-				s.log.ErrorContext(ctx, "release idempotency key", "request_id", requestID(ctx), "error", err.Error())
+				s.log.ErrorContext(ctx, "release idempotency key", "request_id", requestID(ctx), "error", scrub.Message(err))
 			}
 		} else if err := s.store.CompleteIdempotent(ctx, scope, key, store.IdempotentResponse{
 			StatusCode: buf.status, ContentType: buf.header.Get("Content-Type"), Body: buf.body.Bytes(),

@@ -315,10 +315,15 @@ func (s *Store) LedgerPage(ctx context.Context, f LedgerFilter) ([]LedgerEntry, 
 // CreditDTS credits an approved supplement to the citizen's ledger, once per request (the
 // operation key is the request's): a retried activity does not credit twice.
 func (s *Store) CreditDTS(ctx context.Context, citizenID int64, year int, requestID string, amount int64, at time.Time) error {
+	return creditDTS(ctx, s.db, citizenID, year, requestID, amount, at)
+}
+
+// creditDTS is CreditDTS on a connection or inside a transaction (DecideDTS).
+func creditDTS(ctx context.Context, exec sqlx.ExecerContext, citizenID int64, year int, requestID string, amount int64, at time.Time) error {
 	if amount <= 0 {
 		return nil
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT IGNORE INTO ledger_entries
+	_, err := exec.ExecContext(ctx, `INSERT IGNORE INTO ledger_entries
 		(citizen_id, year, type, kind, amount_mad, operation_key, dts_request_id, created_at)
 		VALUES (?, ?, 'tourism_supplement', 'credit', ?, ?, ?, ?)`,
 		citizenID, year, amount, "dts/"+requestID, requestID, at)

@@ -146,13 +146,8 @@ func (s *Store) DecideDTS(ctx context.Context, d DTSDecision) (outboxID int64, e
 			activeKey := sql.NullString{}
 			if d.Status == DTSApproved {
 				activeKey = sql.NullString{String: fmt.Sprintf("%d:%d", r.CitizenID, r.Year), Valid: true}
-				if r.SupplementMAD.Int64 > 0 {
-					if _, err := tx.ExecContext(ctx, `INSERT IGNORE INTO ledger_entries
-						(citizen_id, year, type, kind, amount_mad, operation_key, dts_request_id, created_at)
-						VALUES (?, ?, 'tourism_supplement', 'credit', ?, ?, ?, ?)`,
-						r.CitizenID, r.Year, r.SupplementMAD.Int64, "dts/"+r.ID, r.ID, d.At); err != nil {
-						return fmt.Errorf("credit DTS: %w", err)
-					}
+				if err := creditDTS(ctx, tx, r.CitizenID, r.Year, r.ID, r.SupplementMAD.Int64, d.At); err != nil {
+					return err
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE dts_requests SET status = ?, active_key = ?, decision = ?,
