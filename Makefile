@@ -19,13 +19,14 @@ export OCC_MAILPIT_BIN  := $(MAILPIT)
 
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev test lint unit build tools mariadb clean help
+.PHONY: dev test lint unit build tools mariadb chromium clean help bench
 
 help:
 	@echo "make dev    run the whole system locally (Temporal dev server + UI, Mailpit, MariaDB, worker, API)"
 	@echo "make test   every test (lint, unit, store, workflow, replay, end to end)"
 	@echo "make lint   go vet, staticcheck, workflowcheck"
 	@echo "make build  build bin/occonnect"
+	@echo "make bench  benchmarks B1-B4 against the real stack (BENCH_FLAGS=-quick for a short run)"
 
 build:
 	go build -o bin/occonnect ./cmd/occonnect
@@ -60,8 +61,22 @@ lint: $(STATICCHECK) $(WORKFLOWCHECK)
 unit:
 	go test $(GO_TEST_FLAGS) ./domain/... ./internal/... ./mail/... ./workflows/...
 
-test: tools mariadb lint
+test: tools mariadb chromium lint
 	go test $(GO_TEST_FLAGS) ./...
+
+# The officer console's browser test (e2e/console_test.go) drives Debian's chromium package.
+CHROMIUM ?= /usr/bin/chromium
+export OCC_CHROMIUM_BIN := $(CHROMIUM)
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing Debian's chromium package (the console's browser test needs it)"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
+	fi
+
+# Benchmarks with their baselines (docs/PERFORMANCE.md); figures in bench/results/latest.json.
+bench: $(TEMPORAL) $(MAILPIT) mariadb build
+	go run ./cmd/bench -bin bin/occonnect $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin .dev

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"occonnect/domain"
+	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
 	"occonnect/internal/scrub"
 	"occonnect/mail"
@@ -28,6 +29,7 @@ type Activities struct {
 	Hasher        *passhash.Hasher
 	Now           func() time.Time
 	CredentialTTL time.Duration
+	Metrics       *metrics.Activities // nil: not counted
 }
 
 // Error types of non-retryable failures.
@@ -57,19 +59,26 @@ type IssueCredentialsInput struct {
 	IssueNo      int
 }
 
-// IssueCredentialsResult says when they expire and which outbox e-mail carries them.
+// IssueCredentialsResult says when they expire and which outbox e-mail carries them, and
+// the enrollment's exchange point (for the workflow's search attributes).
 type IssueCredentialsResult struct {
-	ExpiresAt time.Time
-	OutboxID  int64
+	ExpiresAt         time.Time
+	OutboxID          int64
+	ExchangePointCode string
 }
 
 // IssueCredentials generates a random initial password, stores only its Argon2id hash with
 // its expiry, and queues the bilingual e-mail that carries it, in one transaction. A retry
 // of the same issue finds it stored and returns it: never a second password.
 func (a *Activities) IssueCredentials(ctx context.Context, in IssueCredentialsInput) (IssueCredentialsResult, error) {
+	enrollment, err := a.Store.EnrollmentByID(ctx, in.EnrollmentID)
+	if err != nil {
+		return IssueCredentialsResult{}, notFoundIsFinal("enrollment", err)
+	}
+	ep := enrollment.ExchangePointCode.String
 	if existing, err := a.Store.CredentialByIssue(ctx, in.EnrollmentID, in.IssueNo); err == nil {
 		m, err := a.outboxIDFor(ctx, in)
-		return IssueCredentialsResult{ExpiresAt: existing.ExpiresAt, OutboxID: m}, err
+		return IssueCredentialsResult{ExpiresAt: existing.ExpiresAt, OutboxID: m, ExchangePointCode: ep}, err
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return IssueCredentialsResult{}, fmt.Errorf("read credential: %w", err)
 	}
@@ -94,14 +103,17 @@ func (a *Activities) IssueCredentials(ctx context.Context, in IssueCredentialsIn
 	if err != nil {
 		return IssueCredentialsResult{}, temporal.NewNonRetryableApplicationError("render credentials e-mail", "Template", err)
 	}
-	issued, _, err := a.Store.IssueCredential(ctx, store.Credential{
+	issued, created, err := a.Store.IssueCredential(ctx, store.Credential{
 		EnrollmentID: in.EnrollmentID, CitizenID: citizen.ID, IssueNo: in.IssueNo,
 		PasswordHash: hash, CreatedAt: now, ExpiresAt: expires,
 	}, outboxMessage(store.CredentialsMessageKey(in.EnrollmentID, in.IssueNo), "citizen_credentials", citizen.Email, msg, now))
 	if err != nil {
 		return IssueCredentialsResult{}, fmt.Errorf("store credential: %w", err)
 	}
-	return IssueCredentialsResult{ExpiresAt: issued.ExpiresAt, OutboxID: issued.OutboxID}, nil
+	if created { // false when a concurrent attempt stored it first
+		a.Metrics.CredentialsIssued(in.IssueNo)
+	}
+	return IssueCredentialsResult{ExpiresAt: issued.ExpiresAt, OutboxID: issued.OutboxID, ExchangePointCode: ep}, nil
 }
 
 func (a *Activities) outboxIDFor(ctx context.Context, in IssueCredentialsInput) (int64, error) {
@@ -144,6 +156,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) error {
 		err := a.Mailer.Send(ctx, m.To, mail.Message{Subject: m.Subject, Text: m.Text.String, HTML: m.HTML.String},
 			fmt.Sprintf("outbox-%d", m.ID))
 		if err != nil {
+			a.Metrics.EmailFailed(m.Kind, mail.IsPermanent(err))
 			if ferr := a.Store.MarkOutboxFailed(ctx, m.ID, scrub.Message(err)); ferr != nil {
 				activity.GetLogger(ctx).Warn("could not record e-mail failure", "outbox_id", m.ID, "error", ferr)
 			}
@@ -152,6 +165,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) error {
 			}
 			return fmt.Errorf("send e-mail %d: %w", m.ID, err)
 		}
+		a.Metrics.EmailSent(m.Kind)
 		if err := a.Store.MarkOutboxSent(ctx, m.ID, a.now()); err != nil {
 			return err
 		}

@@ -31,12 +31,14 @@ type StartComplaintCycleInput struct {
 	WorkflowID                string
 }
 
-// StartComplaintCycleResult gives the task and the deadlines.
+// StartComplaintCycleResult gives the task and the deadlines, and the citizen's enrolment
+// point (for the workflow's search attributes).
 type StartComplaintCycleResult struct {
 	TaskID                                  string
 	FirstResponseDue, FirstResponseReminder time.Time
 	ResolutionDue, ResolutionReminder       time.Time
 	OutboxID                                int64
+	ExchangePointCode                       string
 }
 
 func share(d time.Duration, percent int) time.Duration { return d * time.Duration(percent) / 100 }
@@ -79,6 +81,13 @@ func (a *Activities) StartComplaintCycle(ctx context.Context, in StartComplaintC
 	}
 	m, err := a.complaintMail(ctx, ref, kind, 0, out.FirstResponseDue, out.ResolutionDue, in.Snapshot.Cycle)
 	if err != nil {
+		return out, err
+	}
+	complaint, err := a.Store.ComplaintByReference(ctx, ref)
+	if err != nil {
+		return out, notFoundIsFinal("complaint", err)
+	}
+	if out.ExchangePointCode, err = a.enrolmentPoint(ctx, complaint.CitizenID); err != nil {
 		return out, err
 	}
 	out.OutboxID, err = a.Store.ApplyComplaintChange(ctx, store.ComplaintChange{
@@ -236,6 +245,13 @@ func (a *Activities) NotifyComplaintStaff(ctx context.Context, in NotifyComplain
 			return out, err
 		}
 		out.OutboxIDs = append(out.OutboxIDs, id)
+	}
+	// Counted once the notices are all queued: a failed attempt is retried and not counted.
+	switch in.Kind {
+	case "reminder":
+		a.Metrics.ComplaintReminder(in.Target)
+	case "escalation":
+		a.Metrics.Escalated("complaint", in.Level)
 	}
 	return out, nil
 }

@@ -17,9 +17,12 @@ import (
 // ErrTypeNoRules: no allowance rules for the request's year.
 const ErrTypeNoRules = "NoRules"
 
-// ComputeDTSResult is the supplement of a request.
+// ComputeDTSResult is the supplement of a request, with its allowance year and the
+// citizen's enrolment point (for the workflow's search attributes).
 type ComputeDTSResult struct {
-	SupplementMAD int64
+	SupplementMAD     int64
+	Year              int
+	ExchangePointCode string
 }
 
 // ComputeDTS computes a request's supplement with the rules of its year and stores it with
@@ -43,7 +46,23 @@ func (a *Activities) ComputeDTS(ctx context.Context, requestID string) (ComputeD
 	if err := a.Store.SetDTSComputation(ctx, requestID, res.SupplementMAD, res.RateBP, res.BaseMAD, res.CapTotalMAD, a.now()); err != nil {
 		return ComputeDTSResult{}, err
 	}
-	return ComputeDTSResult{SupplementMAD: res.SupplementMAD}, nil
+	ep, err := a.enrolmentPoint(ctx, r.CitizenID)
+	if err != nil {
+		return ComputeDTSResult{}, err
+	}
+	return ComputeDTSResult{SupplementMAD: res.SupplementMAD, Year: r.Year, ExchangePointCode: ep}, nil
+}
+
+// enrolmentPoint is the exchange point of the citizen's latest enrollment ("" when none).
+func (a *Activities) enrolmentPoint(ctx context.Context, citizenID int64) (string, error) {
+	e, err := a.Store.LatestEnrollment(ctx, citizenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read enrollment: %w", err)
+	}
+	return e.ExchangePointCode.String, nil
 }
 
 // Calendar loads the business calendar with the dated holidays of the coming months.
@@ -156,6 +175,7 @@ func (a *Activities) EscalateTask(ctx context.Context, in EscalateTaskInput) (Es
 		}
 		out.OutboxIDs = append(out.OutboxIDs, id)
 	}
+	a.Metrics.Escalated(in.Kind, in.Change.EscalationLevel) // once queued: a failed attempt is retried and not counted
 	return out, nil
 }
 
@@ -206,9 +226,15 @@ func (a *Activities) DecideDTS(ctx context.Context, in DecideDTSInput) (DecideDT
 		m := outboxMessage("dts/"+r.ID+"/decision", "dts_"+in.Status, c.Email, msg, now)
 		d.Mail = &m
 	}
+	// The store credits the ledger only while the request is pending: a retry after a
+	// committed attempt reads it decided and is not counted again.
+	credits := r.Status == store.DTSPending && in.Status == store.DTSApproved && r.SupplementMAD.Int64 > 0
 	id, err := a.Store.DecideDTS(ctx, d)
 	if err != nil {
 		return DecideDTSResult{}, err
+	}
+	if credits {
+		a.Metrics.DTSCredited(r.SupplementMAD.Int64)
 	}
 	return DecideDTSResult{OutboxID: id}, nil
 }

@@ -69,10 +69,18 @@ func (s *Server) authed(a access, h handlerFunc) http.Handler {
 
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" || len(token) > 128 {
+	if !ok {
 		return nil, problem(http.StatusUnauthorized, "unauthorized")
 	}
-	ctx := r.Context()
+	return s.sessionPrincipal(r.Context(), token)
+}
+
+// sessionPrincipal checks a session token (a bearer token, or the console's cookie): not
+// revoked, within its idle and absolute lifetimes, of an enabled account.
+func (s *Server) sessionPrincipal(ctx context.Context, token string) (*principal, error) {
+	if token == "" || len(token) > 128 {
+		return nil, problem(http.StatusUnauthorized, "unauthorized")
+	}
 	hash := passhash.HashToken(strings.TrimSpace(token))
 	se, err := s.store.SessionByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
@@ -169,6 +177,9 @@ type citizenLogin struct {
 // queries and the same Argon2id work as a wrong password, and answers the same.
 func (s *Server) verifyCitizen(ctx context.Context, cin, password string) (*citizenLogin, error) {
 	key := loginKey(store.SubjectCitizen, cin)
+	if err := s.limitAccount(ctx, key); err != nil {
+		return nil, err
+	}
 	if err := s.checkLock(ctx, key); err != nil {
 		return nil, err
 	}
@@ -314,51 +325,7 @@ func (s *Server) staffLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	email := strings.ToLower(strings.TrimSpace(req.Email))
-	var v validation
-	if email == "" {
-		v.add("email", "required")
-	} else if !domain.ValidEmail(email) {
-		v.add("email", "invalid_format")
-	}
-	if req.Password == "" {
-		v.add("password", "required")
-	} else if len(req.Password) > 4*domain.MaxPasswordLen {
-		v.add("password", "too_long")
-	}
-	if err := v.err(); err != nil {
-		return err
-	}
-	ctx := r.Context()
-	key := loginKey(store.SubjectStaff, email)
-	if err := s.checkLock(ctx, key); err != nil {
-		return err
-	}
-	st, err := s.store.StaffByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	hash := st.PasswordHash
-	if st.Disabled {
-		hash = ""
-	}
-	if !s.hasher.Verify(req.Password, hash) {
-		return s.failed(ctx, key)
-	}
-	if err := s.store.ResetFailures(ctx, key); err != nil {
-		return err
-	}
-	if st.MustChangePassword {
-		if st.PasswordExpiresAt.Valid && !s.clock().Before(st.PasswordExpiresAt.Time) {
-			return problem(http.StatusUnauthorized, "credentials_expired")
-		}
-		tok, err := s.newSession(ctx, store.SubjectStaff, st.ID, store.ScopePasswordChange)
-		if err != nil {
-			return err
-		}
-		return &apiError{status: http.StatusForbidden, code: "password_change_required", token: tok}
-	}
-	tok, err := s.newSession(ctx, store.SubjectStaff, st.ID, store.ScopeFull)
+	tok, st, err := s.staffSignIn(r.Context(), req.Email, req.Password)
 	if err != nil {
 		return err
 	}
@@ -367,4 +334,62 @@ func (s *Server) staffLogin(w http.ResponseWriter, r *http.Request) error {
 		Role string `json:"role"`
 	}{tok, st.Role})
 	return nil
+}
+
+// staffSignIn is the staff login service, behind POST /staff/login and the console's
+// login form: validation, the per-account rate limit, the lockout, the password check and
+// a full session. A one-time password answers 403 password_change_required with a
+// restricted session's token.
+func (s *Server) staffSignIn(ctx context.Context, email, password string) (*issuedToken, store.Staff, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	var v validation
+	if email == "" {
+		v.add("email", "required")
+	} else if !domain.ValidEmail(email) {
+		v.add("email", "invalid_format")
+	}
+	if password == "" {
+		v.add("password", "required")
+	} else if len(password) > 4*domain.MaxPasswordLen {
+		v.add("password", "too_long")
+	}
+	if err := v.err(); err != nil {
+		return nil, store.Staff{}, err
+	}
+	key := loginKey(store.SubjectStaff, email)
+	if err := s.limitAccount(ctx, key); err != nil {
+		return nil, store.Staff{}, err
+	}
+	if err := s.checkLock(ctx, key); err != nil {
+		return nil, store.Staff{}, err
+	}
+	st, err := s.store.StaffByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, store.Staff{}, err
+	}
+	hash := st.PasswordHash
+	if st.Disabled {
+		hash = ""
+	}
+	if !s.hasher.Verify(password, hash) {
+		return nil, store.Staff{}, s.failed(ctx, key)
+	}
+	if err := s.store.ResetFailures(ctx, key); err != nil {
+		return nil, store.Staff{}, err
+	}
+	if st.MustChangePassword {
+		if st.PasswordExpiresAt.Valid && !s.clock().Before(st.PasswordExpiresAt.Time) {
+			return nil, store.Staff{}, problem(http.StatusUnauthorized, "credentials_expired")
+		}
+		tok, err := s.newSession(ctx, store.SubjectStaff, st.ID, store.ScopePasswordChange)
+		if err != nil {
+			return nil, store.Staff{}, err
+		}
+		return nil, store.Staff{}, &apiError{status: http.StatusForbidden, code: "password_change_required", token: tok}
+	}
+	tok, err := s.newSession(ctx, store.SubjectStaff, st.ID, store.ScopeFull)
+	if err != nil {
+		return nil, store.Staff{}, err
+	}
+	return tok, st, nil
 }

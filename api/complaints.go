@@ -73,9 +73,17 @@ func (s *Server) fileComplaint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	details := "First-response and resolution targets; escalation officers → supervisors → head of unit. The texts stay in MySQL."
+	if req.ExchangePointCode != "" {
+		details += " Exchange point concerned: " + req.ExchangePointCode + "."
+	}
 	if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.ComplaintWorkflowID(ref), TaskQueue: workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// Shown in the Temporal Web UI; the reference and category are not personal data,
+		// the subject and texts may be and stay in MySQL.
+		StaticSummary: fmt.Sprintf("Complaint %s (%s)", ref, req.Category),
+		StaticDetails: details,
 	}, workflows.Complaint, workflows.ComplaintInput{Reference: ref, Config: s.complaints}); err != nil {
 		return err
 	}
@@ -306,7 +314,7 @@ func (s *Server) replyToComplaint(w http.ResponseWriter, r *http.Request) error 
 	if c.Status != domain.ComplaintWaitingForCitizen {
 		return problem(http.StatusConflict, "not_waiting_for_citizen")
 	}
-	id, err := s.draft(r, c.Reference, "citizen", 0, "answer", body)
+	id, err := s.draft(r.Context(), r.Header.Get("Idempotency-Key"), c.Reference, "citizen", 0, "answer", body)
 	if err != nil {
 		return err
 	}
@@ -319,13 +327,14 @@ func (s *Server) replyToComplaint(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// draft stores a text before the workflow publishes it with its transition.
-func (s *Server) draft(r *http.Request, ref, author string, staffID int64, kind, body string) (int64, error) {
+// draft stores a text before the workflow publishes it with its transition; the same
+// idempotency key (the request's Idempotency-Key, may be empty) makes one draft.
+func (s *Server) draft(ctx context.Context, idemKey, ref, author string, staffID int64, kind, body string) (int64, error) {
 	key := fmt.Sprintf("%s/%s/%s", ref, kind, newID())
-	if k := r.Header.Get("Idempotency-Key"); k != "" {
-		key = fmt.Sprintf("%s/%s/%s/%d/%s", ref, kind, author, staffID, k)
+	if idemKey != "" {
+		key = fmt.Sprintf("%s/%s/%s/%d/%s", ref, kind, author, staffID, idemKey)
 	}
-	return s.store.DraftComplaintMessage(r.Context(), ref, key, author, staffID, kind, body, s.clock())
+	return s.store.DraftComplaintMessage(ctx, ref, key, author, staffID, kind, body, s.clock())
 }
 
 // complaintRefusal maps a complaint workflow's refusal; a closed workflow or a wrong state
@@ -366,7 +375,7 @@ func (s *Server) reopenComplaint(w http.ResponseWriter, r *http.Request) error {
 	case c.Status != domain.ComplaintResolved:
 		return problem(http.StatusConflict, "conflict")
 	}
-	id, err := s.draft(r, c.Reference, "citizen", 0, "reopen", reason)
+	id, err := s.draft(r.Context(), r.Header.Get("Idempotency-Key"), c.Reference, "citizen", 0, "reopen", reason)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -171,6 +172,10 @@ func (s *Server) createDTSRequest(w http.ResponseWriter, r *http.Request) error 
 	if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.DTSWorkflowID(d.ID), TaskQueue: workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// Shown in the Temporal Web UI; no personal data (no amount, no attestation).
+		StaticSummary: fmt.Sprintf("DTS request %d", d.Year),
+		StaticDetails: fmt.Sprintf("Supplementary tourist allowance of %d (fiscal year %d): officers' review, "+
+			"escalated to the supervisors after the deadline. Read model: dts_requests %s.", d.Year, d.FiscalYear, d.ID),
 	}, workflows.DTS, workflows.DTSInput{RequestID: d.ID}); err != nil {
 		// Not started: withdraw the request so the citizen can retry.
 		_, _ = s.store.DecideDTS(context.WithoutCancel(ctx), store.DTSDecision{RequestID: d.ID, Status: store.DTSCancelled, At: s.clock()})

@@ -115,7 +115,7 @@ func (s *Server) createEnrollment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.startEnrollment(r.Context(), res.EnrollmentID); err != nil {
+	if err := s.startEnrollment(r.Context(), res.EnrollmentID, n.ExchangePointCode); err != nil {
 		return err
 	}
 	status := http.StatusOK
@@ -126,12 +126,16 @@ func (s *Server) createEnrollment(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) startEnrollment(ctx context.Context, enrollmentID string) error {
+func (s *Server) startEnrollment(ctx context.Context, enrollmentID, exchangePoint string) error {
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.EnrollmentWorkflowID(enrollmentID),
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// Shown in the Temporal Web UI; no personal data (the citizen is in MySQL only).
+		StaticSummary: "Enrollment at " + exchangePoint,
+		StaticDetails: "Initial credentials by e-mail, activation in the app, forced password change. " +
+			"Read model: GET /api/v1/enrollments/" + enrollmentID + ".",
 	}, workflows.Enrollment, workflows.EnrollmentInput{EnrollmentID: enrollmentID, ReissueWindow: s.reissueWindow})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
@@ -212,6 +216,9 @@ func (s *Server) activationResend(w http.ResponseWriter, r *http.Request) error 
 		v.add("email", "invalid_format")
 	}
 	if err := v.err(); err != nil {
+		return err
+	}
+	if err := s.limitAccount(r.Context(), loginKey(store.SubjectCitizen, cin)); err != nil {
 		return err
 	}
 	reqID := requestID(r.Context())

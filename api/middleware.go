@@ -74,7 +74,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// common gives every request an id, security headers, a body limit, panic recovery and one
+// common gives every request an id, security headers, CORS, a body limit, panic recovery and one
 // access-log line (route template, never the path: paths can hold references).
 func (s *Server) common(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -88,10 +88,7 @@ func (s *Server) common(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-ID", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		s.setSecurityHeaders(h, r)
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -104,8 +101,15 @@ func (s *Server) common(next http.Handler) http.Handler {
 			s.log.LogAttrs(ctx, slog.LevelInfo, "http request",
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route.template),
 				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			status := rec.status
+			if status == 0 { // nothing written: net/http answers 200
+				status = http.StatusOK
+			}
+			s.metrics.Observe(route.template, r.Method, status, time.Since(start))
 		}()
-		next.ServeHTTP(rec, r)
+		if !s.cors(rec, r) {
+			next.ServeHTTP(rec, r)
+		}
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"unicode/utf8"
 
 	"occonnect/domain"
 	"occonnect/store"
@@ -23,12 +24,20 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
+	// Lengths are checked before the current password is: no Argon2id work on a 64 KiB
+	// string, and no failed attempt counted for a request that could never succeed.
 	var v validation
-	if req.CurrentPassword == "" {
+	switch {
+	case req.CurrentPassword == "":
 		v.add("current_password", "required")
+	case len(req.CurrentPassword) > 4*domain.MaxPasswordLen:
+		v.add("current_password", "too_long")
 	}
-	if req.NewPassword == "" {
+	switch {
+	case req.NewPassword == "":
 		v.add("new_password", "required")
+	case utf8.RuneCountInString(req.NewPassword) > domain.MaxPasswordLen:
+		v.add("new_password", "too_long")
 	}
 	if err := v.err(); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
 	"occonnect/mail"
 	"occonnect/store"
@@ -41,6 +43,15 @@ type Deps struct {
 	Mailer mail.Sender
 	// CredentialTTL is the validity of a staff member's one-time password.
 	CredentialTTL time.Duration
+	// RateLimitIP and RateLimitAccount bound the sign-in attempts (activation, its resend,
+	// citizen and staff login) per client address and per login name; zero: no limit.
+	RateLimitIP, RateLimitAccount RateLimit
+	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	TrustedProxies []netip.Prefix
+	// CORSOrigins are the exact origins a browser may call the API from; none by default.
+	CORSOrigins []string
+	// Metrics counts the requests by route template and status (nil: none).
+	Metrics *metrics.HTTP
 }
 
 // Server holds the handlers.
@@ -55,6 +66,11 @@ type Server struct {
 	mailer        mail.Sender
 	credentialTTL time.Duration
 	background    sync.WaitGroup // asynchronous work started by handlers
+	metrics       *metrics.HTTP  // nil: none
+
+	ipLimiter, accountLimiter *keyedLimiter // nil: no limit
+	trustedProxies            []netip.Prefix
+	corsOrigins               map[string]bool
 }
 
 // New builds a Server.
@@ -65,6 +81,15 @@ func New(d Deps) *Server {
 		s.credentialTTL = 24 * time.Hour
 	}
 	s.complaints.Defaults()
+	s.ipLimiter, s.accountLimiter = newKeyedLimiter(d.RateLimitIP, maxLimiterKeys), newKeyedLimiter(d.RateLimitAccount, maxLimiterKeys)
+	s.trustedProxies = d.TrustedProxies
+	s.metrics = d.Metrics
+	if len(d.CORSOrigins) > 0 {
+		s.corsOrigins = map[string]bool{}
+		for _, o := range d.CORSOrigins {
+			s.corsOrigins[o] = true
+		}
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -79,12 +104,23 @@ func (s *Server) Wait() { s.background.Wait() }
 
 func (s *Server) clock() time.Time { return s.now().UTC() }
 
-// Handler is the whole API with its middleware.
-func (s *Server) Handler() http.Handler { return s.common(s.Router()) }
+// Handler is the whole API with its middleware, and the officer console at /console (not
+// in Router(): the OpenAPI document describes the JSON API only).
+func (s *Server) Handler() http.Handler { return s.common(s.Routes()) }
+
+// Routes is Router() with the console: every route the API process serves.
+func (s *Server) Routes() *mux.Router {
+	r := s.Router()
+	s.mountConsole(r)
+	return r
+}
 
 // Router maps every route. The OpenAPI document must list exactly these (see the test).
 func (s *Server) Router() *mux.Router {
-	r := mux.NewRouter()
+	// SkipClean: a path with "..", "//" or an encoded "/" is not redirected (301) to its
+	// cleaned form, which would be a non-problem answer and turn a POST into a GET; it
+	// matches no route (404).
+	r := mux.NewRouter().SkipClean(true)
 	r.Use(captureRoute)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, problem(http.StatusNotFound, "not_found"))
@@ -96,13 +132,13 @@ func (s *Server) Router() *mux.Router {
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 
-	v1 := r.PathPrefix("/api/v1").Subrouter()
+	v1 := prefixed{r, "/api/v1"}
 	v1.HandleFunc("/openapi.yaml", serveOpenAPI).Methods(http.MethodGet)
 
 	// Citizens.
-	v1.Handle("/activation", s.serve(s.activate)).Methods(http.MethodPost)
-	v1.Handle("/activation/resend", s.serve(s.activationResend)).Methods(http.MethodPost)
-	v1.Handle("/auth/login", s.serve(s.login)).Methods(http.MethodPost)
+	v1.Handle("/activation", s.serve(s.limitIP(s.activate))).Methods(http.MethodPost)
+	v1.Handle("/activation/resend", s.serve(s.limitIP(s.activationResend))).Methods(http.MethodPost)
+	v1.Handle("/auth/login", s.serve(s.limitIP(s.login))).Methods(http.MethodPost)
 	v1.Handle("/auth/logout", s.authed(anyone(true), s.logout)).Methods(http.MethodPost)
 	v1.Handle("/me", s.authed(citizens(), s.me)).Methods(http.MethodGet)
 	v1.Handle("/me/password", s.authed(anyone(true), s.changePassword)).Methods(http.MethodPut)
@@ -134,7 +170,7 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/me/complaints/{reference}/feedback", s.authed(citizens(), s.complaintFeedback)).Methods(http.MethodPost)
 
 	// Staff.
-	v1.Handle("/staff/login", s.serve(s.staffLogin)).Methods(http.MethodPost)
+	v1.Handle("/staff/login", s.serve(s.limitIP(s.staffLogin))).Methods(http.MethodPost)
 	v1.Handle("/enrollments", s.authed(staff("agent"), s.idempotent(s.createEnrollment))).Methods(http.MethodPost)
 	v1.Handle("/enrollments/{enrollment_id}", s.authed(staff("agent", "admin"), s.getEnrollment)).Methods(http.MethodGet)
 	v1.Handle("/enrollments/{enrollment_id}/resend", s.authed(staff("agent"), s.resendEnrollment)).Methods(http.MethodPost)
@@ -145,6 +181,7 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/tasks/{id}/claim", s.authed(staff("officer", "supervisor", "head_of_unit"), s.claimTask)).Methods(http.MethodPost)
 	v1.Handle("/tasks/{id}/release", s.authed(staff("officer", "supervisor", "head_of_unit"), s.releaseTask)).Methods(http.MethodPost)
 	v1.Handle("/tasks/{id}/complete", s.authed(staff("officer", "supervisor", "head_of_unit"), s.completeTask)).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/reassign", s.authed(staff("supervisor", "head_of_unit"), s.reassignTask)).Methods(http.MethodPost)
 	v1.Handle("/admin/allowance-rules/{year}", s.authed(staff("admin"), s.getAllowanceRules)).Methods(http.MethodGet)
 	v1.Handle("/admin/allowance-rules/{year}", s.authed(staff("admin"), s.putAllowanceRules)).Methods(http.MethodPut)
 	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.getHolidays)).Methods(http.MethodGet)
@@ -166,6 +203,21 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/complaints", s.authed(staff("officer", "supervisor", "head_of_unit"), s.staffComplaints)).Methods(http.MethodGet)
 	v1.Handle("/complaints/{reference}", s.authed(staff("officer", "supervisor", "head_of_unit"), s.staffComplaint)).Methods(http.MethodGet)
 	return r
+}
+
+// prefixed registers routes under a path prefix on the router itself. A subrouter would
+// answer a known path with another method 404 instead of 405: in gorilla/mux 1.8.1 its
+// routes inherit the prefix matcher, whose match clears the method mismatch of the route
+// before.
+type prefixed struct {
+	r      *mux.Router
+	prefix string
+}
+
+func (p prefixed) Handle(path string, h http.Handler) *mux.Route { return p.r.Handle(p.prefix+path, h) }
+
+func (p prefixed) HandleFunc(path string, f func(http.ResponseWriter, *http.Request)) *mux.Route {
+	return p.r.HandleFunc(p.prefix+path, f)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

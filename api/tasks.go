@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -36,6 +37,8 @@ func workflowRefusal(err error) error {
 			return &apiError{status: http.StatusBadRequest, code: "validation_failed", fields: []FieldError{fieldErr("outcome", "invalid")}, cause: err}
 		case workflows.ErrTextRequired:
 			return &apiError{status: http.StatusBadRequest, code: "validation_failed", fields: []FieldError{fieldErr("comment", "required")}, cause: err}
+		case workflows.ErrInvalidAssignee:
+			return &apiError{status: http.StatusBadRequest, code: "validation_failed", fields: []FieldError{fieldErr("assignee_staff_id", "invalid")}, cause: err}
 		case workflows.ErrTaskClosed:
 			return &apiError{status: http.StatusConflict, code: "task_closed", cause: err}
 		}
@@ -85,12 +88,27 @@ func visibleQueues(role string) []string {
 	return []string{store.QueueOfficers}
 }
 
-// listTasks: GET /tasks?state=open|claimed|done&kind=&assignee=me&overdue=true, by due time.
+// listTasks: GET /tasks?state=open|claimed|done&kind=&assignee=me&overdue=true&category=
+// &escalation_level=&queue=, by due time.
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
+	p := principalFrom(r.Context())
+	tasks, limit, err := s.taskPage(r, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageItems(tasks, limit, taskCursor,
+		func(t store.Task) taskJSON { return s.taskJSON(t, p.id) }))
+	return nil
+}
+
+func taskCursor(t store.Task) *string { return encodeCursor(t.DueAt.Format(time.RFC3339Nano), t.ID) }
+
+// taskPage is the task list service (GET /tasks and the console's list): the query's
+// filters within the staff member's queues, up to limit+1 tasks by due time.
+func (s *Server) taskPage(r *http.Request, p *principal) ([]store.Task, int, error) {
 	q := r.URL.Query()
 	var v validation
 	limit, cursor := page(r, &v)
-	p := principalFrom(r.Context())
 	f := store.TaskFilter{Limit: limit + 1, Queues: visibleQueues(p.staff.Role)}
 	switch q.Get("state") {
 	case "":
@@ -109,6 +127,28 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 		f.Kind = k
 	default:
 		v.add("kind", "invalid")
+	}
+	if c := q.Get("category"); c != "" {
+		if !domain.ValidComplaintCategory(c) {
+			v.add("category", "invalid")
+		}
+		f.Category = c
+	}
+	if q.Get("escalation_level") != "" {
+		level := intParam(r, "escalation_level", 0, 2, 0, &v)
+		f.EscalationLevel = &level
+	}
+	switch queue := q.Get("queue"); queue {
+	case "":
+	case "escalated": // every queue above the officers'
+		f.Queues = slices.DeleteFunc(f.Queues, func(q string) bool { return q == store.QueueOfficers })
+	case store.QueueOfficers, store.QueueSupervisors, store.QueueHeadOfUnit:
+		if !slices.Contains(f.Queues, queue) {
+			v.add("queue", "invalid")
+		}
+		f.Queues = []string{queue}
+	default:
+		v.add("queue", "invalid")
 	}
 	switch q.Get("assignee") {
 	case "":
@@ -134,25 +174,26 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 		f.AfterDue, f.AfterID = t, id
 	}
 	if err := v.err(); err != nil {
-		return err
+		return nil, 0, err
+	}
+	if len(f.Queues) == 0 && f.AssigneeID == 0 {
+		return nil, limit, nil // no queue left to show (an officer asking for the escalated ones)
 	}
 	tasks, err := s.store.Tasks(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageItems(tasks, limit,
-		func(t store.Task) *string { return encodeCursor(t.DueAt.Format(time.RFC3339Nano), t.ID) },
-		func(t store.Task) taskJSON { return s.taskJSON(t, p.id) }))
-	return nil
+	return tasks, limit, err
 }
 
-// taskFor reads a task the caller may see.
+// taskFor reads the route's task, if the caller may see it.
 func (s *Server) taskFor(r *http.Request) (store.Task, error) {
-	t, err := s.store.TaskByID(r.Context(), mux.Vars(r)["id"])
+	return s.visibleTask(r.Context(), principalFrom(r.Context()), mux.Vars(r)["id"])
+}
+
+// visibleTask reads a task in the staff member's queues or assigned to them (else 404).
+func (s *Server) visibleTask(ctx context.Context, p *principal, id string) (store.Task, error) {
+	t, err := s.store.TaskByID(ctx, id)
 	if err != nil {
 		return t, err
 	}
-	p := principalFrom(r.Context())
 	if !slices.Contains(visibleQueues(p.staff.Role), t.Queue) && !(t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == p.id) {
 		return t, store.ErrNotFound
 	}
@@ -223,45 +264,142 @@ func actor(p *principal) workflows.TaskActor {
 	return workflows.TaskActor{StaffID: p.id, Role: p.staff.Role}
 }
 
-// taskAction sends a task Update to the workflow that owns the task and answers the task
-// as the read model now shows it, with the Update's result.
-func (s *Server) taskAction(w http.ResponseWriter, r *http.Request, name string, arg func(t store.Task) any) error {
-	t, err := s.taskFor(r)
+// The task service: the JSON handlers below and the console's forms call these, so both
+// check and refuse the same way. Each returns the task as the read model shows it after
+// the workflow accepted the Update, with the Update's result.
+
+// taskOutcome is a task after an action.
+type taskOutcome struct {
+	task   store.Task
+	result workflows.TaskResult
+}
+
+// actOnTask sends a task Update (built by arg from the task) to the workflow that owns the
+// task; a refusal by its validator maps to the HTTP answer.
+func (s *Server) actOnTask(ctx context.Context, p *principal, id, name string, arg func(t store.Task) (any, error)) (taskOutcome, error) {
+	t, err := s.visibleTask(ctx, p, id)
+	if err != nil {
+		return taskOutcome{}, err
+	}
+	if t.State == store.TaskDone || t.State == store.TaskCancelled {
+		return taskOutcome{}, problem(http.StatusConflict, "task_closed")
+	}
+	req, err := arg(t)
+	if err != nil {
+		return taskOutcome{}, err
+	}
+	var res workflows.TaskResult
+	if err := s.updateWorkflow(ctx, t.WorkflowID, name, &res, req); err != nil {
+		return taskOutcome{}, workflowRefusal(err)
+	}
+	if t, err = s.store.TaskByID(ctx, t.ID); err != nil {
+		return taskOutcome{}, err
+	}
+	return taskOutcome{task: t, result: res}, nil
+}
+
+// claimTaskAs claims a task: the first claim wins (409 task_already_claimed).
+func (s *Server) claimTaskAs(ctx context.Context, p *principal, id string) (taskOutcome, error) {
+	return s.actOnTask(ctx, p, id, workflows.UpdateClaimTask, func(t store.Task) (any, error) {
+		return workflows.ClaimTaskRequest{TaskID: t.ID, Actor: actor(p)}, nil
+	})
+}
+
+// releaseTaskAs gives a claimed task back to its queue (the assignee).
+func (s *Server) releaseTaskAs(ctx context.Context, p *principal, id string) (taskOutcome, error) {
+	return s.actOnTask(ctx, p, id, workflows.UpdateReleaseTask, func(t store.Task) (any, error) {
+		return workflows.ReleaseTaskRequest{TaskID: t.ID, Actor: actor(p)}, nil
+	})
+}
+
+// taskCompletion is an outcome with the officer's text. IdempotencyKey, when set, makes a
+// retried complaint text one draft.
+type taskCompletion struct {
+	Outcome, Comment, IdempotencyKey string
+}
+
+// completeTaskAs completes a claimed task (the assignee). A complaint's text is stored as a
+// draft first and the workflow publishes it, so it never enters the history; it is required
+// for every complaint outcome, and for the rejection of a DTS request.
+func (s *Server) completeTaskAs(ctx context.Context, p *principal, id string, in taskCompletion) (taskOutcome, error) {
+	in.Comment = strings.TrimSpace(in.Comment)
+	var v validation
+	if in.Outcome == "" {
+		v.add("outcome", "required")
+	}
+	if len([]rune(in.Comment)) > maxText {
+		v.add("comment", "too_long")
+	}
+	if err := v.err(); err != nil {
+		return taskOutcome{}, err
+	}
+	return s.actOnTask(ctx, p, id, workflows.UpdateCompleteTask, func(t store.Task) (any, error) {
+		req := workflows.CompleteTaskRequest{TaskID: t.ID, Actor: actor(p), Outcome: in.Outcome, Comment: in.Comment}
+		kind, isText := complaintMessageKinds[in.Outcome]
+		switch {
+		case in.Comment != "":
+		case t.Kind == "complaint" && isText, t.Kind == "dts" && in.Outcome == workflows.OutcomeReject:
+			return nil, problem(http.StatusBadRequest, "validation_failed", fieldErr("comment", "required"))
+		}
+		if t.Kind == "complaint" {
+			if isText && in.Comment != "" {
+				var err error
+				if req.MessageID, err = s.draft(ctx, in.IdempotencyKey, t.SubjectID, p.staff.Role, p.id, kind, in.Comment); err != nil {
+					return nil, err
+				}
+			}
+			req.Comment = ""
+		}
+		return req, nil
+	})
+}
+
+// reassignTaskAs gives a task to a staff member who works tasks (supervisors and the head of
+// unit); the workflow checks the actor's right over the task's queue.
+func (s *Server) reassignTaskAs(ctx context.Context, p *principal, id string, assigneeID int64) (taskOutcome, error) {
+	if assigneeID <= 0 {
+		return taskOutcome{}, problem(http.StatusBadRequest, "validation_failed", fieldErr("assignee_staff_id", "required"))
+	}
+	to, err := s.store.StaffByID(ctx, assigneeID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (to.Disabled || !slices.Contains(taskRoles, to.Role))) {
+		return taskOutcome{}, problem(http.StatusBadRequest, "validation_failed", fieldErr("assignee_staff_id", "invalid"))
+	}
+	if err != nil {
+		return taskOutcome{}, err
+	}
+	return s.actOnTask(ctx, p, id, workflows.UpdateReassignTask, func(t store.Task) (any, error) {
+		return workflows.ReassignTaskRequest{TaskID: t.ID, Actor: actor(p), Assignee: workflows.TaskActor{StaffID: to.ID, Role: to.Role}}, nil
+	})
+}
+
+// taskRoles are the roles that work tasks.
+var taskRoles = []string{domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit}
+
+// writeTaskOutcome answers a task action: the task, the subject's status and, for an
+// approval, the supplement.
+func (s *Server) writeTaskOutcome(w http.ResponseWriter, r *http.Request, out taskOutcome, err error) error {
 	if err != nil {
 		return err
 	}
-	if t.State == store.TaskDone || t.State == store.TaskCancelled {
-		return problem(http.StatusConflict, "task_closed")
-	}
-	var res workflows.TaskResult
-	if err := s.updateWorkflow(r.Context(), t.WorkflowID, name, &res, arg(t)); err != nil {
-		return workflowRefusal(err)
-	}
-	if t, err = s.store.TaskByID(r.Context(), t.ID); err != nil {
-		return err
-	}
+	res := out.result
 	writeJSON(w, http.StatusOK, struct {
 		taskJSON
 		SubjectStatus string `json:"subject_status,omitempty"`
 		SupplementMAD *int64 `json:"supplement_mad,omitempty"`
-	}{s.taskJSON(t, principalFrom(r.Context()).id), res.SubjectStatus, map[bool]*int64{true: &res.SupplementMAD}[res.Outcome == workflows.OutcomeApprove]})
+	}{s.taskJSON(out.task, principalFrom(r.Context()).id), res.SubjectStatus, map[bool]*int64{true: &res.SupplementMAD}[res.Outcome == workflows.OutcomeApprove]})
 	return nil
 }
 
-// claimTask: POST /tasks/{id}/claim: the first claim wins (409 task_already_claimed).
+// claimTask: POST /tasks/{id}/claim.
 func (s *Server) claimTask(w http.ResponseWriter, r *http.Request) error {
-	p := principalFrom(r.Context())
-	return s.taskAction(w, r, workflows.UpdateClaimTask, func(t store.Task) any {
-		return workflows.ClaimTaskRequest{TaskID: t.ID, Actor: actor(p)}
-	})
+	out, err := s.claimTaskAs(r.Context(), principalFrom(r.Context()), mux.Vars(r)["id"])
+	return s.writeTaskOutcome(w, r, out, err)
 }
 
 // releaseTask: POST /tasks/{id}/release (the assignee).
 func (s *Server) releaseTask(w http.ResponseWriter, r *http.Request) error {
-	p := principalFrom(r.Context())
-	return s.taskAction(w, r, workflows.UpdateReleaseTask, func(t store.Task) any {
-		return workflows.ReleaseTaskRequest{TaskID: t.ID, Actor: actor(p)}
-	})
+	out, err := s.releaseTaskAs(r.Context(), principalFrom(r.Context()), mux.Vars(r)["id"])
+	return s.writeTaskOutcome(w, r, out, err)
 }
 
 type completeTaskBody struct {
@@ -275,33 +413,21 @@ func (s *Server) completeTask(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	body.Comment = strings.TrimSpace(body.Comment)
-	var v validation
-	if body.Outcome == "" {
-		v.add("outcome", "required")
-	}
-	if len([]rune(body.Comment)) > maxText {
-		v.add("comment", "too_long")
-	}
-	if err := v.err(); err != nil {
+	out, err := s.completeTaskAs(r.Context(), principalFrom(r.Context()), mux.Vars(r)["id"],
+		taskCompletion{Outcome: body.Outcome, Comment: body.Comment, IdempotencyKey: r.Header.Get("Idempotency-Key")})
+	return s.writeTaskOutcome(w, r, out, err)
+}
+
+type reassignTaskBody struct {
+	AssigneeStaffID int64 `json:"assignee_staff_id"`
+}
+
+// reassignTask: POST /tasks/{id}/reassign {assignee_staff_id} (supervisors, head of unit).
+func (s *Server) reassignTask(w http.ResponseWriter, r *http.Request) error {
+	var body reassignTaskBody
+	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	p := principalFrom(r.Context())
-	var draftErr error
-	err := s.taskAction(w, r, workflows.UpdateCompleteTask, func(t store.Task) any {
-		req := workflows.CompleteTaskRequest{TaskID: t.ID, Actor: actor(p), Outcome: body.Outcome, Comment: body.Comment}
-		if t.Kind == "complaint" {
-			// The officer's text goes to MySQL as a draft; the workflow publishes it.
-			kind, ok := complaintMessageKinds[body.Outcome]
-			if ok && body.Comment != "" {
-				req.MessageID, draftErr = s.draft(r, t.SubjectID, p.staff.Role, p.id, kind, body.Comment)
-			}
-			req.Comment = ""
-		}
-		return req
-	})
-	if draftErr != nil {
-		return draftErr
-	}
-	return err
+	out, err := s.reassignTaskAs(r.Context(), principalFrom(r.Context()), mux.Vars(r)["id"], body.AssigneeStaffID)
+	return s.writeTaskOutcome(w, r, out, err)
 }

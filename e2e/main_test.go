@@ -20,11 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 
 	"occonnect/activities"
 	"occonnect/api"
 	"occonnect/internal/codec"
+	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
 	"occonnect/internal/testenv"
 	"occonnect/mail"
@@ -46,7 +48,9 @@ var env struct {
 	mailpit  *testenv.Mailpit
 	smtp     *testenv.Gate // between the worker and Mailpit: tests close it to take SMTP down
 	api      *httptest.Server
-	logs     *syncBuffer
+	logs     *syncBuffer // the worker's and the API's
+	apiLogs  *syncBuffer // the API's alone (checkLogs)
+	metrics  *prometheus.Registry
 	keys     *codec.Keyring
 
 	mu       sync.Mutex
@@ -106,8 +110,14 @@ func run(m *testing.M) int {
 	}
 	defer db.Close()
 
-	env.logs = &syncBuffer{}
+	env.logs, env.apiLogs = &syncBuffer{}, &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	apiLogger := slog.New(slog.NewJSONHandler(io.MultiWriter(env.logs, env.apiLogs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env.metrics = metrics.NewRegistry()
+	temporalMetrics, err := metrics.Temporal(env.metrics, logger)
+	if err != nil {
+		return fail(err)
+	}
 	env.store = store.New(db)
 	env.mailpit = mp
 	keys, err := codec.ParseKeys(testenv.PayloadKeys)
@@ -115,7 +125,7 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	env.keys = keys
-	tc, err := worker.Dial(ctx, tp.Address, "default", logger, keys)
+	tc, err := worker.Dial(ctx, tp.Address, "default", logger, keys, worker.WithMetrics(temporalMetrics))
 	if err != nil {
 		return fail(err)
 	}
@@ -135,20 +145,36 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
-	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL})
+	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL,
+		Metrics: metrics.NewActivities(env.metrics)})
 	if err := w.Start(); err != nil {
 		return fail(err)
 	}
 	defer w.Stop()
 
-	srv := api.New(api.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: time.Hour})
-	env.api = httptest.NewServer(srv.Handler())
+	srv := api.New(api.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: apiLogger, ReissueWindow: time.Hour,
+		Mailer: mailer, // staff one-time passwords, as in production (without one, POST /staff answers 503)
+		// The tests sign in far more often than the defaults allow, all from 127.0.0.1:
+		// limits that are exercised but never reached (ratelimit_test.go has tight ones).
+		RateLimitIP: api.RateLimit{Requests: 10_000, Per: time.Minute}, RateLimitAccount: api.RateLimit{Requests: 1_000, Per: time.Minute},
+		Metrics: metrics.NewHTTP(env.metrics)})
+	if apiContract, err = newContract(); err != nil {
+		return fail(err)
+	}
+	env.api = httptest.NewServer(apiContract.wrap(srv.Handler())) // every exchange checked against api/openapi.yaml
 	defer env.api.Close()
 
 	if err := seedStaff(ctx, hasher); err != nil {
 		return fail(err)
 	}
 	code := m.Run()
+	if apiContract.report(os.Stderr) { // violations of api/openapi.yaml by any test's exchanges
+		code = 1
+	}
+	if err := checkLogs(); err != nil { // after every test, whatever its file
+		fmt.Fprintln(os.Stderr, "logs:", err)
+		code = 1
+	}
 	if code != 0 {
 		lines := strings.Split(strings.TrimSpace(env.logs.String()), "\n")
 		if len(lines) > 60 {
@@ -244,6 +270,7 @@ func staffToken(t testing.TB, email string) string {
 	t.Helper()
 	r := call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": email, "password": agentPassword})
 	expect(t, r, 200, "")
+	remember(r.str("token"))
 	return r.str("token")
 }
 
@@ -290,6 +317,7 @@ func activeCitizen(t testing.TB) (citizen, string) {
 	r := call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password})
 	expect(t, r, http.StatusOK, "")
 	token := r.str("token")
+	remember(token)
 	newPassword := "Amlou et msemen au petit matin " + c.CIN[len(c.CIN)-3:]
 	remember(newPassword)
 	expect(t, call(t, "PUT", "/api/v1/me/password", token, map[string]string{"current_password": password, "new_password": newPassword}), http.StatusNoContent, "")

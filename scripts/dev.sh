@@ -59,9 +59,13 @@ export OCC_CODEC_CORS_ORIGIN="${OCC_CODEC_CORS_ORIGIN:-http://127.0.0.1:$UI_PORT
 bin/occonnect codec-server >.dev/codec.log 2>&1 &
 pids+=($!)
 
+# The workflows' search attributes (OccProcess, OccStatus, …), from their Go definitions.
+search_attribute_flags="$(bin/occonnect search-attributes dev-flags)"
+mapfile -t search_attributes <<<"$search_attribute_flags"
 "$OCC_TEMPORAL_BIN" server start-dev \
   --ip "${OCC_TEMPORAL_ADDRESS%:*}" --port "${OCC_TEMPORAL_ADDRESS##*:}" --ui-port "$UI_PORT" \
-  --db-filename .dev/temporal.db --log-level warn --ui-codec-endpoint "http://$OCC_CODEC_ADDR" >.dev/temporal.log 2>&1 &
+  --db-filename .dev/temporal.db --log-level warn --ui-codec-endpoint "http://$OCC_CODEC_ADDR" \
+  "${search_attributes[@]}" >.dev/temporal.log 2>&1 &
 pids+=($!)
 "$OCC_MAILPIT_BIN" --smtp "${OCC_SMTP_HOST}:${OCC_SMTP_PORT}" --listen "$MAILPIT_UI" \
   --database .dev/mailpit.db >.dev/mailpit.log 2>&1 &
@@ -83,9 +87,11 @@ cat <<MSG
 
 OC Connect back office is running:
   API              http://$OCC_API_ADDR   (OpenAPI: http://$OCC_API_ADDR/api/v1/openapi.yaml)
+  Officer console  http://$OCC_API_ADDR/console   (officer@demo.oc.local, supervisor@demo.oc.local, head@demo.oc.local)
   Temporal Web UI  http://127.0.0.1:$UI_PORT   (payloads decoded by the codec server http://$OCC_CODEC_ADDR)
   Temporal gRPC    $OCC_TEMPORAL_ADDRESS
   Mailpit          http://$MAILPIT_UI   (SMTP ${OCC_SMTP_HOST}:${OCC_SMTP_PORT})
+  Metrics          http://${OCC_API_METRICS_ADDR-127.0.0.1:9090}/metrics (API)   http://${OCC_WORKER_METRICS_ADDR-127.0.0.1:9091}/metrics (worker)
   MySQL            ${OCC_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/occonnect}
   Logs             .dev/{temporal,mailpit,codec,worker,api}.log
 Press Ctrl-C to stop everything.

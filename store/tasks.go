@@ -134,9 +134,13 @@ type TaskFilter struct {
 	AssigneeID int64    // 0: any
 	Queues     []string // empty: any
 	Overdue    *time.Time
-	AfterDue   time.Time // cursor: (due_at, id) after these
-	AfterID    string
-	Limit      int
+	// EscalationLevel: only this level (nil: any). Category: only complaint tasks whose
+	// complaint has this category.
+	EscalationLevel *int
+	Category        string
+	AfterDue        time.Time // cursor: (due_at, id) after these
+	AfterID         string
+	Limit           int
 }
 
 // Tasks lists tasks by due time, then id.
@@ -162,6 +166,14 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	if f.Overdue != nil {
 		where = append(where, "due_at < ? AND state IN ('open','claimed')")
 		args = append(args, *f.Overdue)
+	}
+	if f.EscalationLevel != nil {
+		where = append(where, "escalation_level = ?")
+		args = append(args, *f.EscalationLevel)
+	}
+	if f.Category != "" {
+		where = append(where, "kind = 'complaint' AND subject_id IN (SELECT reference FROM complaints WHERE category = ?)")
+		args = append(args, f.Category)
 	}
 	if f.AfterID != "" {
 		where = append(where, "(due_at > ? OR (due_at = ? AND id > ?))")

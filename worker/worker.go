@@ -16,17 +16,32 @@ import (
 	"occonnect/workflows"
 )
 
+// Option adjusts the client options of Dial.
+type Option func(*client.Options)
+
+// WithMetrics sends the SDK's metrics (workflow and activity counts and latencies, requests
+// to the server, pollers) to h; see metrics.Temporal.
+func WithMetrics(h client.MetricsHandler) Option {
+	return func(o *client.Options) { o.MetricsHandler = h }
+}
+
 // Dial connects a Temporal client; the API, the worker and the commands use it. With a
 // keyring every payload, failure message and stack trace is encrypted (internal/codec).
-func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, keys *codec.Keyring) (client.Client, error) {
+// The SDK logs through logger: its workflow and activity lines carry WorkflowType,
+// WorkflowID, RunID (and ActivityType, ActivityID, Attempt), never an input.
+func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, keys *codec.Keyring, opts ...Option) (client.Client, error) {
 	dc, fc := codec.Converters(keys)
-	c, err := client.DialContext(ctx, client.Options{
+	o := client.Options{
 		HostPort:         address,
 		Namespace:        namespace,
 		Logger:           tlog.NewStructuredLogger(logger),
 		DataConverter:    dc,
 		FailureConverter: fc,
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c, err := client.DialContext(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", address, err)
 	}

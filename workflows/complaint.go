@@ -3,6 +3,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -69,6 +71,8 @@ type ComplaintState struct {
 	ResolutionOverdue                       bool
 	PausedAt                                time.Time
 	ResolvedAt, ClosedAt                    time.Time
+	// ExchangePoint is the citizen's enrolment point (for the search attributes).
+	ExchangePoint string
 }
 
 // CitizenReplyRequest carries the id of the citizen's stored answer.
@@ -97,6 +101,10 @@ func Complaint(ctx workflow.Context, in ComplaintInput) (string, error) {
 	if err := c.setup(ctx); err != nil {
 		return "", err
 	}
+	c.ops = newOpsAttributes(ctx)
+	if err := c.show(ctx); err != nil {
+		return "", err
+	}
 	return c.run(ctx)
 }
 
@@ -105,6 +113,55 @@ type complaint struct {
 	in       ComplaintInput
 	changes  int  // bumped by every handler: wakes the main loop to recompute its timers
 	starting bool // a cycle is being opened: no timer until its deadlines are known
+	ops      *opsAttributes
+}
+
+// show publishes the complaint's status to ops (search attributes, current details). The
+// deadline is the first response target until there is a first response, then the
+// resolution target; none while the clock is paused or once resolved.
+func (c *complaint) show(ctx workflow.Context) error {
+	status := c.Status
+	if status == "" {
+		status = domain.ComplaintSubmitted
+	}
+	v := opsView{Process: processComplaint, Status: status, Level: c.EscalationLevel, ExchangePoint: c.ExchangePoint,
+		Year: complaintYear(c.in.Reference)}
+	var fact string
+	switch status {
+	case domain.ComplaintSubmitted:
+		fact = "Opening the first handling cycle."
+	case domain.ComplaintInQueue, domain.ComplaintClaimed:
+		target := "first response"
+		v.DueAt = c.FirstResponseDue
+		if !c.FirstResponseAt.IsZero() {
+			target, v.DueAt = "resolution", c.ResolutionDue
+		}
+		if !v.DueAt.IsZero() {
+			fact = fmt.Sprintf("Cycle %d, task %s in the %s queue (escalation level %d); %s due %s.",
+				c.Cycle, c.Task.ID, c.Task.Queue, c.EscalationLevel, target, fmtDue(v.DueAt))
+		}
+	case domain.ComplaintWaitingForCitizen:
+		fact = "Waiting for the citizen's answer: the clock is paused."
+	case domain.ComplaintResolved:
+		fact = fmt.Sprintf("Resolved; closes by itself %s unless the citizen reopens it.", fmtDue(c.ResolvedAt.Add(c.in.Config.ReopenWindow)))
+	case domain.ComplaintRejected:
+		fact = "Rejected; the citizen was told of the recourse (chikaya.ma)."
+	}
+	v.Details = details(status, fact)
+	return c.ops.show(ctx, v)
+}
+
+// complaintYear is the filing year of a reference REC-<year>-<number> (0 if it has none).
+func complaintYear(reference string) int {
+	parts := strings.Split(reference, "-")
+	if len(parts) != 3 {
+		return 0
+	}
+	y, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return 0
+	}
+	return y
 }
 
 func (c *complaint) setup(ctx workflow.Context) error {
@@ -125,6 +182,7 @@ func (c *complaint) setup(ctx workflow.Context) error {
 			}
 			return nil
 		}},
+		{UpdateReassignTask, c.reassign, func(r ReassignTaskRequest) error { return c.open(c.Task.validateReassign(r)) }},
 		{UpdateCompleteTask, c.complete, func(r CompleteTaskRequest) error {
 			if err := c.open(c.Task.validateComplete(r, []string{OutcomeResolve, OutcomeRequestInfo, OutcomeReject},
 				func(string) bool { return false })); err != nil {
@@ -328,7 +386,7 @@ func queueOf(level int) string {
 // notify mails a reminder (to the assignee, else the level) or an escalation (the level).
 func (c *complaint) notify(ctx workflow.Context, kind, target string, due time.Time) error {
 	var res activities.NotifyComplaintStaffResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.NotifyComplaintStaff, activities.NotifyComplaintStaffInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), kind+": "+strings.ReplaceAll(target, "_", " ")), a.NotifyComplaintStaff, activities.NotifyComplaintStaffInput{
 		Reference: c.in.Reference, Cycle: c.Cycle, Kind: kind, Target: target, DueAt: due, Level: c.EscalationLevel,
 		AssigneeID: c.Task.Assignee,
 	}).Get(ctx, &res); err != nil {
@@ -342,7 +400,7 @@ func (c *complaint) sendAll(ctx workflow.Context, ids ...int64) error {
 		if id == 0 {
 			continue
 		}
-		err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "send an e-mail"), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil)
 		var appErr *temporal.ApplicationError
 		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
 			return err
@@ -373,7 +431,7 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 		defer func() { c.starting = false; c.changes++ }()
 	}
 	var res activities.StartComplaintCycleResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.StartComplaintCycle, activities.StartComplaintCycleInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), fmt.Sprintf("open handling cycle %d", c.Cycle)), a.StartComplaintCycle, activities.StartComplaintCycleInput{
 		Snapshot: c.snapshot(), FromStatus: from, Level: c.EscalationLevel, Queue: queueOf(c.EscalationLevel),
 		FirstResponseBusinessDays: c.in.Config.FirstResponseBusinessDays, ResolutionDays: c.in.Config.ResolutionDays,
 		ReminderPercent: c.in.Config.ReminderPercent, FirstResponseOverride: c.in.Config.FirstResponseOverride,
@@ -386,8 +444,14 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 		EscalationLevel: c.EscalationLevel, DueAt: res.FirstResponseDue}
 	c.FirstResponseDue, c.FirstResponseReminder = res.FirstResponseDue, res.FirstResponseReminder
 	c.ResolutionDue, c.ResolutionReminder = res.ResolutionDue, res.ResolutionReminder
+	if res.ExchangePointCode != "" {
+		c.ExchangePoint = res.ExchangePointCode
+	}
 	if !guarded {
 		c.changes++
+	}
+	if err := c.show(ctx); err != nil {
+		return err
 	}
 	return c.sendAll(ctx, res.OutboxID)
 }
@@ -414,11 +478,14 @@ func (c *complaint) apply(ctx workflow.Context, ch change) (int64, error) {
 	c.Version++
 	c.changes++
 	var res activities.ApplyComplaintChangeResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyComplaintChange, activities.ApplyComplaintChangeInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+strings.ReplaceAll(ch.action, "_", " ")), a.ApplyComplaintChange, activities.ApplyComplaintChangeInput{
 		Snapshot: c.snapshot(), EventKey: fmt.Sprintf("%s/%d/%s", c.in.Reference, c.Version, ch.action),
 		Actor: ch.actor, StaffID: ch.staffID, Action: ch.action, FromStatus: ch.from, Task: ch.task,
 		PublishID: ch.publishID, Mail: ch.mail, At: workflow.Now(ctx),
 	}).Get(ctx, &res); err != nil {
+		return 0, err
+	}
+	if err := c.show(ctx); err != nil {
 		return 0, err
 	}
 	return res.OutboxID, c.sendAll(ctx, res.OutboxID)
@@ -440,6 +507,19 @@ func (c *complaint) release(ctx workflow.Context, req ReleaseTaskRequest) (TaskR
 	tc := c.Task.change("released", req.Actor.StaffID, "released")
 	_, err := c.apply(ctx, change{action: "released", from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc})
 	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, SubjectStatus: c.Status}, err
+}
+
+// reassign gives the task to another staff member; a complaint waiting for the citizen
+// keeps waiting.
+func (c *complaint) reassign(ctx workflow.Context, req ReassignTaskRequest) (TaskResult, error) {
+	from := c.Status
+	c.Task.State, c.Task.Assignee = store.TaskClaimed, req.Assignee.StaffID
+	if c.Status == domain.ComplaintInQueue {
+		c.Status = domain.ComplaintClaimed
+	}
+	tc := c.Task.change("reassigned", req.Actor.StaffID, "reassigned")
+	_, err := c.apply(ctx, change{action: "reassigned", from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc})
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, SubjectStatus: c.Status}, err
 }
 
 func (c *complaint) complete(ctx workflow.Context, req CompleteTaskRequest) (TaskResult, error) {
@@ -476,7 +556,7 @@ func (c *complaint) citizenReply(ctx workflow.Context, req CitizenReplyRequest) 
 	paused := now.Sub(c.PausedAt)
 	if c.FirstResponseAt.IsZero() {
 		var res activities.ResumeClockResult
-		if err := workflow.ExecuteActivity(dbActivity(ctx), a.ResumeClock, activities.ResumeClockInput{
+		if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "resume the clock"), a.ResumeClock, activities.ResumeClockInput{
 			PausedAt: c.PausedAt, At: now, Due: c.FirstResponseDue, Reminder: c.FirstResponseReminder,
 		}).Get(ctx, &res); err != nil {
 			return c.ComplaintState, err

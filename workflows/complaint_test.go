@@ -29,6 +29,8 @@ import (
 const (
 	cplRef = "REC-2026-000123"
 	cplDay = 24 * time.Hour
+	// cplExchangePoint is the citizen's enrolment point StartComplaintCycle returns.
+	cplExchangePoint = "EP-0002"
 )
 
 var (
@@ -184,7 +186,8 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 				TaskID:           "T" + strconv.Itoa(in.Snapshot.Cycle),
 				FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
 				ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder,
-				OutboxID: cplCycleOutboxID(in.Snapshot.Cycle),
+				OutboxID:          cplCycleOutboxID(in.Snapshot.Cycle),
+				ExchangePointCode: cplExchangePoint,
 			}, nil
 		})
 	env.OnActivity(a.ApplyComplaintChange, mock.Anything, mock.Anything).Return(
@@ -999,7 +1002,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 			DueAt: d2.FirstResponseDue},
 		EscalationLevel: 1, ReopenCount: 1,
 		FirstResponseDue: d2.FirstResponseDue, FirstResponseReminder: d2.FirstResponseReminder,
-		ResolutionDue: d2.ResolutionDue, ResolutionReminder: d2.ResolutionReminder}
+		ResolutionDue: d2.ResolutionDue, ResolutionReminder: d2.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, want, cplStateResult(t, reopen))
 	assert.Equal(t, want, reopened.get(t))
 
@@ -1216,7 +1219,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 		Task: task{ID: "T1", Kind: "complaint", State: store.TaskClaimed, Queue: store.QueueOfficers, Assignee: 7,
 			DueAt: d.FirstResponseDue, Version: 5},
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
-		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder}
+		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, cplNorm(ComplaintInput{Reference: cplRef, Config: ComplaintConfig{FirstResponseBusinessDays: 2,
 		ResolutionDays: 60, ReminderPercent: 75, ReopenWindow: 14 * cplDay, MaxHistoryEvents: 40}, State: &wantState}),
 		cplNorm(next))
@@ -1336,7 +1339,7 @@ func TestComplaint_QueryState(t *testing.T) {
 		Task: task{ID: "T1", Kind: "complaint", State: store.TaskOpen, Queue: store.QueueOfficers,
 			DueAt: d.FirstResponseDue},
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
-		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder}
+		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, st, queued.get(t))
 
 	st.Status, st.Version = domain.ComplaintClaimed, 2

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -52,6 +53,10 @@ func DTS(ctx workflow.Context, in DTSInput) (DTSResult, error) {
 	if err := d.setup(ctx); err != nil {
 		return DTSResult{}, err
 	}
+	d.ops = newOpsAttributes(ctx)
+	if err := d.show(ctx); err != nil {
+		return DTSResult{}, err
+	}
 	return d.run(ctx)
 }
 
@@ -63,6 +68,27 @@ type dtsReview struct {
 	closing       bool // a decision or cancellation is being applied
 	closed        bool
 	mailOutboxID  int64
+
+	ops           *opsAttributes
+	year          int    // the allowance year, from ComputeDTS
+	exchangePoint string // the citizen's enrolment point, from ComputeDTS
+}
+
+// show publishes the request's status to ops (search attributes, current details).
+func (d *dtsReview) show(ctx workflow.Context) error {
+	v := opsView{Process: processDTS, Status: d.status, Level: d.task.EscalationLevel, ExchangePoint: d.exchangePoint, Year: d.year}
+	var fact string
+	switch {
+	case d.status != store.DTSPending:
+		fact = "Decided; the citizen is mailed."
+	case d.task.ID == "":
+		fact = "Computing the supplement and opening the officers' task."
+	default:
+		v.DueAt = d.task.DueAt
+		fact = fmt.Sprintf("Task %s in the %s queue, due %s (escalation level %d).", d.task.ID, d.task.Queue, fmtDue(v.DueAt), v.Level)
+	}
+	v.Details = details(v.Status, fact)
+	return d.ops.show(ctx, v)
 }
 
 func (d *dtsReview) state() DTSState {
@@ -81,6 +107,11 @@ func (d *dtsReview) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReleaseTask, d.task.release, workflow.UpdateHandlerOptions{
 		Validator: func(req ReleaseTaskRequest) error { return d.open(d.task.validateRelease(req)) },
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReassignTask, d.task.reassign, workflow.UpdateHandlerOptions{
+		Validator: func(req ReassignTaskRequest) error { return d.open(d.task.validateReassign(req)) },
 	}); err != nil {
 		return err
 	}
@@ -107,7 +138,7 @@ func (d *dtsReview) open(err error) error {
 
 func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 	var computed activities.ComputeDTSResult
-	err := workflow.ExecuteActivity(dbActivity(ctx), a.ComputeDTS, d.in.RequestID).Get(ctx, &computed)
+	err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "compute the supplement"), a.ComputeDTS, d.in.RequestID).Get(ctx, &computed)
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNoRules {
 		// The rules of the year were removed after the request was accepted: refuse it,
@@ -125,15 +156,19 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 		return DTSResult{}, err
 	}
 	d.supplementMAD = computed.SupplementMAD
+	d.year, d.exchangePoint = computed.Year, computed.ExchangePointCode
 
 	var created activities.CreateTaskResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.CreateTask, activities.CreateTaskInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "open the officers' task"), a.CreateTask, activities.CreateTaskInput{
 		Kind: "dts", SubjectID: d.in.RequestID, WorkflowID: DTSWorkflowID(d.in.RequestID),
 		TaskKey: "dts/" + d.in.RequestID + "/review", BusinessDays: d.in.ReviewBusinessDays,
 	}).Get(ctx, &created); err != nil {
 		return DTSResult{}, err
 	}
 	d.task = task{ID: created.TaskID, Kind: "dts", State: store.TaskOpen, Queue: store.QueueOfficers, DueAt: created.DueAt}
+	if err := d.show(ctx); err != nil {
+		return DTSResult{}, err
+	}
 	if d.closing || d.closed {
 		// Cancelled while the task was being created: close the task too.
 		if err := workflow.Await(ctx, func() bool { return d.closed }); err != nil {
@@ -157,6 +192,9 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 		if err := d.task.escalate(ctx, d.in.RequestID); err != nil {
 			return DTSResult{}, err
 		}
+		if err := d.show(ctx); err != nil {
+			return DTSResult{}, err
+		}
 	}
 	if err := workflow.Await(ctx, func() bool { return d.closed }); err != nil {
 		return DTSResult{}, err
@@ -169,8 +207,11 @@ func (d *dtsReview) finish(ctx workflow.Context, err error) (DTSResult, error) {
 	if err != nil {
 		return DTSResult{}, err
 	}
+	if err := d.show(ctx); err != nil {
+		return DTSResult{}, err
+	}
 	if d.mailOutboxID != 0 {
-		err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{OutboxID: d.mailOutboxID}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "mail the decision"), a.SendEmail, activities.SendEmailInput{OutboxID: d.mailOutboxID}).Get(ctx, nil)
 		var appErr *temporal.ApplicationError
 		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
 			return DTSResult{}, err
@@ -189,7 +230,7 @@ func (d *dtsReview) finish(ctx workflow.Context, err error) (DTSResult, error) {
 // decide applies a decision or cancellation through the DecideDTS activity.
 func (d *dtsReview) decide(ctx workflow.Context, status string, staffID int64, comment string, change *activities.TaskChangeInput) error {
 	var res activities.DecideDTSResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.DecideDTS, activities.DecideDTSInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record the request "+status), a.DecideDTS, activities.DecideDTSInput{
 		RequestID: d.in.RequestID, Status: status, StaffID: staffID, Comment: comment, Task: change,
 	}).Get(ctx, &res); err != nil {
 		return err

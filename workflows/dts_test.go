@@ -29,6 +29,10 @@ const (
 	dtsTestSupplement = int64(12000)
 	// dtsDecisionOutboxID is the citizen's e-mail DecideDTS queues for a decision.
 	dtsDecisionOutboxID = int64(700)
+	// dtsTestYear and dtsTestExchangePoint are the allowance year and the citizen's
+	// enrolment point ComputeDTS returns.
+	dtsTestYear          = 2026
+	dtsTestExchangePoint = "EP-0003"
 )
 
 // dtsDefaultStart is a Wednesday morning, far from any holiday: the default deadline is
@@ -94,7 +98,7 @@ func newDTSHarness(t *testing.T, opts dtsHarnessOptions) *dtsHarness {
 			if opts.computeErr != nil {
 				return activities.ComputeDTSResult{}, opts.computeErr
 			}
-			return activities.ComputeDTSResult{SupplementMAD: dtsTestSupplement}, nil
+			return activities.ComputeDTSResult{SupplementMAD: dtsTestSupplement, Year: dtsTestYear, ExchangePointCode: dtsTestExchangePoint}, nil
 		})
 	env.OnActivity(a.CreateTask, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CreateTaskInput) (activities.CreateTaskResult, error) {

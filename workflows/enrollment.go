@@ -61,8 +61,13 @@ func Enrollment(ctx workflow.Context, in EnrollmentInput) (EnrollmentResult, err
 	if in.MaxIssues <= 0 {
 		in.MaxIssues = defaultMaxIssues
 	}
-	e := &enrollment{in: in, state: EnrollmentState{Status: domain.EnrollmentCredentialsPending}}
+	e := &enrollment{in: in, state: EnrollmentState{Status: domain.EnrollmentCredentialsPending},
+		year: workflow.Now(ctx).In(domain.Casablanca).Year()}
 	if err := e.setup(ctx); err != nil {
+		return EnrollmentResult{}, err
+	}
+	e.ops = newOpsAttributes(ctx)
+	if err := e.show(ctx); err != nil {
 		return EnrollmentResult{}, err
 	}
 	return e.run(ctx)
@@ -76,6 +81,36 @@ type enrollment struct {
 	completing      bool // the password-changed update is making the account active
 	completed       bool
 	welcomeOutboxID int64
+
+	ops           *opsAttributes
+	year          int       // of the start, in Casablanca
+	exchangePoint string    // the enrolling agent's, from IssueCredentials
+	lapsesAt      time.Time // while the credentials are expired
+}
+
+// show publishes the enrollment's status to ops (search attributes, current details).
+func (e *enrollment) show(ctx workflow.Context) error {
+	v := opsView{Process: processEnrollment, Status: string(e.state.Status), Level: -1, ExchangePoint: e.exchangePoint, Year: e.year}
+	var fact string
+	switch e.state.Status {
+	case domain.EnrollmentCredentialsPending:
+		fact = fmt.Sprintf("Issuing the initial credentials (issue %d).", e.state.IssueNo+1)
+	case domain.EnrollmentAwaitingActivation:
+		v.DueAt = e.state.ExpiresAt
+		fact = fmt.Sprintf("Credentials issue %d sent; they expire %s unless the citizen activates.", e.state.IssueNo, fmtDue(v.DueAt))
+	case domain.EnrollmentPasswordChangeRequired:
+		v.DueAt = e.state.ExpiresAt
+		fact = fmt.Sprintf("Activated with issue %d; the new password is due before %s.", e.state.IssueNo, fmtDue(v.DueAt))
+	case domain.EnrollmentCredentialsExpired:
+		v.DueAt = e.lapsesAt
+		fact = fmt.Sprintf("Credentials issue %d expired; the enrollment lapses %s without a re-issue.", e.state.IssueNo, fmtDue(v.DueAt))
+	case domain.EnrollmentActive:
+		fact = "The account is active."
+	case domain.EnrollmentLapsed:
+		fact = "No re-issue came: the enrollment lapsed."
+	}
+	v.Details = details(v.Status, fact)
+	return e.ops.show(ctx, v)
 }
 
 var a *activities.Activities
@@ -164,7 +199,10 @@ func (e *enrollment) run(ctx workflow.Context) (EnrollmentResult, error) {
 			}
 		}
 	}
-	if err := e.sendEmail(ctx, e.welcomeOutboxID, "", "", ""); err != nil {
+	if err := e.show(ctx); err != nil {
+		return EnrollmentResult{}, err
+	}
+	if err := e.sendEmail(ctx, "mail the welcome", e.welcomeOutboxID, "", "", ""); err != nil {
 		return EnrollmentResult{}, err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -178,22 +216,28 @@ func (e *enrollment) issueCredentials(ctx workflow.Context) error {
 	e.resendRequested = false
 	e.state.IssueNo++
 	var issued activities.IssueCredentialsResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.IssueCredentials, activities.IssueCredentialsInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), fmt.Sprintf("issue credentials (issue %d)", e.state.IssueNo)), a.IssueCredentials, activities.IssueCredentialsInput{
 		EnrollmentID: e.in.EnrollmentID, IssueNo: e.state.IssueNo,
 	}).Get(ctx, &issued); err != nil {
 		return fmt.Errorf("issue credentials: %w", err)
 	}
 	e.state.Status = domain.EnrollmentAwaitingActivation
 	e.state.ExpiresAt = issued.ExpiresAt
-	return e.sendEmail(ctx, issued.OutboxID, domain.StepCredentialsEmailed,
+	if issued.ExchangePointCode != "" {
+		e.exchangePoint = issued.ExchangePointCode
+	}
+	if err := e.show(ctx); err != nil {
+		return err
+	}
+	return e.sendEmail(ctx, fmt.Sprintf("mail credentials (issue %d)", e.state.IssueNo), issued.OutboxID, domain.StepCredentialsEmailed,
 		fmt.Sprintf("%s/%d", domain.StepCredentialsEmailed, e.state.IssueNo), domain.StepEmailFailed)
 }
 
 // sendEmail sends a queued e-mail and records step once it is handed over. A permanent
 // refusal is not a failure of the enrollment: it is recorded as failStep (when set) and the
 // process goes on (the agent can re-issue).
-func (e *enrollment) sendEmail(ctx workflow.Context, outboxID int64, step, stepKey, failStep string) error {
-	err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{
+func (e *enrollment) sendEmail(ctx workflow.Context, summary string, outboxID int64, step, stepKey, failStep string) error {
+	err := workflow.ExecuteActivity(summarized(emailActivity(ctx), summary), a.SendEmail, activities.SendEmailInput{
 		OutboxID: outboxID, EnrollmentID: e.in.EnrollmentID, Step: step, StepKey: stepKey,
 	}).Get(ctx, nil)
 	var appErr *temporal.ApplicationError
@@ -217,6 +261,10 @@ func (e *enrollment) expire(ctx workflow.Context) (lapsed bool, err error) {
 		fmt.Sprintf("%s/%d", domain.StepCredentialsExpired, e.state.IssueNo)); err != nil {
 		return false, err
 	}
+	e.lapsesAt = workflow.Now(ctx).Add(e.in.ReissueWindow)
+	if err := e.show(ctx); err != nil {
+		return false, err
+	}
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      e.in.ReissueWindow,
 		TimerOptions: workflow.TimerOptions{Summary: "enrollment lapses without a re-issue"},
@@ -225,11 +273,14 @@ func (e *enrollment) expire(ctx workflow.Context) (lapsed bool, err error) {
 		return false, err
 	}
 	e.state.Status = domain.EnrollmentLapsed
-	return true, e.setStatus(ctx, e.state.Status, domain.StepLapsed, domain.StepLapsed)
+	if err := e.setStatus(ctx, e.state.Status, domain.StepLapsed, domain.StepLapsed); err != nil {
+		return true, err
+	}
+	return true, e.show(ctx)
 }
 
 func (e *enrollment) setStatus(ctx workflow.Context, status domain.EnrollmentStatus, step, stepKey string) error {
-	return workflow.ExecuteActivity(dbActivity(ctx), a.SetEnrollmentStatus, activities.SetEnrollmentStatusInput{
+	return workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+step), a.SetEnrollmentStatus, activities.SetEnrollmentStatusInput{
 		EnrollmentID: e.in.EnrollmentID, Status: status, Step: step, StepKey: stepKey,
 	}).Get(ctx, nil)
 }
@@ -247,13 +298,13 @@ func (e *enrollment) validateActivate(req ActivateRequest) error {
 func (e *enrollment) activate(ctx workflow.Context, req ActivateRequest) (EnrollmentState, error) {
 	// Set before the activity so that a concurrent activation fails validation.
 	e.state.Status = domain.EnrollmentPasswordChangeRequired
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.ConfirmActivation, activities.ConfirmActivationInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "confirm the activation"), a.ConfirmActivation, activities.ConfirmActivationInput{
 		EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo,
 	}).Get(ctx, nil); err != nil {
 		e.state.Status = domain.EnrollmentAwaitingActivation
 		return e.state, err
 	}
-	return e.state, nil
+	return e.state, e.show(ctx)
 }
 
 func (e *enrollment) validatePasswordChanged() error {
@@ -266,7 +317,7 @@ func (e *enrollment) validatePasswordChanged() error {
 func (e *enrollment) passwordChanged(ctx workflow.Context) (EnrollmentState, error) {
 	e.completing = true
 	var res activities.CompleteEnrollmentResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.CompleteEnrollment, e.in.EnrollmentID).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "make the account active"), a.CompleteEnrollment, e.in.EnrollmentID).Get(ctx, &res); err != nil {
 		e.completing = false
 		return e.state, err
 	}

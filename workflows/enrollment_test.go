@@ -25,6 +25,8 @@ const (
 	testEnrollmentID = "enr-1"
 	testTTL          = 24 * time.Hour
 	testWelcomeID    = int64(900)
+	// testExchangePoint is the enrollment's exchange point IssueCredentials returns.
+	testExchangePoint = "EP-0001"
 )
 
 // credentialsOutboxID is the outbox id the IssueCredentials mock returns for an issue.
@@ -70,8 +72,9 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 		func(_ context.Context, in activities.IssueCredentialsInput) (activities.IssueCredentialsResult, error) {
 			h.record("IssueCredentials", in)
 			return activities.IssueCredentialsResult{
-				ExpiresAt: env.Now().Add(testTTL),
-				OutboxID:  credentialsOutboxID(in.IssueNo),
+				ExpiresAt:         env.Now().Add(testTTL),
+				OutboxID:          credentialsOutboxID(in.IssueNo),
+				ExchangePointCode: testExchangePoint,
 			}, nil
 		})
 	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(

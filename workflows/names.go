@@ -28,6 +28,8 @@ const (
 	UpdateClaimTask    = "claim-task"
 	UpdateReleaseTask  = "release-task"
 	UpdateCompleteTask = "complete-task"
+	// UpdateReassignTask: a supervisor or the head of unit gives the task to a staff member.
+	UpdateReassignTask = "reassign-task"
 )
 
 // DTS workflow names.

@@ -1,4 +1,4 @@
-package workflows
+package workflows_test
 
 import (
 	"path/filepath"
@@ -8,6 +8,7 @@ import (
 
 	"occonnect/internal/codec"
 	"occonnect/internal/testenv"
+	"occonnect/workflows"
 )
 
 // TestReplayRecordedHistories replays histories recorded from the real dev server by the
@@ -15,12 +16,13 @@ import (
 // enrollment (happy path, expiry and re-issue), the DTS review (approved, rejected,
 // cancelled) and a complaint (request for information, answer, resolution, rating,
 // reopening, rejection) recorded before (v0) and after (v1) the
-// "complaint-start-cycle-guard" version. A change to
+// "complaint-start-cycle-guard" version; the *_search.json ones were recorded after the
+// "search-attributes" version (every workflow upserts its search attributes). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 7 {
+	if err != nil || len(files) < 15 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {
@@ -34,9 +36,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.RegisterWorkflow(Enrollment)
-			r.RegisterWorkflow(DTS)
-			r.RegisterWorkflow(Complaint)
+			r.RegisterWorkflow(workflows.Enrollment)
+			r.RegisterWorkflow(workflows.DTS)
+			r.RegisterWorkflow(workflows.Complaint)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

@@ -24,6 +24,7 @@ const (
 	ErrInvalidOutcome     = "InvalidOutcome"
 	ErrTextRequired       = "TextRequired"
 	ErrInvalidState       = "InvalidState"
+	ErrInvalidAssignee    = "InvalidAssignee"
 )
 
 // TaskActor is the staff member acting on a task (from the API's session).
@@ -53,6 +54,15 @@ type CompleteTaskRequest struct {
 	Outcome   string
 	Comment   string
 	MessageID int64
+}
+
+// ReassignTaskRequest gives a task (open or claimed) to a staff member who works tasks
+// (an officer, a supervisor or the head of unit): a supervisor or the head of unit decides.
+// The API checks that the assignee exists and is enabled, and passes their role.
+type ReassignTaskRequest struct {
+	TaskID   string
+	Actor    TaskActor
+	Assignee TaskActor
 }
 
 // TaskResult answers the task Updates.
@@ -140,6 +150,27 @@ func (t *task) validateComplete(req CompleteTaskRequest, outcomes []string, need
 	return nil
 }
 
+// validateReassign: the actor supervises the task's queue; the assignee works tasks and is
+// not already the assignee. The assignee may be of any level (a supervisor may hand an
+// escalated task back to an officer).
+func (t *task) validateReassign(req ReassignTaskRequest) error {
+	if err := t.check(req.TaskID); err != nil {
+		return err
+	}
+	if (req.Actor.Role != domain.RoleSupervisor && req.Actor.Role != domain.RoleHeadOfUnit) || !t.mayWork(req.Actor.Role) {
+		return refuse(ErrTaskForbidden, "role %s may not reassign a task of the %s queue", req.Actor.Role, t.Queue)
+	}
+	switch req.Assignee.Role {
+	case domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit:
+	default:
+		return refuse(ErrInvalidAssignee, "role %s does not work tasks", req.Assignee.Role)
+	}
+	if req.Assignee.StaffID == 0 || (t.State == store.TaskClaimed && t.Assignee == req.Assignee.StaffID) {
+		return refuse(ErrInvalidAssignee, "the task is already assigned to this staff member")
+	}
+	return nil
+}
+
 // change moves the task and returns the transition for the read model.
 func (t *task) change(action string, staffID int64, eventKey string) activities.TaskChangeInput {
 	t.Version++
@@ -152,27 +183,33 @@ func (t *task) change(action string, staffID int64, eventKey string) activities.
 // claim and release apply a validated Update and mirror it.
 func (t *task) claim(ctx workflow.Context, req ClaimTaskRequest) (TaskResult, error) {
 	t.State, t.Assignee = store.TaskClaimed, req.Actor.StaffID
-	err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, t.change("claimed", req.Actor.StaffID, "claimed")).Get(ctx, nil)
+	err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record the claim"), a.ApplyTaskChange, t.change("claimed", req.Actor.StaffID, "claimed")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State, AssigneeID: t.Assignee}, err
 }
 
 func (t *task) release(ctx workflow.Context, req ReleaseTaskRequest) (TaskResult, error) {
 	t.State, t.Assignee = store.TaskOpen, 0
-	err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, t.change("released", req.Actor.StaffID, "released")).Get(ctx, nil)
+	err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record the release"), a.ApplyTaskChange, t.change("released", req.Actor.StaffID, "released")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State}, err
+}
+
+func (t *task) reassign(ctx workflow.Context, req ReassignTaskRequest) (TaskResult, error) {
+	t.State, t.Assignee = store.TaskClaimed, req.Assignee.StaffID
+	err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, t.change("reassigned", req.Actor.StaffID, "reassigned")).Get(ctx, nil)
+	return TaskResult{TaskID: t.ID, State: t.State, AssigneeID: t.Assignee}, err
 }
 
 // escalate moves the task to the supervisors' queue and mails them.
 func (t *task) escalate(ctx workflow.Context, reference string) error {
 	t.Queue, t.EscalationLevel = store.QueueSupervisors, t.EscalationLevel+1
 	var res activities.EscalateTaskResult
-	if err := workflow.ExecuteActivity(dbActivity(ctx), a.EscalateTask, activities.EscalateTaskInput{
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "escalate to the supervisors"), a.EscalateTask, activities.EscalateTaskInput{
 		Change: t.change("escalated", 0, "escalated"), Kind: t.Kind, Reference: reference, DueAt: t.DueAt,
 	}).Get(ctx, &res); err != nil {
 		return err
 	}
 	for _, id := range res.OutboxIDs {
-		if err := workflow.ExecuteActivity(emailActivity(ctx), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "mail the supervisors"), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil); err != nil {
 			var appErr *temporal.ApplicationError
 			if !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
 				return err

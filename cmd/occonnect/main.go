@@ -7,6 +7,7 @@
 //	occonnect seed demo            load the demo data of `make dev`
 //	occonnect staff create --role R --email E [--exchange-point CODE] [--print]
 //	occonnect exchange-points import FILE.csv
+//	occonnect search-attributes    register the workflows' search attributes (real cluster)
 //	occonnect config               print the configuration variables and their values
 package main
 
@@ -39,6 +40,11 @@ commands:
                            loads if a line is wrong; existing codes are updated)
   codec-server             serve /encode and /decode for the Temporal Web UI (OCC_CODEC_ADDR)
   codec-key [ID]           print a new random payload key (for OCC_PAYLOAD_KEYS)
+  search-attributes [dev-flags]
+                           register the workflows' search attributes in the Temporal
+                           namespace (idempotent); dev-flags: print start-dev arguments
+  healthcheck [-method M] URL
+                           exit 0 when URL answers 2xx (container healthchecks)
   config                   print the configuration variables
 `
 
@@ -73,6 +79,10 @@ func main() {
 		err = runExchangePoints(ctx, cfg, args)
 	case "codec-server":
 		err = runCodecServer(ctx, cfg, logger)
+	case "search-attributes":
+		err = runSearchAttributes(ctx, cfg, logger, args)
+	case "healthcheck":
+		err = runHealthcheck(ctx, args)
 	case "codec-key":
 		id := "k1"
 		if len(args) > 0 {

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"occonnect/activities"
 	"occonnect/api"
 	"occonnect/internal/codec"
 	"occonnect/internal/config"
+	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
 	"occonnect/mail"
 	"occonnect/store"
@@ -20,6 +24,16 @@ import (
 )
 
 func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	reg := metrics.NewRegistry()
+	stopMetrics, err := serveMetrics(cfg.APIMetricsAddr, reg, cfg.Pprof, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	temporalMetrics, err := metrics.Temporal(reg, logger)
+	if err != nil {
+		return err
+	}
 	db, err := store.Open(ctx, cfg.MySQLDSN)
 	if err != nil {
 		return err
@@ -32,7 +46,7 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if keys == nil {
 		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
 	}
-	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger, keys)
+	tc, err := dialTemporal(ctx, cfg, logger, keys, worker.WithMetrics(temporalMetrics))
 	if err != nil {
 		return err
 	}
@@ -46,7 +60,9 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	srv := api.New(api.Deps{Store: store.New(db), Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow,
-		Mailer: mailer, CredentialTTL: cfg.CredentialTTL,
+		Mailer: mailer, CredentialTTL: cfg.CredentialTTL, Metrics: metrics.NewHTTP(reg),
+		RateLimitIP: api.RateLimit(cfg.RateLimitIP), RateLimitAccount: api.RateLimit(cfg.RateLimitAccount),
+		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
 		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
 			FirstResponseOverride: cfg.ComplaintFirstResponseOverride}})
 	hs := &http.Server{
@@ -85,6 +101,16 @@ func newMailer(cfg config.Config) (*mail.SMTPSender, error) {
 }
 
 func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	reg := metrics.NewRegistry()
+	stopMetrics, err := serveMetrics(cfg.WorkerMetricsAddr, reg, cfg.Pprof, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	temporalMetrics, err := metrics.Temporal(reg, logger)
+	if err != nil {
+		return err
+	}
 	db, err := store.Open(ctx, cfg.MySQLDSN)
 	if err != nil {
 		return err
@@ -97,7 +123,7 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	if keys == nil {
 		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
 	}
-	tc, err := worker.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, logger, keys)
+	tc, err := dialTemporal(ctx, cfg, logger, keys, worker.WithMetrics(temporalMetrics))
 	if err != nil {
 		return err
 	}
@@ -112,6 +138,7 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	}
 	w := worker.New(tc, &activities.Activities{
 		Store: store.New(db), Mailer: mailer, Hasher: hasher, CredentialTTL: cfg.CredentialTTL,
+		Metrics: metrics.NewActivities(reg),
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -121,6 +148,30 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	w.Stop()
 	logger.Info("worker stopped")
 	return nil
+}
+
+// serveMetrics serves the registry on addr (/metrics, and /debug/pprof/ with OCC_PPROF)
+// until stop is called; an empty addr serves nothing.
+func serveMetrics(addr string, reg *prometheus.Registry, withPprof bool, logger *slog.Logger) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listener: %w", err)
+	}
+	hs := &http.Server{Handler: metrics.Handler(reg, withPprof), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server stopped", "error", err)
+		}
+	}()
+	logger.Info("metrics listening", "addr", ln.Addr().String(), "pprof", withPprof)
+	return func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(shutdown)
+	}, nil
 }
 
 // runCodecServer serves /encode and /decode for the Temporal Web UI.

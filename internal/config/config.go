@@ -4,6 +4,8 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,15 +18,21 @@ type Config struct {
 	MySQLDSN          string
 	TemporalAddress   string
 	TemporalNamespace string
-	SMTPHost          string
-	SMTPPort          int
-	SMTPUsername      string
-	SMTPPassword      string
-	SMTPTLS           string
-	MailFrom          string
-	CredentialTTL     time.Duration
-	ReissueWindow     time.Duration
-	LogLevel          string
+	// TemporalTLS: how to reach a secured cluster (mTLS or Temporal Cloud API key).
+	TemporalTLS   TemporalTLS
+	SMTPHost      string
+	SMTPPort      int
+	SMTPUsername  string
+	SMTPPassword  string
+	SMTPTLS       string
+	MailFrom      string
+	CredentialTTL time.Duration
+	ReissueWindow time.Duration
+	LogLevel      string
+	// Metrics listeners (empty: none) and the profiles of net/http/pprof on them.
+	APIMetricsAddr    string
+	WorkerMetricsAddr string
+	Pprof             bool
 	// Complaint service levels.
 	ComplaintFirstResponseDays     int
 	ComplaintResolutionDays        int
@@ -34,6 +42,16 @@ type Config struct {
 	CodecAddr       string
 	CodecCORSOrigin string
 	CodecToken      string
+	// Abuse resistance of the API: sign-in rate limits, proxies, browser origins.
+	RateLimitIP, RateLimitAccount Rate
+	TrustedProxies                []netip.Prefix
+	APICORSOrigins                []string
+}
+
+// Rate is at most Requests per Per (api.RateLimit has the same shape); zero: no limit.
+type Rate struct {
+	Requests int
+	Per      time.Duration
 }
 
 // Var documents one variable (used by the README table and `occonnect config`).
@@ -47,6 +65,11 @@ var Vars = []Var{
 	{"OCC_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/occonnect", "MySQL/MariaDB DSN (go-sql-driver format)"},
 	{"OCC_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend (gRPC)"},
 	{"OCC_TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
+	{"OCC_TEMPORAL_TLS", "false", "true: connect to Temporal over TLS (implied by the four variables below)"},
+	{"OCC_TEMPORAL_TLS_CA", "", "PEM file of the CA that signed the Temporal frontend's certificate (empty: the system's roots)"},
+	{"OCC_TEMPORAL_TLS_CERT", "", "PEM file of the client certificate for mTLS (with OCC_TEMPORAL_TLS_KEY)"},
+	{"OCC_TEMPORAL_TLS_KEY", "", "PEM file of the client certificate's private key"},
+	{"OCC_TEMPORAL_API_KEY", "", "Temporal Cloud API key, sent as a bearer token over TLS (empty: none)"},
 	{"OCC_SMTP_HOST", "127.0.0.1", "SMTP server"},
 	{"OCC_SMTP_PORT", "1025", "SMTP port"},
 	{"OCC_SMTP_USERNAME", "", "SMTP AUTH user (none when empty)"},
@@ -56,6 +79,9 @@ var Vars = []Var{
 	{"OCC_CREDENTIAL_TTL", "24h", "validity of an initial password"},
 	{"OCC_REISSUE_WINDOW", "720h", "how long expired credentials wait for a re-issue before the enrollment lapses"},
 	{"OCC_LOG_LEVEL", "info", "debug | info | warn | error"},
+	{"OCC_API_METRICS_ADDR", "127.0.0.1:9090", "address of the API's /metrics listener (empty: none); never the API port"},
+	{"OCC_WORKER_METRICS_ADDR", "127.0.0.1:9091", "address of the worker's /metrics listener (empty: none)"},
+	{"OCC_PPROF", "false", "true: serve net/http/pprof on /debug/pprof/ of the metrics listeners"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_DAYS", "2", "complaints: first response target, in business days"},
 	{"OCC_COMPLAINT_RESOLUTION_DAYS", "60", "complaints: resolution target, in calendar days"},
 	{"OCC_PAYLOAD_KEYS", "", "AES-256 keys of the payload codec, id:base64[,id:base64…], newest first (empty: payloads in clear)"},
@@ -63,6 +89,10 @@ var Vars = []Var{
 	{"OCC_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal Web UI allowed to call the codec server"},
 	{"OCC_CODEC_TOKEN", "", "bearer token the codec server requires (empty: none, for local development only)"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing the first response target"},
+	{"OCC_RATE_LIMIT_IP", "20/1m", "sign-in attempts (activation, resend, citizen and staff login) per client address: N/period, or off"},
+	{"OCC_RATE_LIMIT_ACCOUNT", "10/15m", "sign-in attempts per login name (CIN or staff e-mail): N/period, or off"},
+	{"OCC_TRUSTED_PROXIES", "", "CIDRs or addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (empty: none)"},
+	{"OCC_API_CORS_ORIGINS", "", "exact origins allowed to call the API from a browser, comma-separated (empty: no CORS)"},
 }
 
 func get(name string) string {
@@ -84,12 +114,16 @@ func Load() (Config, error) {
 		MySQLDSN:          get("OCC_MYSQL_DSN"),
 		TemporalAddress:   get("OCC_TEMPORAL_ADDRESS"),
 		TemporalNamespace: get("OCC_TEMPORAL_NAMESPACE"),
+		TemporalTLS: TemporalTLS{CAFile: get("OCC_TEMPORAL_TLS_CA"), CertFile: get("OCC_TEMPORAL_TLS_CERT"),
+			KeyFile: get("OCC_TEMPORAL_TLS_KEY"), APIKey: get("OCC_TEMPORAL_API_KEY")},
 		SMTPHost:          get("OCC_SMTP_HOST"),
 		SMTPUsername:      get("OCC_SMTP_USERNAME"),
 		SMTPPassword:      get("OCC_SMTP_PASSWORD"),
 		SMTPTLS:           strings.ToLower(get("OCC_SMTP_TLS")),
 		MailFrom:          get("OCC_MAIL_FROM"),
 		LogLevel:          get("OCC_LOG_LEVEL"),
+		APIMetricsAddr:    get("OCC_API_METRICS_ADDR"),
+		WorkerMetricsAddr: get("OCC_WORKER_METRICS_ADDR"),
 		PayloadKeys:       get("OCC_PAYLOAD_KEYS"),
 		CodecAddr:         get("OCC_CODEC_ADDR"),
 		CodecCORSOrigin:   get("OCC_CODEC_CORS_ORIGIN"),
@@ -97,6 +131,18 @@ func Load() (Config, error) {
 	}
 	var errs []string
 	var err error
+	if c.TemporalTLS.Enabled, err = strconv.ParseBool(get("OCC_TEMPORAL_TLS")); err != nil {
+		errs = append(errs, "OCC_TEMPORAL_TLS must be true or false")
+	}
+	if (c.TemporalTLS.CertFile == "") != (c.TemporalTLS.KeyFile == "") {
+		errs = append(errs, "OCC_TEMPORAL_TLS_CERT and OCC_TEMPORAL_TLS_KEY go together")
+	}
+	if c.TemporalTLS.CAFile != "" || c.TemporalTLS.CertFile != "" || c.TemporalTLS.APIKey != "" {
+		c.TemporalTLS.Enabled = true
+	}
+	if c.Pprof, err = strconv.ParseBool(get("OCC_PPROF")); err != nil {
+		errs = append(errs, "OCC_PPROF must be true or false")
+	}
 	if c.SMTPPort, err = strconv.Atoi(get("OCC_SMTP_PORT")); err != nil || c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		errs = append(errs, "OCC_SMTP_PORT must be a port number")
 	}
@@ -117,8 +163,90 @@ func Load() (Config, error) {
 			errs = append(errs, "OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE must be a positive duration such as 2m")
 		}
 	}
+	if c.RateLimitIP, err = ParseRate(get("OCC_RATE_LIMIT_IP")); err != nil {
+		errs = append(errs, "OCC_RATE_LIMIT_IP "+err.Error())
+	}
+	if c.RateLimitAccount, err = ParseRate(get("OCC_RATE_LIMIT_ACCOUNT")); err != nil {
+		errs = append(errs, "OCC_RATE_LIMIT_ACCOUNT "+err.Error())
+	}
+	if c.TrustedProxies, err = parsePrefixes(get("OCC_TRUSTED_PROXIES")); err != nil {
+		errs = append(errs, "OCC_TRUSTED_PROXIES "+err.Error())
+	}
+	if c.APICORSOrigins, err = parseOrigins(get("OCC_API_CORS_ORIGINS")); err != nil {
+		errs = append(errs, "OCC_API_CORS_ORIGINS "+err.Error())
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// ParseRate reads "N/period" such as 20/1m, 10/15m or 100/h; "0" or "off" is no limit.
+func ParseRate(v string) (Rate, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" || strings.EqualFold(v, "off") {
+		return Rate{}, nil
+	}
+	bad := fmt.Errorf("must be N/period such as 20/1m, or off")
+	n, period, ok := strings.Cut(v, "/")
+	if !ok {
+		return Rate{}, bad
+	}
+	r := Rate{}
+	var err error
+	if r.Requests, err = strconv.Atoi(n); err != nil || r.Requests < 1 {
+		return Rate{}, bad
+	}
+	if r.Per, err = time.ParseDuration(period); err != nil {
+		r.Per, err = time.ParseDuration("1" + period) // "h", "m", "s"
+	}
+	if err != nil || r.Per <= 0 {
+		return Rate{}, bad
+	}
+	return r, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs or single addresses.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("must be CIDRs or addresses such as 10.0.0.0/8, 192.0.2.7")
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// parseOrigins reads a comma-separated list of origins (scheme://host[:port], nothing
+// after), as browsers send them in Origin.
+func parseOrigins(v string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		u, err := url.Parse(f)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(f, "?") || strings.HasSuffix(f, "#") {
+			return nil, fmt.Errorf("must be origins such as https://app.example.ma (no path, no trailing slash)")
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out, nil
+}
+
+// TemporalTLS is the connection security towards the Temporal frontend.
+type TemporalTLS struct {
+	Enabled                   bool
+	CAFile, CertFile, KeyFile string
+	APIKey                    string
 }

@@ -21,6 +21,7 @@ import (
 
 	"occonnect/migrations"
 	"occonnect/store"
+	"occonnect/workflows"
 )
 
 // MySQLServerDSN is the DSN (without database) of the server tests use.
@@ -174,7 +175,8 @@ type Temporal struct {
 	Address string
 }
 
-// StartTemporal starts a dev server on a free port and waits until it answers.
+// StartTemporal starts a dev server on a free port, with the workflows' search attributes
+// registered, and waits until it answers.
 func StartTemporal(ctx context.Context) (*Temporal, error) {
 	bin, err := tool("OCC_TEMPORAL_BIN", "temporal")
 	if err != nil {
@@ -185,7 +187,8 @@ func StartTemporal(ctx context.Context) (*Temporal, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	p, err := start(bin, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "error")
+	args := []string{"server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "error"}
+	p, err := start(bin, append(args, workflows.DevServerSearchAttributeArgs()...)...)
 	if err != nil {
 		return nil, err
 	}

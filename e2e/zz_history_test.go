@@ -34,7 +34,7 @@ func collectHistory(iter client.HistoryEventIterator) (*historypb.History, error
 // TestZZHistoriesHoldNoPersonalData runs last (file and name order): it fetches the
 // history of every workflow of this run from the server and looks for every CIN, name,
 // e-mail, initial and new password the tests used, in clear or base64, in the raw bytes.
-// It also reads the logs of the worker and the API.
+// The logs are read at the end of TestMain, after every test (checkLogs).
 func TestZZHistoriesHoldNoPersonalData(t *testing.T) {
 	ctx := context.Background()
 	env.mu.Lock()
@@ -78,13 +78,7 @@ func TestZZHistoriesHoldNoPersonalData(t *testing.T) {
 	if workflows < 5 {
 		t.Fatalf("only %d workflows found", workflows)
 	}
-	logs := env.logs.String()
-	for _, s := range secrets {
-		if strings.Contains(logs, s) || strings.Contains(strings.ToLower(logs), strings.ToLower(s)) {
-			t.Errorf("the logs hold personal data or a secret (%d characters)", len(s))
-		}
-	}
-	t.Logf("scanned %d workflow histories and %d bytes of logs for %d values", workflows, len(logs), len(secrets))
+	t.Logf("scanned %d workflow histories for %d values", workflows, len(secrets))
 }
 
 // checkEncrypted: the input of a run, as stored by the server, is encrypted with the payload

@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"occonnect/api"
+	"occonnect/internal/passhash"
+)
+
+// limitedAPI is a second API server over the same stack (MariaDB, Temporal) with its own
+// limits: the main one has generous limits, since the tests sign in many times from
+// 127.0.0.1.
+func limitedAPI(t *testing.T, d api.Deps) string {
+	t.Helper()
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Store, d.Temporal, d.Hasher, d.ReissueWindow = env.store, env.temporal, hasher, time.Hour
+	d.Logger = slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := api.New(d)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { hs.Close(); srv.Wait() })
+	return hs.URL
+}
+
+// callAt posts a JSON body to another server, as call does to the main one.
+func callAt(t *testing.T, base, path string, body any) response {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// expectLimited checks a 429 rate_limited with Retry-After in whole seconds, and returns it.
+func expectLimited(t *testing.T, r response) time.Duration {
+	t.Helper()
+	expect(t, r, http.StatusTooManyRequests, "rate_limited")
+	secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	if err != nil || secs < 1 {
+		t.Fatalf("Retry-After = %q, want whole seconds", r.Header.Get("Retry-After"))
+	}
+	if r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("Content-Type = %q", r.Header.Get("Content-Type"))
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// TestRateLimitPerAddress: past the per-address limit the staff login answers 429 with
+// Retry-After, for any account; after Retry-After the right password signs in again.
+func TestRateLimitPerAddress(t *testing.T) {
+	base := limitedAPI(t, api.Deps{RateLimitIP: api.RateLimit{Requests: 3, Per: 3 * time.Second}})
+	login := func(email string) response {
+		return callAt(t, base, "/api/v1/staff/login", map[string]string{"email": email, "password": agentPassword})
+	}
+	for range 3 {
+		expect(t, login("agent@e2e.oc.local"), http.StatusOK, "")
+	}
+	wait := expectLimited(t, login("agent@e2e.oc.local"))
+	expectLimited(t, login("officer@e2e.oc.local")) // the address is limited, not the account
+	// The citizens' sign-in shares the address's attempts.
+	expectLimited(t, callAt(t, base, "/api/v1/auth/login", map[string]string{"cin": "ZZ999999", "password": "not this one"}))
+	time.Sleep(wait)
+	expect(t, login("officer@e2e.oc.local"), http.StatusOK, "")
+}
+
+// TestRateLimitPerAccount: past the per-account limit a CIN gets 429 on the login,
+// activation and resend alike, from an address that is not limited; another CIN is not
+// affected, and after Retry-After the CIN gets its ordinary answer (not a lockout).
+func TestRateLimitPerAccount(t *testing.T) {
+	base := limitedAPI(t, api.Deps{RateLimitAccount: api.RateLimit{Requests: 2, Per: 4 * time.Second}})
+	c, other := newCitizen(t), newCitizen(t)
+	creds := func(c citizen) map[string]string {
+		return map[string]string{"cin": c.CIN, "password": "not the password"}
+	}
+
+	expect(t, callAt(t, base, "/api/v1/auth/login", creds(c)), http.StatusUnauthorized, "invalid_credentials")
+	expect(t, callAt(t, base, "/api/v1/activation/resend", map[string]string{"cin": c.CIN, "email": c.Email}), http.StatusAccepted, "")
+	wait := expectLimited(t, callAt(t, base, "/api/v1/auth/login", creds(c)))
+	for range 5 {
+		expectLimited(t, callAt(t, base, "/api/v1/activation", creds(c)))
+	}
+	expectLimited(t, callAt(t, base, "/api/v1/activation/resend", map[string]string{"cin": c.CIN, "email": c.Email}))
+	expect(t, callAt(t, base, "/api/v1/auth/login", creds(other)), http.StatusUnauthorized, "invalid_credentials")
+
+	time.Sleep(wait)
+	// One failure was counted, not the seven limited attempts: the CIN is not locked (5).
+	expect(t, callAt(t, base, "/api/v1/auth/login", creds(c)), http.StatusUnauthorized, "invalid_credentials")
+}
