@@ -51,7 +51,7 @@ type consoleTaskRow struct {
 	CategoryLabel string
 	SubjectStatus string
 	SLA           string
-	Due           time.Time // the deadline that counts now (a complaint's resolution once answered)
+	Due           time.Time // the deadline that counts now (the store moves a complaint's to its resolution once answered)
 	Assignee      string    // "" none, else an e-mail
 	Mine          bool
 }
@@ -104,9 +104,6 @@ func (s *Server) taskRow(ctx context.Context, v *consoleView, t store.Task, staf
 		row.Title, row.CategoryLabel = c.Subject, mail.ComplaintCategoryLabel(c.Category, v.Lang)
 		row.SubjectStatus = v.T("complaint." + c.Status)
 		paused = c.PausedAt.Valid
-		if c.FirstResponseAt.Valid && c.ResolutionDueAt.Valid {
-			row.Due = c.ResolutionDueAt.Time
-		}
 	case "dts":
 		d, err := s.store.DTSRequestByID(ctx, t.SubjectID)
 		if err != nil {
@@ -168,13 +165,10 @@ func (s *Server) consoleTasks(w http.ResponseWriter, r *http.Request, v *console
 			return err
 		}
 		if d.Overdue && row.SLA != slaOverdue {
-			continue // past the task's first deadline, but the complaint's current one is later
+			continue // a complaint waiting for the citizen: its clock is stopped
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	// The store orders by the task's deadline, which stays the first response's once it
-	// is given; the page shows and orders by the deadline that counts now.
-	slices.SortStableFunc(d.Rows, func(a, b consoleTaskRow) int { return a.Due.Compare(b.Due) })
 	if page.NextCursor != nil {
 		nq := url.Values{}
 		for k, vals := range r.URL.Query() {

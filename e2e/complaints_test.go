@@ -100,7 +100,15 @@ func TestComplaintLifecycle(t *testing.T) {
 	r = call(t, "POST", "/api/v1/me/complaints/"+ref+"/messages", token, map[string]string{"body": "C'était le mardi 24 novembre, photo envoyée au bureau."})
 	expect(t, r, http.StatusCreated, "")
 	expect(t, call(t, "POST", "/api/v1/me/complaints/"+ref+"/messages", token, map[string]string{"body": "encore"}), http.StatusConflict, "not_waiting_for_citizen")
-	waitComplaint(t, token, ref, "claimed")
+	r = waitComplaint(t, token, ref, "claimed")
+	// The first response is given: the task is now due at the (resumed) resolution target.
+	task := call(t, "GET", "/api/v1/tasks/"+taskID, officer, nil)
+	expect(t, task, http.StatusOK, "")
+	taskDue, err1 := time.Parse(time.RFC3339, task.str("due_at"))
+	resolutionDue, err2 := time.Parse(time.RFC3339, r.str("resolution_due_at"))
+	if err1 != nil || err2 != nil || !taskDue.Equal(resolutionDue) {
+		t.Fatalf("task due %q, complaint resolution due %q", task.str("due_at"), r.str("resolution_due_at"))
+	}
 
 	// The officer resolves.
 	response := "Nous avons rappelé au bureau ses obligations d'ouverture ; un contrôle est programmé."

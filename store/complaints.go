@@ -244,14 +244,29 @@ func (s *Store) ApplyComplaintChange(ctx context.Context, c ComplaintChange) (in
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE complaints SET version = ?, status = ?, escalation_level = ?, cycle = ?,
+		res, err := tx.ExecContext(ctx, `UPDATE complaints SET version = ?, status = ?, escalation_level = ?, cycle = ?,
 			task_id = ?, first_response_due_at = ?, resolution_due_at = ?, first_response_at = ?, paused_at = ?,
 			first_response_overdue = ?, resolution_overdue = ?, resolved_at = ?, closed_at = ?, reopen_count = ?, updated_at = ?
 			WHERE reference = ? AND version < ?`,
 			sn.Version, sn.Status, sn.EscalationLevel, sn.Cycle, nullString(sn.TaskID), nullTime(sn.FirstResponseDueAt),
 			nullTime(sn.ResolutionDueAt), nullTime(sn.FirstResponseAt), nullTime(sn.PausedAt), sn.FirstResponseOverdue,
-			sn.ResolutionOverdue, nullTime(sn.ResolvedAt), nullTime(sn.ClosedAt), sn.ReopenCount, c.At, sn.Reference, sn.Version); err != nil {
+			sn.ResolutionOverdue, nullTime(sn.ResolvedAt), nullTime(sn.ClosedAt), sn.ReopenCount, c.At, sn.Reference, sn.Version)
+		if err != nil {
 			return fmt.Errorf("update complaint: %w", err)
+		}
+		// The open task is due at the complaint's current target: the first response until
+		// it is given, then the resolution (so the task lists' order and "overdue" follow).
+		if n, err := res.RowsAffected(); err == nil && n > 0 && sn.TaskID != "" {
+			due := sn.FirstResponseDueAt
+			if !sn.FirstResponseAt.IsZero() {
+				due = sn.ResolutionDueAt
+			}
+			if !due.IsZero() {
+				if _, err := tx.ExecContext(ctx, `UPDATE tasks SET due_at = ? WHERE id = ? AND state IN ('open','claimed')`,
+					due, sn.TaskID); err != nil {
+					return fmt.Errorf("move task due time: %w", err)
+				}
+			}
 		}
 		if err := insertComplaintAudit(ctx, tx, sn.Reference, c.EventKey, c.Actor, c.StaffID, c.Action, c.FromStatus, sn.Status, c.At); err != nil {
 			return err
