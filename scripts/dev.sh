@@ -15,6 +15,8 @@ UI_PORT=8233
 MAILPIT_UI=127.0.0.1:8025
 
 mkdir -p .dev
+# The servers run in sessions of their own (setsid): a Ctrl-C reaches this script only,
+# whose trap stops them in reverse order, instead of racing it to their exits.
 pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -56,18 +58,18 @@ if [[ -z "${OCC_PAYLOAD_KEYS:-}" ]]; then
 fi
 export OCC_CODEC_ADDR="${OCC_CODEC_ADDR:-127.0.0.1:8081}"
 export OCC_CODEC_CORS_ORIGIN="${OCC_CODEC_CORS_ORIGIN:-http://127.0.0.1:$UI_PORT}"
-bin/occonnect codec-server >.dev/codec.log 2>&1 &
+setsid bin/occonnect codec-server >.dev/codec.log 2>&1 &
 pids+=($!)
 
 # The workflows' search attributes (OccProcess, OccStatus, …), from their Go definitions.
 search_attribute_flags="$(bin/occonnect search-attributes dev-flags)"
 mapfile -t search_attributes <<<"$search_attribute_flags"
-"$OCC_TEMPORAL_BIN" server start-dev \
+setsid "$OCC_TEMPORAL_BIN" server start-dev \
   --ip "${OCC_TEMPORAL_ADDRESS%:*}" --port "${OCC_TEMPORAL_ADDRESS##*:}" --ui-port "$UI_PORT" \
   --db-filename .dev/temporal.db --log-level warn --ui-codec-endpoint "http://$OCC_CODEC_ADDR" \
   "${search_attributes[@]}" >.dev/temporal.log 2>&1 &
 pids+=($!)
-"$OCC_MAILPIT_BIN" --smtp "${OCC_SMTP_HOST}:${OCC_SMTP_PORT}" --listen "$MAILPIT_UI" \
+setsid "$OCC_MAILPIT_BIN" --smtp "${OCC_SMTP_HOST}:${OCC_SMTP_PORT}" --listen "$MAILPIT_UI" \
   --database .dev/mailpit.db >.dev/mailpit.log 2>&1 &
 pids+=($!)
 wait_for "Temporal" "$OCC_TEMPORAL_BIN" operator cluster health --address "$OCC_TEMPORAL_ADDRESS"
@@ -77,9 +79,9 @@ bin/occonnect migrate up
 bin/occonnect exchange-points import data/exchange_points_demo.csv
 bin/occonnect seed demo
 
-bin/occonnect worker >.dev/worker.log 2>&1 &
+setsid bin/occonnect worker >.dev/worker.log 2>&1 &
 pids+=($!)
-bin/occonnect api >.dev/api.log 2>&1 &
+setsid bin/occonnect api >.dev/api.log 2>&1 &
 pids+=($!)
 wait_for "API" curl -fsS "http://$OCC_API_ADDR/readyz"
 
