@@ -61,6 +61,11 @@ func (s *Server) enrollmentJSON(r *http.Request, e store.Enrollment) (enrollment
 	if err != nil {
 		return enrollmentResponse{}, err
 	}
+	return enrollmentView(e, steps), nil
+}
+
+// enrollmentView is the enrollment with its done and pending steps.
+func enrollmentView(e store.Enrollment, steps []store.Step) enrollmentResponse {
 	out := enrollmentResponse{EnrollmentID: e.ID, Status: e.Status, Steps: []stepJSON{},
 		CredentialsIssued: e.CredentialsIssued, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	if e.ExchangePointCode.Valid {
@@ -79,19 +84,15 @@ func (s *Server) enrollmentJSON(r *http.Request, e store.Enrollment) (enrollment
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // myEnrollment: GET /me/enrollment, the citizen's latest enrollment.
 func (s *Server) myEnrollment(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.store.LatestEnrollment(r.Context(), principalFrom(r.Context()).id)
+	e, steps, err := s.store.LatestEnrollmentWithSteps(r.Context(), principalFrom(r.Context()).id)
 	if err != nil {
 		return err
 	}
-	out, err := s.enrollmentJSON(r, e)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, enrollmentView(e, steps))
 	return nil
 }

@@ -289,7 +289,22 @@ func (s *Server) actOnTask(ctx context.Context, p *principal, id, name string, a
 		return taskOutcome{}, err
 	}
 	var res workflows.TaskResult
-	if err := s.updateWorkflow(ctx, t.WorkflowID, name, &res, req); err != nil {
+	// The task row is written by an activity; for a moment after it, the workflow has not
+	// yet taken in that activity's result and refuses the task as unknown. The row says it
+	// exists: retry briefly before answering 404.
+	for wait := 50 * time.Millisecond; ; wait *= 2 {
+		err = s.updateWorkflow(ctx, t.WorkflowID, name, &res, req)
+		var appErr *temporal.ApplicationError
+		if err == nil || !errors.As(err, &appErr) || appErr.Type() != workflows.ErrTaskUnknown || wait > 800*time.Millisecond {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return taskOutcome{}, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	if err != nil {
 		return taskOutcome{}, workflowRefusal(err)
 	}
 	if t, err = s.store.TaskByID(ctx, t.ID); err != nil {

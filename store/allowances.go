@@ -124,17 +124,31 @@ func (b Balance) RemainingMAD() int64 { return max(0, b.EntitlementMAD()-b.UsedM
 
 // Balances derives a citizen's balances for a year from the rules and the ledger.
 func (s *Store) Balances(ctx context.Context, citizenID int64, year int) ([]Balance, error) {
-	rules, err := s.AllowanceRules(ctx, year)
-	if err != nil {
-		return nil, err
+	// One round trip: the year's rules with the citizen's ledger sums per type (the app
+	// polls this; ledger_balance covers the join).
+	var rows []struct {
+		AllowanceRule
+		Credited int64 `db:"credited"`
+		Debited  int64 `db:"debited"`
 	}
-	sums, err := ledgerSums(ctx, s.db, citizenID, year, "")
+	err := s.db.SelectContext(ctx, &rows, `SELECT r.year, r.type, r.edition, r.entitlement_mad, r.rate_bp, r.cap_total_mad,
+		r.label_fr, r.label_ar, r.updated_at, r.updated_by_staff_id,
+		COALESCE(SUM(IF(l.kind = 'credit', l.amount_mad, 0)), 0) AS credited,
+		COALESCE(SUM(IF(l.kind = 'debit', l.amount_mad, 0)), 0) AS debited
+		FROM allowance_rules r
+		LEFT JOIN ledger_entries l ON l.citizen_id = ? AND l.year = r.year AND l.type = r.type
+		WHERE r.year = ?
+		GROUP BY r.year, r.type
+		ORDER BY FIELD(r.type, 'tourism', 'tourism_supplement', 'studies', 'hajj_omra', 'medical')`, citizenID, year)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("balances: %w", err)
 	}
-	out := make([]Balance, 0, len(rules))
-	for _, r := range rules {
-		out = append(out, Balance{Rule: r, CreditedMAD: sums[r.Type].credited, UsedMAD: sums[r.Type].debited})
+	if len(rows) == 0 {
+		return nil, ErrNoRules
+	}
+	out := make([]Balance, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Balance{Rule: r.AllowanceRule, CreditedMAD: r.Credited, UsedMAD: r.Debited})
 	}
 	return out, nil
 }
