@@ -40,7 +40,7 @@ func New(db *sqlx.DB) *Store { return &Store{db: db} }
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Open connects to MySQL with the settings this package relies on: times parsed as UTC
-// time.Time, and a bounded pool.
+// time.Time, client-side parameter interpolation, and a bounded pool.
 func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
@@ -53,6 +53,10 @@ func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
 	cfg.Collation = "utf8mb4_unicode_ci"
+	// Arguments are escaped by the driver (safe with utf8mb4) instead of a server-side
+	// prepare + execute + close per query: one round trip per query instead of two,
+	// measured by make bench (B2).
+	cfg.InterpolateParams = true
 	db, err := sqlx.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		return nil, fmt.Errorf("open MySQL: %w", err)
