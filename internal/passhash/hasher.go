@@ -2,6 +2,7 @@ package passhash
 
 import (
 	"crypto/rand"
+	"runtime"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -12,10 +13,13 @@ import (
 //
 // Create it with [NewHasher]; Params must not be changed afterwards (the
 // dummy hash is computed with the parameters given to NewHasher). A Hasher
-// is safe for concurrent use.
+// is safe for concurrent use: at most GOMAXPROCS computations run at once
+// (each holds Params.Memory, 19 MiB by default), the others wait their turn,
+// so a burst of sign-ins or of credentials to issue cannot exhaust memory.
 type Hasher struct {
 	Params Params
-	dummy  string // hash of a random, discarded password, made with Params
+	dummy  string        // hash of a random, discarded password, made with Params
+	slots  chan struct{} // one per computation allowed at once (nil: no limit)
 }
 
 // NewHasher validates p and returns a Hasher using it. It precomputes the
@@ -33,11 +37,21 @@ func NewHasher(p Params) (*Hasher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hasher{Params: p, dummy: dummy}, nil
+	return &Hasher{Params: p, dummy: dummy, slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}, nil
+}
+
+// acquire waits for a computation slot; the returned func gives it back.
+func (h *Hasher) acquire() func() {
+	if h.slots == nil {
+		return func() {}
+	}
+	h.slots <- struct{}{}
+	return func() { <-h.slots }
 }
 
 // Hash hashes password with h.Params (see the package-level [Hash]).
 func (h *Hasher) Hash(password string) (string, error) {
+	defer h.acquire()()
 	return Hash(password, h.Params)
 }
 
@@ -54,6 +68,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 // A malformed encoded string is treated the same way (dummy work, false);
 // use the package-level [Verify] to get the parsing error.
 func (h *Hasher) Verify(password, encoded string) bool {
+	defer h.acquire()()
 	if encoded != "" {
 		ok, err := Verify(password, encoded)
 		if err == nil {

@@ -1,6 +1,8 @@
 package passhash
 
 import (
+	"time"
+
 	"errors"
 	"regexp"
 	"strings"
@@ -330,5 +332,39 @@ func BenchmarkHasherVerifyNoAccount(b *testing.B) {
 	}
 	for b.Loop() {
 		h.Verify("tajine au citron 2024", "")
+	}
+}
+
+// TestHasherBoundsConcurrency: with every slot taken, a hash waits for one to free up.
+func TestHasherBoundsConcurrency(t *testing.T) {
+	h, err := NewHasher(cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cap(h.slots) < 2 {
+		t.Fatalf("%d slots", cap(h.slots))
+	}
+	for range cap(h.slots) {
+		h.slots <- struct{}{}
+	}
+	done := make(chan struct{})
+	go func() {
+		_, _ = h.Hash("a password")
+		h.Verify("a password", "")
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("hashed while every slot was taken")
+	case <-time.After(100 * time.Millisecond):
+	}
+	<-h.slots
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("still waiting after a slot was freed")
+	}
+	if len(h.slots) != cap(h.slots)-1 {
+		t.Fatalf("slots not given back: %d of %d taken", len(h.slots), cap(h.slots))
 	}
 }
