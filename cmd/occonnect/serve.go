@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"occonnect/activities"
 	"occonnect/api"
@@ -136,6 +137,9 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	// Open workflows wait for days; the cache keeps the busy ones and the others replay
+	// from their history when they wake up (make bench B3: about 80 kB each when cached).
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	w := worker.New(tc, &activities.Activities{
 		Store: store.New(db), Mailer: mailer, Hasher: hasher, CredentialTTL: cfg.CredentialTTL,
 		Metrics: metrics.NewActivities(reg),

@@ -33,6 +33,8 @@ type Config struct {
 	APIMetricsAddr    string
 	WorkerMetricsAddr string
 	Pprof             bool
+	// WorkflowCache bounds the workflows a worker keeps in memory (sticky cache).
+	WorkflowCache int
 	// Complaint service levels.
 	ComplaintFirstResponseDays     int
 	ComplaintResolutionDays        int
@@ -82,6 +84,7 @@ var Vars = []Var{
 	{"OCC_API_METRICS_ADDR", "127.0.0.1:9090", "address of the API's /metrics listener (empty: none); never the API port"},
 	{"OCC_WORKER_METRICS_ADDR", "127.0.0.1:9091", "address of the worker's /metrics listener (empty: none)"},
 	{"OCC_PPROF", "false", "true: serve net/http/pprof on /debug/pprof/ of the metrics listeners"},
+	{"OCC_WORKER_WORKFLOW_CACHE", "1000", "workflows a worker keeps in memory between their tasks (the others replay from history when they wake up)"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_DAYS", "2", "complaints: first response target, in business days"},
 	{"OCC_COMPLAINT_RESOLUTION_DAYS", "60", "complaints: resolution target, in calendar days"},
 	{"OCC_PAYLOAD_KEYS", "", "AES-256 keys of the payload codec, id:base64[,id:base64…], newest first (empty: payloads in clear)"},
@@ -139,6 +142,9 @@ func Load() (Config, error) {
 	}
 	if c.TemporalTLS.CAFile != "" || c.TemporalTLS.CertFile != "" || c.TemporalTLS.APIKey != "" {
 		c.TemporalTLS.Enabled = true
+	}
+	if c.WorkflowCache, err = strconv.Atoi(get("OCC_WORKER_WORKFLOW_CACHE")); err != nil || c.WorkflowCache < 1 {
+		errs = append(errs, "OCC_WORKER_WORKFLOW_CACHE must be a positive number of workflows")
 	}
 	if c.Pprof, err = strconv.ParseBool(get("OCC_PPROF")); err != nil {
 		errs = append(errs, "OCC_PPROF must be true or false")
