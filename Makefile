@@ -19,7 +19,7 @@ export OCC_MAILPIT_BIN  := $(MAILPIT)
 
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev test lint unit build tools mariadb chromium clean help bench
+.PHONY: dev test lint unit build tools mariadb chromium clean help bench chaos
 
 help:
 	@echo "make dev    run the whole system locally (Temporal dev server + UI, Mailpit, MariaDB, worker, API)"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint   go vet, staticcheck, workflowcheck"
 	@echo "make build  build bin/occonnect"
 	@echo "make bench  benchmarks B1-B4 against the real stack (BENCH_FLAGS=-quick for a short run)"
+	@echo "make chaos  fault injection: kills, outages and restarts during enrolments and debits (CHAOS_FLAGS=-quick)"
 
 build:
 	go build -o bin/occonnect ./cmd/occonnect
@@ -77,6 +78,11 @@ chromium:
 # Benchmarks with their baselines (docs/PERFORMANCE.md); figures in bench/results/latest.json.
 bench: $(TEMPORAL) $(MAILPIT) mariadb build
 	go run ./cmd/bench -bin bin/occonnect $(BENCH_FLAGS)
+
+# Fault injection (docs/PERFORMANCE.md, "Fault injection"); results in bin/chaos.json. The
+# full run restarts the local MariaDB server: everything else using it sees the outage.
+chaos: $(TEMPORAL) $(MAILPIT) mariadb build
+	go run ./cmd/chaos -bin bin/occonnect -json bin/chaos.json $(CHAOS_FLAGS)
 
 clean:
 	rm -rf bin .dev
