@@ -983,3 +983,49 @@ func TestMarkOutboxFailedTruncatesMultibyte(t *testing.T) {
 		t.Errorf("attempts %d, last_error %q", r.Attempts, r.LastError.String)
 	}
 }
+
+// TestIdempotencyKeyTakenOverWhenAbandoned: a key left in progress (its request lost the
+// database before storing an answer) is refused while a request could still be running,
+// then taken over by exactly one retry.
+func TestIdempotencyKeyTakenOverWhenAbandoned(t *testing.T) {
+	st, _ := newStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 123456000, time.UTC)
+	hash := []byte("request-hash-0123456789abcdef012")
+	if got, err := st.BeginIdempotent(ctx, "s", "k", hash, t0); got != nil || err != nil {
+		t.Fatalf("first claim: %v %v", got, err)
+	}
+	if _, err := st.BeginIdempotent(ctx, "s", "k", hash, t0.Add(store.IdempotencyTakeover-time.Second)); !errors.Is(err, store.ErrIdempotencyInProgress) {
+		t.Fatalf("while the first could still run: %v", err)
+	}
+	later := t0.Add(store.IdempotencyTakeover + time.Second)
+	wins := 0
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := st.BeginIdempotent(ctx, "s", "k", hash, later)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case got == nil && err == nil:
+				wins++
+			case !errors.Is(err, store.ErrIdempotencyInProgress):
+				t.Errorf("retry: %v %v", got, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d retries took the key over, want 1", wins)
+	}
+	if err := st.CompleteIdempotent(ctx, "s", "k", store.IdempotentResponse{StatusCode: 201, ContentType: "application/json", Body: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.BeginIdempotent(ctx, "s", "k", hash, later.Add(time.Hour))
+	if err != nil || got == nil || got.StatusCode != 201 {
+		t.Fatalf("the stored answer is replayed: %v %v", got, err)
+	}
+}

@@ -13,8 +13,6 @@ import (
 // Take a scenario out when its bug is fixed.
 var openBugs = map[string]string{
 	"worker-kill": "a retried activation gets 401 credentials_expired while the first one is still being confirmed",
-	"mariadb-restart": "an Idempotency-Key stays in progress for ever when the connection drops between claiming it " +
-		"and storing the answer",
 }
 
 // The quick versions of the chaos scenarios (make test): the same code as `make chaos` with

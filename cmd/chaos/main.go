@@ -75,7 +75,7 @@ func fullConfig() config {
 func quickConfig() config {
 	return config{quick: true, scenarios: scenarioNames, n: 20, concurrency: 8, killEvery: 3 * time.Second, kills: 2,
 		mailpitDown: 10 * time.Second, mariadb: "gate", dbDown: 5 * time.Second, dbAgents: 4, temporalDown: 2 * time.Second,
-		debits: 50, stepTimeout: time.Minute, flowTimeout: 4 * time.Minute}
+		debits: 50, stepTimeout: 2 * time.Minute, flowTimeout: 4 * time.Minute}
 }
 
 func parseFlags(args []string) (config, error) {
