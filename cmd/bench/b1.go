@@ -65,13 +65,6 @@ func (b *bench) b1(ctx context.Context) Result {
 	return res
 }
 
-func verdict(ok bool) string {
-	if ok {
-		return pass
-	}
-	return fail
-}
-
 // tokens are the sessions of active citizens, for the polling clients.
 func tokens(cs []*stack.Citizen) []string {
 	out := make([]string, len(cs))

@@ -1,27 +1,34 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"occonnect/internal/runreport"
 )
 
-// Verdicts.
+// Verdicts and the machine's description are shared with cmd/chaos (internal/runreport).
 const (
-	pass   = "PASS"
-	fail   = "FAIL"
-	broken = "ERROR" // the benchmark could not run to its end
+	pass   = runreport.Pass
+	fail   = runreport.Fail
+	broken = runreport.Broken
 )
+
+// Machine describes where the figures were measured.
+type Machine = runreport.Machine
+
+func machine() Machine                    { return runreport.ReadMachine() }
+func loadAvg() string                     { return runreport.LoadAvg() }
+func round(v float64, digits int) float64 { return runreport.Round(v, digits) }
+func verdict(ok bool) string              { return runreport.Verdict(ok) }
 
 // Report is what a run writes as JSON, and what -report renders as Markdown.
 type Report struct {
@@ -33,20 +40,6 @@ type Report struct {
 	Settings   map[string]string `json:"settings"`
 	Argon2id   Argon2id          `json:"argon2id"`
 	Results    []Result          `json:"results"`
-}
-
-// Machine describes where the figures were measured.
-type Machine struct {
-	CPU        string  `json:"cpu"`
-	CPUs       int     `json:"cpus"`
-	MemoryGiB  float64 `json:"memory_gib"`
-	Kernel     string  `json:"kernel"`
-	Go         string  `json:"go"`
-	MariaDB    string  `json:"mariadb"`
-	Stack      string  `json:"stack"`       // what ran Temporal and Mailpit
-	LoadBefore string  `json:"load_before"` // /proc/loadavg at the start
-	LoadAfter  string  `json:"load_after"`  // and at the end
-	GOMAXPROCS int     `json:"gomaxprocs"`
 }
 
 // Argon2id is the measured cost of the password hash of the login path.
@@ -157,11 +150,6 @@ func ms(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
-func round(v float64, digits int) float64 {
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', digits, 64), 64)
-	return f
-}
-
 // printText writes the tables and the verdict lines for a terminal.
 func printText(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "\nOC Connect benchmarks — %s, %d CPUs, Go %s, load %s → %s\n", rep.Machine.CPU, rep.Machine.CPUs,
@@ -247,44 +235,4 @@ func readJSON(path string) (*Report, error) {
 	}
 	var rep Report
 	return &rep, json.Unmarshal(b, &rep)
-}
-
-// machine reads what describes this computer from /proc.
-func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), LoadBefore: loadAvg()}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if name, value, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(name) == "model name" {
-				m.CPU = strings.TrimSpace(value)
-				break
-			}
-		}
-		f.Close()
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-				m.MemoryGiB = round(kb/(1<<20), 1)
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(b))
-	}
-	return m
-}
-
-// loadAvg is the 1, 5 and 15 minute load averages.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -1,20 +1,26 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"time"
+
+	"occonnect/internal/runreport"
 )
 
-// Verdicts.
+// Verdicts and the machine's description are shared with cmd/bench (internal/runreport).
 const (
-	pass   = "PASS"
-	fail   = "FAIL"
-	broken = "ERROR" // the scenario could not run to its end
+	pass   = runreport.Pass
+	fail   = runreport.Fail
+	broken = runreport.Broken
 )
+
+// Machine describes where the figures were measured.
+type Machine = runreport.Machine
+
+func machine() Machine                    { return runreport.ReadMachine() }
+func loadAvg() string                     { return runreport.LoadAvg() }
+func round(v float64, digits int) float64 { return runreport.Round(v, digits) }
+func verdict(ok bool) string              { return runreport.Verdict(ok) }
 
 // Report is what a run writes as JSON.
 type Report struct {
@@ -25,17 +31,6 @@ type Report struct {
 	Machine    Machine           `json:"machine"`
 	Settings   map[string]string `json:"settings"`
 	Results    []Result          `json:"results"`
-}
-
-// Machine describes where the run happened.
-type Machine struct {
-	CPU        string `json:"cpu"`
-	CPUs       int    `json:"cpus"`
-	Kernel     string `json:"kernel"`
-	Go         string `json:"go"`
-	MariaDB    string `json:"mariadb"`
-	LoadBefore string `json:"load_before"`
-	LoadAfter  string `json:"load_after"`
 }
 
 // Result is one scenario: what was injected, what was observed, the verdict.
@@ -73,54 +68,6 @@ func (r *Result) failed(err error) {
 // line is the verdict line.
 func (r Result) line() string {
 	return fmt.Sprintf("chaos %-16s %s  %s", r.Scenario, r.Verdict, r.Summary)
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return pass
-	}
-	return fail
-}
-
-func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), LoadBefore: loadAvg()}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if name, value, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(name) == "model name" {
-				m.CPU = strings.TrimSpace(value)
-				break
-			}
-		}
-		f.Close()
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(b))
-	}
-	return m
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func round(v float64, digits int) float64 {
-	p := 1.0
-	for range digits {
-		p *= 10
-	}
-	if v < 0 {
-		return -float64(int64(-v*p+0.5)) / p
-	}
-	return float64(int64(v*p+0.5)) / p
 }
 
 func secs(d time.Duration) float64 { return round(d.Seconds(), 1) }
