@@ -259,8 +259,13 @@ func (s *Server) citizenResend(ctx context.Context, cin, email string) error {
 // updateEnrollment sends an Update to an enrollment workflow. A refusal by the workflow's
 // validator (wrong state) is a 409.
 func (s *Server) updateEnrollment(ctx context.Context, enrollmentID, name string, args ...any) (workflows.EnrollmentState, error) {
+	return s.updateEnrollmentID(ctx, enrollmentID, "", name, args...)
+}
+
+// updateEnrollmentID is updateEnrollment with a chosen Update ID (see updateWorkflowID).
+func (s *Server) updateEnrollmentID(ctx context.Context, enrollmentID, updateID, name string, args ...any) (workflows.EnrollmentState, error) {
 	var state workflows.EnrollmentState
-	err := s.updateWorkflow(ctx, workflows.EnrollmentWorkflowID(enrollmentID), name, &state, args...)
+	err := s.updateWorkflowID(ctx, workflows.EnrollmentWorkflowID(enrollmentID), updateID, name, &state, args...)
 	var appErr *temporal.ApplicationError
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &appErr) || errors.As(err, &notFound) {
@@ -269,11 +274,16 @@ func (s *Server) updateEnrollment(ctx context.Context, enrollmentID, name string
 	return state, err
 }
 
-// notifyActivation tells the workflow that the initial password of cred was verified. If
-// the workflow refuses because a concurrent request (a double tap) activated it first, the
-// activation stands.
+// notifyActivation tells the workflow that the initial password of cred was verified.
+//
+// The Update ID is the same for every request that activates one credentials issue, so a
+// double tap, or the app's retry after a 503 while the first activation is still being
+// confirmed (a worker restarted mid-step), joins that activation and gets its outcome
+// rather than a refusal. If the workflow refuses because the activation already completed
+// and the enrollment moved on, the activation stands.
 func (s *Server) notifyActivation(ctx context.Context, cred *store.Credential) error {
-	_, err := s.updateEnrollment(ctx, cred.EnrollmentID, workflows.UpdateActivate, workflows.ActivateRequest{IssueNo: cred.IssueNo})
+	_, err := s.updateEnrollmentID(ctx, cred.EnrollmentID, workflows.ActivateUpdateID(cred.IssueNo),
+		workflows.UpdateActivate, workflows.ActivateRequest{IssueNo: cred.IssueNo})
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == "conflict" {
 		now, rerr := s.store.CredentialByIssue(ctx, cred.EnrollmentID, cred.IssueNo)

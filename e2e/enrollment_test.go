@@ -265,6 +265,53 @@ func TestSameCINConcurrently(t *testing.T) {
 	}
 }
 
+// TestActivationConcurrently: the double (or triple) tap on "Activate", and the app's retry
+// while the first activation is still being confirmed, all get the restricted session; the
+// workflow runs one activation (one Update, joined by the others through its ID).
+func TestActivationConcurrently(t *testing.T) {
+	agent := staffToken(t, "agent@e2e.oc.local")
+	c := newCitizen(t)
+	r := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody())
+	expect(t, r, http.StatusAccepted, "")
+	enrollmentID := r.str("enrollment_id")
+	password := initialPassword(t, c, 1)
+
+	const n = 6
+	var wg sync.WaitGroup
+	answers := make([]response, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password})
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.Status != http.StatusOK || a.str("status") != "password_change_required" || a.str("token") == "" {
+			t.Errorf("activation %d of %d at once: %d %s", i+1, n, a.Status, a.Raw)
+		}
+		remember(a.str("token"))
+	}
+
+	h, err := collectHistory(env.temporal.GetWorkflowHistory(context.Background(), workflows.EnrollmentWorkflowID(enrollmentID), "", false, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for _, e := range h.Events {
+		if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil && a.GetAcceptedRequest().GetInput().GetName() == workflows.UpdateActivate {
+			accepted++
+			if id := a.GetProtocolInstanceId(); id != workflows.ActivateUpdateID(1) {
+				t.Errorf("activation Update ID %q, want %q", id, workflows.ActivateUpdateID(1))
+			}
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("%d activation Updates accepted by the workflow, want 1", accepted)
+	}
+}
+
 // TestResendAfterExpiry: the credentials expire; the activation says so; the agent
 // re-issues; the new password activates and the old one does not.
 func TestResendAfterExpiry(t *testing.T) {

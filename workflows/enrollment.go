@@ -127,6 +127,22 @@ func dbActivity(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// answerActivity: a MySQL write that a person is waiting on, through an Update the API
+// waits 20 s for (activation, password change, claiming a task). Its start-to-close is
+// short so that an attempt lost with a killed worker is tried again within that wait
+// rather than after 30 s; the write is one small transaction, idempotent like every
+// activity here.
+func answerActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 8 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    500 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
 // emailActivity: SMTP down for minutes or hours delays an e-mail, never loses it; a
 // permanent refusal (EmailRejected) is not retried.
 func emailActivity(ctx workflow.Context) workflow.Context {
@@ -298,7 +314,7 @@ func (e *enrollment) validateActivate(req ActivateRequest) error {
 func (e *enrollment) activate(ctx workflow.Context, req ActivateRequest) (EnrollmentState, error) {
 	// Set before the activity so that a concurrent activation fails validation.
 	e.state.Status = domain.EnrollmentPasswordChangeRequired
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "confirm the activation"), a.ConfirmActivation, activities.ConfirmActivationInput{
+	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "confirm the activation"), a.ConfirmActivation, activities.ConfirmActivationInput{
 		EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo,
 	}).Get(ctx, nil); err != nil {
 		e.state.Status = domain.EnrollmentAwaitingActivation
@@ -317,7 +333,7 @@ func (e *enrollment) validatePasswordChanged() error {
 func (e *enrollment) passwordChanged(ctx workflow.Context) (EnrollmentState, error) {
 	e.completing = true
 	var res activities.CompleteEnrollmentResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "make the account active"), a.CompleteEnrollment, e.in.EnrollmentID).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "make the account active"), a.CompleteEnrollment, e.in.EnrollmentID).Get(ctx, &res); err != nil {
 		e.completing = false
 		return e.state, err
 	}

@@ -3,6 +3,8 @@
 // share.
 package workflows
 
+import "strconv"
+
 // TaskQueue is the task queue of the back-office worker.
 const TaskQueue = "occonnect"
 
@@ -17,6 +19,11 @@ const (
 	// QueryEnrollmentState answers the workflow's own view (ops; the app reads MySQL).
 	QueryEnrollmentState = "state"
 )
+
+// ActivateUpdateID is the Update ID of the activation with credentials issue issueNo:
+// every request that activates the same issue sends the same ID, so the server runs it
+// once and the others wait for its outcome.
+func ActivateUpdateID(issueNo int) string { return "activate-" + strconv.Itoa(issueNo) }
 
 // EnrollmentWorkflowID is the workflow ID of an enrollment: an opaque generated id, never
 // the CIN.

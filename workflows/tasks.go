@@ -183,19 +183,19 @@ func (t *task) change(action string, staffID int64, eventKey string) activities.
 // claim and release apply a validated Update and mirror it.
 func (t *task) claim(ctx workflow.Context, req ClaimTaskRequest) (TaskResult, error) {
 	t.State, t.Assignee = store.TaskClaimed, req.Actor.StaffID
-	err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record the claim"), a.ApplyTaskChange, t.change("claimed", req.Actor.StaffID, "claimed")).Get(ctx, nil)
+	err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "record the claim"), a.ApplyTaskChange, t.change("claimed", req.Actor.StaffID, "claimed")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State, AssigneeID: t.Assignee}, err
 }
 
 func (t *task) release(ctx workflow.Context, req ReleaseTaskRequest) (TaskResult, error) {
 	t.State, t.Assignee = store.TaskOpen, 0
-	err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record the release"), a.ApplyTaskChange, t.change("released", req.Actor.StaffID, "released")).Get(ctx, nil)
+	err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "record the release"), a.ApplyTaskChange, t.change("released", req.Actor.StaffID, "released")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State}, err
 }
 
 func (t *task) reassign(ctx workflow.Context, req ReassignTaskRequest) (TaskResult, error) {
 	t.State, t.Assignee = store.TaskClaimed, req.Assignee.StaffID
-	err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, t.change("reassigned", req.Actor.StaffID, "reassigned")).Get(ctx, nil)
+	err := workflow.ExecuteActivity(answerActivity(ctx), a.ApplyTaskChange, t.change("reassigned", req.Actor.StaffID, "reassigned")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State, AssigneeID: t.Assignee}, err
 }
 

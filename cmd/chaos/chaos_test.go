@@ -11,9 +11,7 @@ import (
 
 // openBugs are the scenarios that found a bug not fixed yet; `make chaos` still runs them.
 // Take a scenario out when its bug is fixed.
-var openBugs = map[string]string{
-	"worker-kill": "a retried activation gets 401 credentials_expired while the first one is still being confirmed",
-}
+var openBugs = map[string]string{}
 
 // The quick versions of the chaos scenarios (make test): the same code as `make chaos` with
 // small N and short outages — 20 citizens, 2 worker kills, Mailpit down 10 s, the database
