@@ -42,18 +42,22 @@ type allowancesResponse struct {
 }
 
 // myAllowances: GET /me/allowances?year=, derived from the rules and the ledger.
-func (s *Server) myAllowances(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) myAllowances(w http.ResponseWriter, r *http.Request, hash []byte) error {
 	var v validation
 	year := intParam(r, "year", 2000, 2100, s.currentYear(), &v)
+	se, balances, err := s.store.SessionBalances(r.Context(), hash, year)
+	var sessionErr error // the data's own errors come after the caller is admitted
+	if !errors.Is(err, store.ErrNoRules) {
+		sessionErr = err
+	}
+	if _, err := s.checkSession(r, citizens(), hash, se, sessionErr); err != nil {
+		return err
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
-	balances, err := s.store.Balances(r.Context(), principalFrom(r.Context()).id, year)
 	if errors.Is(err, store.ErrNoRules) {
 		return problem(http.StatusNotFound, "no_rules")
-	}
-	if err != nil {
-		return err
 	}
 	out := allowancesResponse{Year: year, Allowances: []allowanceJSON{}}
 	for _, b := range balances {

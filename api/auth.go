@@ -56,33 +56,88 @@ func (s *Server) authed(a access, h handlerFunc) http.Handler {
 		if err != nil {
 			return err
 		}
-		switch {
-		case p.kind == store.SubjectCitizen && !a.citizens,
-			p.kind == store.SubjectStaff && !slices.Contains(a.roles, p.staff.Role):
-			return problem(http.StatusForbidden, "forbidden")
-		case p.scope != store.ScopeFull && !a.allowRestricted:
-			return problem(http.StatusForbidden, "password_change_required")
+		if err := a.admit(p); err != nil {
+			return err
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), ctxPrincipal, p)))
 	})
 }
 
+// admit says whether the access lets p in.
+func (a access) admit(p *principal) error {
+	switch {
+	case p.kind == store.SubjectCitizen && !a.citizens,
+		p.kind == store.SubjectStaff && !slices.Contains(a.roles, p.staff.Role):
+		return problem(http.StatusForbidden, "forbidden")
+	case p.scope != store.ScopeFull && !a.allowRestricted:
+		return problem(http.StatusForbidden, "password_change_required")
+	}
+	return nil
+}
+
+// polled serves the routes the app polls, whose handler reads the caller's session with
+// its data in one query (store.SessionLatestEnrollment, store.SessionBalances): one round
+// trip to MySQL a poll instead of two. h gets the bearer token's hash; before it uses the
+// data it must pass the session it read to checkSession, which applies the same checks as
+// authed.
+func (s *Server) polled(h func(w http.ResponseWriter, r *http.Request, hash []byte) error) http.Handler {
+	return s.serve(func(w http.ResponseWriter, r *http.Request) error {
+		hash, err := bearerHash(r)
+		if err != nil {
+			return err
+		}
+		return h(w, r, hash)
+	})
+}
+
+// checkSession admits the caller of a polled route, given the session row its query read
+// (err: that query's error, store.ErrNotFound for no session), with access a.
+func (s *Server) checkSession(r *http.Request, a access, hash []byte, se store.Session, err error) (*principal, error) {
+	p, err := s.admitSession(r.Context(), hash, se, err)
+	if err != nil {
+		return nil, err
+	}
+	return p, a.admit(p)
+}
+
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	hash, err := bearerHash(r)
+	if err != nil {
+		return nil, err
+	}
+	se, err := s.store.SessionByHash(r.Context(), hash)
+	return s.admitSession(r.Context(), hash, se, err)
+}
+
+// bearerHash is the hash of the request's bearer token, under which its session is stored.
+func bearerHash(r *http.Request) ([]byte, error) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		return nil, problem(http.StatusUnauthorized, "unauthorized")
 	}
-	return s.sessionPrincipal(r.Context(), token)
+	return tokenHash(token)
 }
 
-// sessionPrincipal checks a session token (a bearer token, or the console's cookie): not
-// revoked, within its idle and absolute lifetimes, of an enabled account.
-func (s *Server) sessionPrincipal(ctx context.Context, token string) (*principal, error) {
+func tokenHash(token string) ([]byte, error) {
 	if token == "" || len(token) > 128 {
 		return nil, problem(http.StatusUnauthorized, "unauthorized")
 	}
-	hash := passhash.HashToken(strings.TrimSpace(token))
+	return passhash.HashToken(strings.TrimSpace(token)), nil
+}
+
+// sessionPrincipal checks a session token (a bearer token, or the console's cookie).
+func (s *Server) sessionPrincipal(ctx context.Context, token string) (*principal, error) {
+	hash, err := tokenHash(token)
+	if err != nil {
+		return nil, err
+	}
 	se, err := s.store.SessionByHash(ctx, hash)
+	return s.admitSession(ctx, hash, se, err)
+}
+
+// admitSession checks the session read for a token (err: the read's error): not revoked,
+// within its idle and absolute lifetimes, of an enabled account.
+func (s *Server) admitSession(ctx context.Context, hash []byte, se store.Session, err error) (*principal, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem(http.StatusUnauthorized, "unauthorized")
 	} else if err != nil {

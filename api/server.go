@@ -142,10 +142,10 @@ func (s *Server) Router() *mux.Router {
 	v1.Handle("/auth/logout", s.authed(anyone(true), s.logout)).Methods(http.MethodPost)
 	v1.Handle("/me", s.authed(citizens(), s.me)).Methods(http.MethodGet)
 	v1.Handle("/me/password", s.authed(anyone(true), s.changePassword)).Methods(http.MethodPut)
-	v1.Handle("/me/enrollment", s.authed(citizens(), s.myEnrollment)).Methods(http.MethodGet)
+	v1.Handle("/me/enrollment", s.polled(s.myEnrollment)).Methods(http.MethodGet)
 
 	// Allowances and DTS (citizens).
-	v1.Handle("/me/allowances", s.authed(citizens(), s.myAllowances)).Methods(http.MethodGet)
+	v1.Handle("/me/allowances", s.polled(s.myAllowances)).Methods(http.MethodGet)
 	v1.Handle("/me/allowances/operations", s.authed(citizens(), s.myOperations)).Methods(http.MethodGet)
 	v1.Handle("/dts/simulations", s.serve(s.simulateDTS)).Methods(http.MethodPost)
 	v1.Handle("/me/dts-requests", s.authed(citizens(), s.idempotent(s.createDTSRequest))).Methods(http.MethodPost)

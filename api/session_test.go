@@ -58,6 +58,18 @@ func TestSessionLifetimes(t *testing.T) {
 		h.ServeHTTP(w, req)
 		return w.Code
 	}
+	// The citizen's routes: /me reads the session, then the citizen; the polled ones read
+	// both in one query (polled). All must answer alike.
+	getMe := func(token string) int {
+		t.Helper()
+		code := get(token, "/api/v1/me")
+		for _, path := range []string{"/api/v1/me/enrollment", "/api/v1/me/allowances"} {
+			if c := get(token, path); c != code {
+				t.Fatalf("%s answered %d, /api/v1/me %d", path, c, code)
+			}
+		}
+		return code
+	}
 	session := func(kind string, id int64, scope string) string {
 		tok, err := s.newSession(ctx, kind, id, scope)
 		if err != nil {
@@ -70,12 +82,12 @@ func TestSessionLifetimes(t *testing.T) {
 	tok := session(store.SubjectCitizen, e.CitizenID, store.ScopeFull)
 	for i := 0; i < 3; i++ {
 		clock.advance(29 * time.Minute)
-		if code := get(tok, "/api/v1/me"); code != http.StatusOK {
+		if code := getMe(tok); code != http.StatusOK {
 			t.Fatalf("use %d after 29 min: %d", i, code)
 		}
 	}
 	clock.advance(31 * time.Minute)
-	if code := get(tok, "/api/v1/me"); code != http.StatusUnauthorized {
+	if code := getMe(tok); code != http.StatusUnauthorized {
 		t.Fatalf("after 31 idle minutes: %d, want 401", code)
 	}
 
@@ -83,28 +95,28 @@ func TestSessionLifetimes(t *testing.T) {
 	tok = session(store.SubjectCitizen, e.CitizenID, store.ScopeFull)
 	for elapsed := 20 * time.Minute; elapsed < 12*time.Hour; elapsed += 20 * time.Minute {
 		clock.advance(20 * time.Minute)
-		if code := get(tok, "/api/v1/me"); code != http.StatusOK {
+		if code := getMe(tok); code != http.StatusOK {
 			t.Fatalf("after %s: %d", elapsed, code)
 		}
 	}
 	clock.advance(20 * time.Minute)
-	if code := get(tok, "/api/v1/me"); code != http.StatusUnauthorized {
+	if code := getMe(tok); code != http.StatusUnauthorized {
 		t.Fatalf("after 12 h: %d, want 401", code)
 	}
 
 	// Restricted: only the password change, and 15 minutes.
 	tok = session(store.SubjectCitizen, e.CitizenID, store.ScopePasswordChange)
-	if code := get(tok, "/api/v1/me"); code != http.StatusForbidden {
+	if code := getMe(tok); code != http.StatusForbidden {
 		t.Fatalf("restricted token on /me: %d, want 403", code)
 	}
 	clock.advance(16 * time.Minute)
-	if code := get(tok, "/api/v1/me"); code != http.StatusUnauthorized {
+	if code := getMe(tok); code != http.StatusUnauthorized {
 		t.Fatalf("restricted token after 16 min: %d, want 401", code)
 	}
 
 	// Roles and disabled staff.
 	tok = session(store.SubjectStaff, agentID, store.ScopeFull)
-	if code := get(tok, "/api/v1/me"); code != http.StatusForbidden {
+	if code := getMe(tok); code != http.StatusForbidden {
 		t.Fatalf("staff on a citizen route: %d, want 403", code)
 	}
 	if code := get(tok, "/api/v1/enrollments/"+e.ID); code != http.StatusNotFound { // not the agent's exchange point
@@ -116,7 +128,10 @@ func TestSessionLifetimes(t *testing.T) {
 	if code := get(tok, "/api/v1/enrollments/"+e.ID); code != http.StatusUnauthorized {
 		t.Fatalf("disabled staff: %d, want 401", code)
 	}
-	if code := get("not-a-token", "/api/v1/me"); code != http.StatusUnauthorized {
+	if code := getMe(tok); code != http.StatusUnauthorized {
+		t.Fatalf("disabled staff on the citizen routes: %d, want 401", code)
+	}
+	if code := getMe("not-a-token"); code != http.StatusUnauthorized {
 		t.Fatalf("unknown token: %d", code)
 	}
 }

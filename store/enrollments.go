@@ -158,33 +158,6 @@ func (s *Store) LatestEnrollment(ctx context.Context, citizenID int64) (Enrollme
 	return e, notFound(err)
 }
 
-// LatestEnrollmentWithSteps is LatestEnrollment with its timeline, in one round trip (the
-// app polls it).
-func (s *Store) LatestEnrollmentWithSteps(ctx context.Context, citizenID int64) (Enrollment, []Step, error) {
-	var rows []struct {
-		Enrollment
-		StepName sql.NullString `db:"step_name"`
-		StepAt   sql.NullTime   `db:"step_at"`
-	}
-	err := s.db.SelectContext(ctx, &rows, `SELECT e.*, st.name AS step_name, st.at AS step_at
-		FROM (SELECT `+enrollmentColumns+` FROM enrollments WHERE citizen_id = ? ORDER BY created_at DESC, id DESC LIMIT 1) e
-		LEFT JOIN enrollment_steps st ON st.enrollment_id = e.id
-		ORDER BY st.at, st.id`, citizenID)
-	if err != nil {
-		return Enrollment{}, nil, err
-	}
-	if len(rows) == 0 {
-		return Enrollment{}, nil, ErrNotFound
-	}
-	steps := make([]Step, 0, len(rows))
-	for _, r := range rows {
-		if r.StepName.Valid {
-			steps = append(steps, Step{Name: r.StepName.String, At: r.StepAt.Time})
-		}
-	}
-	return rows[0].Enrollment, steps, nil
-}
-
 // OpenEnrollment returns the citizen's open enrollment, if any.
 func (s *Store) OpenEnrollment(ctx context.Context, citizenID int64) (Enrollment, error) {
 	var e Enrollment

@@ -74,3 +74,109 @@ func (s *Store) RevokeOtherSessions(ctx context.Context, kind string, subjectID 
 	}
 	return nil
 }
+
+// The app polls GET /me/enrollment and GET /me/allowances. Their queries below also read
+// the bearer token's session, so that a poll costs one round trip to MySQL instead of two
+// (session, then data); the API checks the session exactly as for any other route before it
+// uses the data. ErrNotFound means no such session.
+
+const sessionColumns = `se.token_hash, se.subject_kind, se.subject_id, se.scope, se.created_at, se.last_seen_at,
+	se.expires_at, se.revoked_at`
+
+// SessionLatestEnrollment is SessionByHash and, for a citizen's session, LatestEnrollment
+// with its EnrollmentSteps, in one query. The enrollment's ID is empty when the citizen
+// has none (or the session is not a citizen's).
+func (s *Store) SessionLatestEnrollment(ctx context.Context, hash []byte) (Session, Enrollment, []Step, error) {
+	var rows []struct {
+		Session
+		EnrollmentID      sql.NullString `db:"e_id"`
+		CitizenID         sql.NullInt64  `db:"e_citizen_id"`
+		Status            sql.NullString `db:"e_status"`
+		AgentStaffID      sql.NullInt64  `db:"e_agent_staff_id"`
+		ExchangePointCode sql.NullString `db:"e_exchange_point_code"`
+		CredentialsIssued sql.NullInt64  `db:"e_credentials_issued"`
+		CreatedAt         sql.NullTime   `db:"e_created_at"`
+		UpdatedAt         sql.NullTime   `db:"e_updated_at"`
+		StepName          sql.NullString `db:"step_name"`
+		StepAt            sql.NullTime   `db:"step_at"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+sessionColumns+`,
+		e.id AS e_id, e.citizen_id AS e_citizen_id, e.status AS e_status, e.agent_staff_id AS e_agent_staff_id,
+		e.exchange_point_code AS e_exchange_point_code, e.credentials_issued AS e_credentials_issued,
+		e.created_at AS e_created_at, e.updated_at AS e_updated_at, st.name AS step_name, st.at AS step_at
+		FROM sessions se
+		LEFT JOIN enrollments e ON se.subject_kind = 'citizen' AND e.id = (SELECT id FROM enrollments
+			WHERE citizen_id = se.subject_id ORDER BY created_at DESC, id DESC LIMIT 1)
+		LEFT JOIN enrollment_steps st ON st.enrollment_id = e.id
+		WHERE se.token_hash = ?
+		ORDER BY st.at, st.id`, hash)
+	if err != nil {
+		return Session{}, Enrollment{}, nil, fmt.Errorf("session and enrollment: %w", err)
+	}
+	if len(rows) == 0 {
+		return Session{}, Enrollment{}, nil, ErrNotFound
+	}
+	r := rows[0]
+	if !r.EnrollmentID.Valid {
+		return r.Session, Enrollment{}, nil, nil
+	}
+	e := Enrollment{ID: r.EnrollmentID.String, CitizenID: r.CitizenID.Int64, Status: r.Status.String,
+		AgentStaffID: r.AgentStaffID.Int64, ExchangePointCode: r.ExchangePointCode,
+		CredentialsIssued: int(r.CredentialsIssued.Int64), CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time}
+	steps := make([]Step, 0, len(rows))
+	for _, r := range rows {
+		if r.StepName.Valid {
+			steps = append(steps, Step{Name: r.StepName.String, At: r.StepAt.Time})
+		}
+	}
+	return r.Session, e, steps, nil
+}
+
+// SessionBalances is SessionByHash and, for a citizen's session, Balances for the year, in
+// one query. ErrNoRules when the year has no rules.
+func (s *Store) SessionBalances(ctx context.Context, hash []byte, year int) (Session, []Balance, error) {
+	var rows []struct {
+		Session
+		Year             sql.NullInt64  `db:"year"`
+		Type             sql.NullString `db:"type"`
+		Edition          sql.NullString `db:"edition"`
+		EntitlementMAD   sql.NullInt64  `db:"entitlement_mad"`
+		RateBP           sql.NullInt64  `db:"rate_bp"`
+		CapTotalMAD      sql.NullInt64  `db:"cap_total_mad"`
+		LabelFR          sql.NullString `db:"label_fr"`
+		LabelAR          sql.NullString `db:"label_ar"`
+		UpdatedAt        sql.NullTime   `db:"updated_at"`
+		UpdatedByStaffID sql.NullInt64  `db:"updated_by_staff_id"`
+		Credited         int64          `db:"credited"`
+		Debited          int64          `db:"debited"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `SELECT `+sessionColumns+`,
+		r.year, r.type, r.edition, r.entitlement_mad, r.rate_bp, r.cap_total_mad,
+		r.label_fr, r.label_ar, r.updated_at, r.updated_by_staff_id,
+		COALESCE(SUM(IF(l.kind = 'credit', l.amount_mad, 0)), 0) AS credited,
+		COALESCE(SUM(IF(l.kind = 'debit', l.amount_mad, 0)), 0) AS debited
+		FROM sessions se
+		LEFT JOIN allowance_rules r ON r.year = ?
+		LEFT JOIN ledger_entries l ON se.subject_kind = 'citizen' AND l.citizen_id = se.subject_id
+			AND l.year = r.year AND l.type = r.type
+		WHERE se.token_hash = ?
+		GROUP BY r.year, r.type
+		ORDER BY FIELD(r.type, 'tourism', 'tourism_supplement', 'studies', 'hajj_omra', 'medical')`, year, hash)
+	if err != nil {
+		return Session{}, nil, fmt.Errorf("session and balances: %w", err)
+	}
+	if len(rows) == 0 {
+		return Session{}, nil, ErrNotFound
+	}
+	if !rows[0].Type.Valid {
+		return rows[0].Session, nil, ErrNoRules
+	}
+	out := make([]Balance, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Balance{Rule: AllowanceRule{Year: int(r.Year.Int64), Type: r.Type.String, Edition: r.Edition.String,
+			EntitlementMAD: r.EntitlementMAD.Int64, RateBP: r.RateBP, CapTotalMAD: r.CapTotalMAD,
+			LabelFR: r.LabelFR.String, LabelAR: r.LabelAR.String, UpdatedAt: r.UpdatedAt.Time, UpdatedByStaffID: r.UpdatedByStaffID},
+			CreditedMAD: r.Credited, UsedMAD: r.Debited})
+	}
+	return rows[0].Session, out, nil
+}

@@ -232,3 +232,35 @@ func ReadMemory(pid int) (Memory, error) {
 	}
 	return m, nil
 }
+
+// clockTicks is the unit of the times in /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const clockTicks = 100
+
+// ReadCPU reads the CPU time (user + system) a process has used so far from
+// /proc/<pid>/stat (Linux); pid 0 is this process.
+func ReadCPU(pid int) (time.Duration, error) {
+	name := "self"
+	if pid != 0 {
+		name = strconv.Itoa(pid)
+	}
+	b, err := os.ReadFile("/proc/" + name + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command (in parentheses, which may hold spaces): state is the
+	// first, utime and stime the 12th and 13th.
+	i := bytes.LastIndexByte(b, ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%s/stat: unexpected format", name)
+	}
+	var ticks uint64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%s/stat: %w", name, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
