@@ -145,12 +145,14 @@ func (h *harness) mailpitDown(ctx context.Context, res *Result) {
 	cits := h.citizens("KM", n)
 	l := h.startEnrolments(ctx, agents, cits)
 	l.waitEnrolled(ctx, max(1, n/4))
-	stopped := time.Now()
 	if err := h.stack.Mailpit.Stop(5 * time.Second); err != nil {
 		res.failed(fmt.Errorf("stop Mailpit: %w", err))
 		l.wait()
 		return
 	}
+	// From the moment the process has exited: during its graceful stop (SIGTERM) Mailpit
+	// may still accept a message, which the check below would count as received while down.
+	stopped := time.Now()
 	h.logf("  Mailpit stopped; %d/%d enrolled, %d finished", l.enrolled.Load(), n, l.finished.Load())
 	sleep(ctx, h.cfg.mailpitDown)
 	if err := h.stack.Mailpit.Start(ctx); err != nil {
