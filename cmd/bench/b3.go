@@ -67,7 +67,7 @@ func (b *bench) b3(ctx context.Context) Result {
 	b.mu.Lock()
 	b.mails += enrolled.N
 	b.mu.Unlock()
-	wctx, cancel := context.WithTimeout(ctx, max(10*time.Minute, time.Duration(n)*100*time.Millisecond))
+	wctx, cancel := context.WithTimeout(ctx, b.s.b3Wait)
 	stop := progress(wctx, enrolled.N, func() int { return b.mail.Total() - mails })
 	err = b.mail.WaitTotal(wctx, mails+enrolled.N)
 	stop()

@@ -50,6 +50,7 @@ type settings struct {
 	b2Clients            int
 	b2Duration, b2Warmup time.Duration
 	b3N, b3Concurrency   int
+	b3Wait               time.Duration
 	b4Agents, b4Debits   int
 	flowTimeout          time.Duration
 }
@@ -73,6 +74,7 @@ func parseFlags() (*settings, map[string]string) {
 	flag.DurationVar(&s.b2Warmup, "b2-warmup", 2*time.Second, "B2: unmeasured warm-up before each phase")
 	flag.IntVar(&s.b3N, "b3-n", 10000, "B3: open enrollments waiting for activation")
 	flag.IntVar(&s.b3Concurrency, "b3-concurrency", 32, "B3: enrolments in flight at once")
+	flag.DurationVar(&s.b3Wait, "b3-wait", 0, "B3: how long to wait for all the enrollments to wait for activation (0: 250 ms an enrollment, at least 10 min)")
 	flag.IntVar(&s.b4Agents, "b4-agents", 32, "B4: concurrent agents")
 	flag.IntVar(&s.b4Debits, "b4-debits", 3200, "B4: debits per scenario")
 	flag.DurationVar(&s.flowTimeout, "flow-timeout", 5*time.Minute, "B1: the longest one citizen's enrolment may take")
@@ -109,7 +111,10 @@ func parseFlags() (*settings, map[string]string) {
 		"b3-concurrency": s.b3Concurrency, "b4-debits": s.b4Debits} {
 		values[name] = fmt.Sprint(v)
 	}
-	values["b2-duration"], values["b2-warmup"] = s.b2Duration.String(), s.b2Warmup.String()
+	if s.b3Wait <= 0 {
+		s.b3Wait = max(10*time.Minute, time.Duration(s.b3N)*250*time.Millisecond)
+	}
+	values["b2-duration"], values["b2-warmup"], values["b3-wait"] = s.b2Duration.String(), s.b2Warmup.String(), s.b3Wait.String()
 	return s, values
 }
 
