@@ -87,8 +87,34 @@ func staffEmail(staff []staffMember, id int64) string {
 	return "#" + strconv.FormatInt(id, 10)
 }
 
-// taskRow reads the task's subject for the list and the detail.
-func (s *Server) taskRow(ctx context.Context, v *consoleView, t store.Task, staff []staffMember) (consoleTaskRow, error) {
+// taskSubjects are the complaints and DTS requests a page of tasks is about, read in one
+// query per kind (not one per task).
+type taskSubjects struct {
+	complaints map[string]store.Complaint
+	dts        map[string]store.DTSRequest
+}
+
+func (s *Server) taskSubjects(ctx context.Context, tasks []store.Task) (taskSubjects, error) {
+	var refs, ids []string
+	for _, t := range tasks {
+		switch t.Kind {
+		case "complaint":
+			refs = append(refs, t.SubjectID)
+		case "dts":
+			ids = append(ids, t.SubjectID)
+		}
+	}
+	var subj taskSubjects
+	var err error
+	if subj.complaints, err = s.store.ComplaintsByReferences(ctx, refs); err != nil {
+		return subj, err
+	}
+	subj.dts, err = s.store.DTSRequestsByIDs(ctx, ids)
+	return subj, err
+}
+
+// taskRow makes the list's (and the detail's) row of a task, with its subject from subj.
+func (s *Server) taskRow(v *consoleView, t store.Task, staff []staffMember, subj taskSubjects) (consoleTaskRow, error) {
 	open := t.State == store.TaskOpen || t.State == store.TaskClaimed
 	row := consoleTaskRow{Task: t, Due: t.DueAt, Mine: t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == v.principal.id}
 	if t.AssigneeStaffID.Valid {
@@ -97,17 +123,17 @@ func (s *Server) taskRow(ctx context.Context, v *consoleView, t store.Task, staf
 	paused := false
 	switch t.Kind {
 	case "complaint":
-		c, err := s.store.ComplaintByReference(ctx, t.SubjectID)
-		if err != nil {
-			return row, err
+		c, ok := subj.complaints[t.SubjectID]
+		if !ok {
+			return row, fmt.Errorf("task %s: complaint: %w", t.ID, store.ErrNotFound)
 		}
 		row.Title, row.CategoryLabel = c.Subject, mail.ComplaintCategoryLabel(c.Category, v.Lang)
 		row.SubjectStatus = v.T("complaint." + c.Status)
 		paused = c.PausedAt.Valid
 	case "dts":
-		d, err := s.store.DTSRequestByID(ctx, t.SubjectID)
-		if err != nil {
-			return row, err
+		d, ok := subj.dts[t.SubjectID]
+		if !ok {
+			return row, fmt.Errorf("task %s: DTS request: %w", t.ID, store.ErrNotFound)
 		}
 		row.Title = fmt.Sprintf(v.T("dts.title"), d.Year, v.MAD(d.IRAmountMAD))
 		row.CategoryLabel = v.T("kind.dts")
@@ -159,8 +185,12 @@ func (s *Server) consoleTasks(w http.ResponseWriter, r *http.Request, v *console
 	}
 	d := consoleTasksData{Hidden: map[string]string{}, Overdue: q.Get("overdue") == "true", Done: q.Get("state") == "done"}
 	page := pageItems(tasks, limit, taskCursor, func(t store.Task) store.Task { return t })
+	subj, err := s.taskSubjects(r.Context(), page.Items)
+	if err != nil {
+		return err
+	}
 	for _, t := range page.Items {
-		row, err := s.taskRow(r.Context(), v, t, staff)
+		row, err := s.taskRow(v, t, staff, subj)
 		if err != nil {
 			return err
 		}
@@ -262,17 +292,18 @@ func (s *Server) renderTask(w http.ResponseWriter, r *http.Request, v *consoleVi
 	if err != nil {
 		return err
 	}
-	row, err := s.taskRow(ctx, v, t, staff)
+	subj, err := s.taskSubjects(ctx, []store.Task{t})
+	if err != nil {
+		return err
+	}
+	row, err := s.taskRow(v, t, staff, subj)
 	if err != nil {
 		return err
 	}
 	d := consoleTaskData{Task: row, Staff: staff}
 	switch t.Kind {
 	case "complaint":
-		c, err := s.store.ComplaintByReference(ctx, t.SubjectID)
-		if err != nil {
-			return err
-		}
+		c := subj.complaints[t.SubjectID]
 		cj, err := s.staffComplaintJSON(r, c)
 		if err != nil {
 			return err
@@ -282,10 +313,7 @@ func (s *Server) renderTask(w http.ResponseWriter, r *http.Request, v *consoleVi
 		d.Waiting = c.Status == domain.ComplaintWaitingForCitizen
 		d.Outcomes = []string{workflows.OutcomeRequestInfo, workflows.OutcomeResolve, workflows.OutcomeReject}
 	case "dts":
-		dr, err := s.store.DTSRequestByID(ctx, t.SubjectID)
-		if err != nil {
-			return err
-		}
+		dr := subj.dts[t.SubjectID]
 		c, err := s.store.CitizenByID(ctx, dr.CitizenID)
 		if err != nil {
 			return err

@@ -102,6 +102,27 @@ func (s *Store) ComplaintByReference(ctx context.Context, ref string) (Complaint
 	return c, notFound(err)
 }
 
+// ComplaintsByReferences reads several complaints in one query (a page of tasks), by
+// reference; unknown references are absent from the map.
+func (s *Store) ComplaintsByReferences(ctx context.Context, refs []string) (map[string]Complaint, error) {
+	out := make(map[string]Complaint, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	query, args, err := sqlx.In(`SELECT `+complaintColumns+` FROM complaints WHERE reference IN (?)`, refs)
+	if err != nil {
+		return nil, err
+	}
+	var list []Complaint
+	if err := s.db.SelectContext(ctx, &list, query, args...); err != nil {
+		return nil, fmt.Errorf("complaints by reference: %w", err)
+	}
+	for _, c := range list {
+		out[c.Reference] = c
+	}
+	return out, nil
+}
+
 // ComplaintFilter selects complaints, newest first.
 type ComplaintFilter struct {
 	CitizenID       int64 // 0: all

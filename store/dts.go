@@ -70,6 +70,27 @@ func (s *Store) DTSRequestByID(ctx context.Context, id string) (DTSRequest, erro
 	return r, notFound(err)
 }
 
+// DTSRequestsByIDs reads several requests in one query (a page of tasks); unknown ids are
+// absent from the map.
+func (s *Store) DTSRequestsByIDs(ctx context.Context, ids []string) (map[string]DTSRequest, error) {
+	out := make(map[string]DTSRequest, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	query, args, err := sqlx.In(`SELECT `+dtsColumns+` FROM dts_requests WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var list []DTSRequest
+	if err := s.db.SelectContext(ctx, &list, query, args...); err != nil {
+		return nil, fmt.Errorf("DTS requests by id: %w", err)
+	}
+	for _, r := range list {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
 // DTSFilter selects requests, newest first.
 type DTSFilter struct {
 	CitizenID int64  // 0: all citizens
