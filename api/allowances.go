@@ -50,7 +50,7 @@ func (s *Server) myAllowances(w http.ResponseWriter, r *http.Request, hash []byt
 	if !errors.Is(err, store.ErrNoRules) {
 		sessionErr = err
 	}
-	if _, err := s.checkSession(r, citizens(), hash, se, sessionErr); err != nil {
+	if err := s.checkSession(r, citizens(), hash, se, sessionErr); err != nil {
 		return err
 	}
 	if err := v.err(); err != nil {

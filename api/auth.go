@@ -92,12 +92,12 @@ func (s *Server) polled(h func(w http.ResponseWriter, r *http.Request, hash []by
 
 // checkSession admits the caller of a polled route, given the session row its query read
 // (err: that query's error, store.ErrNotFound for no session), with access a.
-func (s *Server) checkSession(r *http.Request, a access, hash []byte, se store.Session, err error) (*principal, error) {
+func (s *Server) checkSession(r *http.Request, a access, hash []byte, se store.Session, err error) error {
 	p, err := s.admitSession(r.Context(), hash, se, err)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return p, a.admit(p)
+	return a.admit(p)
 }
 
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
@@ -105,8 +105,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	se, err := s.store.SessionByHash(r.Context(), hash)
-	return s.admitSession(r.Context(), hash, se, err)
+	return s.principalByHash(r.Context(), hash)
 }
 
 // bearerHash is the hash of the request's bearer token, under which its session is stored.
@@ -131,6 +130,10 @@ func (s *Server) sessionPrincipal(ctx context.Context, token string) (*principal
 	if err != nil {
 		return nil, err
 	}
+	return s.principalByHash(ctx, hash)
+}
+
+func (s *Server) principalByHash(ctx context.Context, hash []byte) (*principal, error) {
 	se, err := s.store.SessionByHash(ctx, hash)
 	return s.admitSession(ctx, hash, se, err)
 }

@@ -90,7 +90,7 @@ func enrollmentView(e store.Enrollment, steps []store.Step) enrollmentResponse {
 // myEnrollment: GET /me/enrollment, the citizen's latest enrollment.
 func (s *Server) myEnrollment(w http.ResponseWriter, r *http.Request, hash []byte) error {
 	se, e, steps, err := s.store.SessionLatestEnrollment(r.Context(), hash)
-	if _, err := s.checkSession(r, citizens(), hash, se, err); err != nil {
+	if err := s.checkSession(r, citizens(), hash, se, err); err != nil {
 		return err
 	}
 	if e.ID == "" {

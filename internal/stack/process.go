@@ -250,8 +250,11 @@ func ReadCPU(pid int) (time.Duration, error) {
 	// The fields after the command (in parentheses, which may hold spaces): state is the
 	// first, utime and stime the 12th and 13th.
 	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%s/stat: unexpected format", name)
+	}
 	fields := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(fields) < 13 {
+	if len(fields) < 13 {
 		return 0, fmt.Errorf("/proc/%s/stat: unexpected format", name)
 	}
 	var ticks uint64

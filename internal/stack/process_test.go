@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +73,33 @@ func TestProcessExitsWhileStarting(t *testing.T) {
 	}
 	if err := p.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "exited while starting") {
 		t.Fatalf("second Start() = %v, want it to run again and exit again", err)
+	}
+}
+
+// TestReadCPU: the CPU time of this process grows by about what a busy loop spent, and a
+// child's is read by its pid.
+func TestReadCPU(t *testing.T) {
+	before, err := ReadCPU(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := time.Now()
+	for x := uint64(1); time.Since(busy) < 300*time.Millisecond; x = x*6364136223846793005 + 1 {
+		_ = x
+	}
+	after, err := ReadCPU(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 300 ms of wall time in a loop is well over 100 ms of CPU, unless the machine is
+	// starved; and no more than the wall time of the whole test on every core.
+	if spent := after - before; spent < 100*time.Millisecond || spent > time.Since(busy)*time.Duration(runtime.NumCPU())+50*time.Millisecond {
+		t.Errorf("CPU time grew by %s during a 300 ms busy loop", spent)
+	}
+	if _, err := ReadCPU(os.Getpid()); err != nil {
+		t.Errorf("ReadCPU(own pid): %v", err)
+	}
+	if _, err := ReadCPU(1 << 30); err == nil {
+		t.Error("ReadCPU of a pid that does not exist: no error")
 	}
 }
