@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -186,16 +185,12 @@ func TestComplaintReferencesGapFree(t *testing.T) {
 	_, token := activeCitizen(t)
 	const n = 8
 	refs := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			refs[i] = call(t, "POST", "/api/v1/me/complaints", token, map[string]string{"category": "other",
-				"subject": "Question", "description": "Numérotation"}).str("reference")
-		}()
+	for i, r := range atOnce(n, func() response {
+		return call(t, "POST", "/api/v1/me/complaints", token, map[string]string{"category": "other",
+			"subject": "Question", "description": "Numérotation"})
+	}) {
+		refs[i] = r.str("reference")
 	}
-	wg.Wait()
 	sort.Strings(refs)
 	for i := 1; i < n; i++ {
 		if refs[i-1] == "" || refs[i][len(refs[i])-6:] <= refs[i-1][len(refs[i-1])-6:] {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -224,17 +223,7 @@ func TestLockoutAndUnknownCIN(t *testing.T) {
 func TestSameCINConcurrently(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")
 	c := newCitizen(t)
-	const n = 20
-	var wg sync.WaitGroup
-	answers := make([]response, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers[i] = call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody())
-		}()
-	}
-	wg.Wait()
+	answers := atOnce(20, func() response { return call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody()) })
 	ids := map[string]int{}
 	created := 0
 	for _, a := range answers {
@@ -276,20 +265,12 @@ func TestActivationConcurrently(t *testing.T) {
 	enrollmentID := r.str("enrollment_id")
 	password := initialPassword(t, c, 1)
 
-	const n = 6
-	var wg sync.WaitGroup
-	answers := make([]response, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers[i] = call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password})
-		}()
-	}
-	wg.Wait()
+	answers := atOnce(6, func() response {
+		return call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password})
+	})
 	for i, a := range answers {
 		if a.Status != http.StatusOK || a.str("status") != "password_change_required" || a.str("token") == "" {
-			t.Errorf("activation %d of %d at once: %d %s", i+1, n, a.Status, a.Raw)
+			t.Errorf("activation %d of %d at once: %d %s", i+1, len(answers), a.Status, a.Raw)
 		}
 		remember(a.str("token"))
 	}

@@ -284,6 +284,18 @@ var cinCounter struct {
 	n int
 }
 
+// atOnce sends n requests at the same time (a double tap, concurrent agents) and returns
+// their answers in order.
+func atOnce(n int, send func() response) []response {
+	answers := make([]response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { answers[i] = send() })
+	}
+	wg.Wait()
+	return answers
+}
+
 // newCitizen makes a citizen with a CIN and e-mail unique to this run.
 func newCitizen(t testing.TB) citizen {
 	cinCounter.Lock()

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"occonnect/internal/passhash"
+	"occonnect/internal/runreport"
 	"occonnect/internal/stack"
 )
 
@@ -164,8 +165,7 @@ type bench struct {
 }
 
 func run(ctx context.Context, s *settings, values map[string]string) (*Report, error) {
-	rep := &Report{StartedAt: time.Now().UTC(), Command: "go run ./cmd/bench " + strings.Join(os.Args[1:], " "),
-		Quick: s.quick, Machine: machine(), Settings: values}
+	rep := &Report{Run: runreport.StartRun("bench", s.quick, values)}
 	b := &bench{s: s, run: randomID(3)}
 	dir, err := os.MkdirTemp("", "occbench-")
 	if err != nil {
@@ -250,8 +250,7 @@ func run(ctx context.Context, s *settings, values map[string]string) (*Report, e
 		rep.Results = append(rep.Results, res)
 	}
 	slices.SortFunc(rep.Results, func(a, b Result) int { return strings.Compare(a.ID, b.ID) })
-	rep.FinishedAt = time.Now().UTC()
-	rep.Machine.LoadAfter = loadAvg()
+	rep.Finish()
 	printText(os.Stdout, rep)
 	if s.markdown {
 		fmt.Println()

@@ -25,21 +25,14 @@ const (
 // Machine describes where the figures were measured.
 type Machine = runreport.Machine
 
-func machine() Machine                    { return runreport.ReadMachine() }
-func loadAvg() string                     { return runreport.LoadAvg() }
 func round(v float64, digits int) float64 { return runreport.Round(v, digits) }
 func verdict(ok bool) string              { return runreport.Verdict(ok) }
 
 // Report is what a run writes as JSON, and what -report renders as Markdown.
 type Report struct {
-	StartedAt  time.Time         `json:"started_at"`
-	FinishedAt time.Time         `json:"finished_at"`
-	Command    string            `json:"command"`
-	Quick      bool              `json:"quick"`
-	Machine    Machine           `json:"machine"`
-	Settings   map[string]string `json:"settings"`
-	Argon2id   Argon2id          `json:"argon2id"`
-	Results    []Result          `json:"results"`
+	runreport.Run
+	Argon2id Argon2id `json:"argon2id"`
+	Results  []Result `json:"results"`
 }
 
 // Argon2id is the measured cost of the password hash of the login path.

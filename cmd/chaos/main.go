@@ -36,6 +36,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"occonnect/internal/runreport"
 )
 
 // config is what a run does; quickConfig and fullConfig are the two sizes.
@@ -182,8 +184,7 @@ func main() {
 // run sets the stack up, runs the scenarios one after the other on it, prints their
 // verdict lines and writes the JSON report.
 func run(ctx context.Context, cfg config, out io.Writer) (*Report, error) {
-	rep := &Report{StartedAt: time.Now().UTC(), Command: "go run ./cmd/chaos " + strings.Join(os.Args[1:], " "),
-		Quick: cfg.quick, Machine: machine(), Settings: cfg.settings()}
+	rep := &Report{Run: runreport.StartRun("chaos", cfg.quick, cfg.settings())}
 	h, err := newHarness(ctx, cfg, out)
 	if err != nil {
 		return nil, err
@@ -197,8 +198,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*Report, error) {
 		res := h.runScenario(ctx, name)
 		rep.Results = append(rep.Results, res)
 	}
-	rep.FinishedAt = time.Now().UTC()
-	rep.Machine.LoadAfter = loadAvg()
+	rep.Finish()
 	fmt.Fprintln(out)
 	for _, r := range rep.Results {
 		fmt.Fprintln(out, r.line())

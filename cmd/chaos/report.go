@@ -17,20 +17,13 @@ const (
 // Machine describes where the figures were measured.
 type Machine = runreport.Machine
 
-func machine() Machine                    { return runreport.ReadMachine() }
-func loadAvg() string                     { return runreport.LoadAvg() }
 func round(v float64, digits int) float64 { return runreport.Round(v, digits) }
 func verdict(ok bool) string              { return runreport.Verdict(ok) }
 
 // Report is what a run writes as JSON.
 type Report struct {
-	StartedAt  time.Time         `json:"started_at"`
-	FinishedAt time.Time         `json:"finished_at"`
-	Command    string            `json:"command"`
-	Quick      bool              `json:"quick"`
-	Machine    Machine           `json:"machine"`
-	Settings   map[string]string `json:"settings"`
-	Results    []Result          `json:"results"`
+	runreport.Run
+	Results []Result `json:"results"`
 }
 
 // Result is one scenario: what was injected, what was observed, the verdict.

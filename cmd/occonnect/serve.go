@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"occonnect/activities"
@@ -24,44 +25,74 @@ import (
 	"occonnect/workflows"
 )
 
-func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	reg := metrics.NewRegistry()
-	stopMetrics, err := serveMetrics(cfg.APIMetricsAddr, reg, cfg.Pprof, logger)
-	if err != nil {
-		return err
+// deps is what the API and the worker both start with.
+type deps struct {
+	metrics  *prometheus.Registry
+	store    *store.Store
+	temporal client.Client
+	mailer   *mail.SMTPSender
+	hasher   *passhash.Hasher
+	close    func() // in reverse order of opening
+}
+
+// start serves the metrics on metricsAddr, opens MySQL, reads the payload keys and dials
+// Temporal with the codec and the SDK's metrics; on an error what was opened is closed.
+func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsAddr string) (d *deps, err error) {
+	d = &deps{metrics: metrics.NewRegistry()}
+	var closers []func()
+	d.close = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
 	}
-	defer stopMetrics()
-	temporalMetrics, err := metrics.Temporal(reg, logger)
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	stopMetrics, err := serveMetrics(metricsAddr, d.metrics, cfg.Pprof, logger)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	closers = append(closers, stopMetrics)
+	temporalMetrics, err := metrics.Temporal(d.metrics, logger)
+	if err != nil {
+		return nil, err
 	}
 	db, err := store.Open(ctx, cfg.MySQLDSN)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
+	closers = append(closers, func() { db.Close() })
+	d.store = store.New(db)
 	keys, err := codec.ParseKeys(cfg.PayloadKeys)
 	if err != nil {
-		return fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
+		return nil, fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
 	}
 	if keys == nil {
 		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
 	}
-	tc, err := dialTemporal(ctx, cfg, logger, keys, worker.WithMetrics(temporalMetrics))
+	if d.temporal, err = dialTemporal(ctx, cfg, logger, keys, worker.WithMetrics(temporalMetrics)); err != nil {
+		return nil, err
+	}
+	closers = append(closers, d.temporal.Close)
+	if d.mailer, err = newMailer(cfg); err != nil {
+		return nil, err
+	}
+	if d.hasher, err = passhash.NewHasher(passhash.DefaultParams); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	d, err := start(ctx, cfg, logger, cfg.APIMetricsAddr)
 	if err != nil {
 		return err
 	}
-	defer tc.Close()
-	hasher, err := passhash.NewHasher(passhash.DefaultParams)
-	if err != nil {
-		return err
-	}
-	mailer, err := newMailer(cfg)
-	if err != nil {
-		return err
-	}
-	srv := api.New(api.Deps{Store: store.New(db), Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow,
-		Mailer: mailer, CredentialTTL: cfg.CredentialTTL, Metrics: metrics.NewHTTP(reg),
+	defer d.close()
+	srv := api.New(api.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow,
+		Mailer: d.mailer, CredentialTTL: cfg.CredentialTTL, Metrics: metrics.NewHTTP(d.metrics),
 		RateLimitIP: api.RateLimit(cfg.RateLimitIP), RateLimitAccount: api.RateLimit(cfg.RateLimitAccount),
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
 		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
@@ -102,47 +133,17 @@ func newMailer(cfg config.Config) (*mail.SMTPSender, error) {
 }
 
 func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	reg := metrics.NewRegistry()
-	stopMetrics, err := serveMetrics(cfg.WorkerMetricsAddr, reg, cfg.Pprof, logger)
+	d, err := start(ctx, cfg, logger, cfg.WorkerMetricsAddr)
 	if err != nil {
 		return err
 	}
-	defer stopMetrics()
-	temporalMetrics, err := metrics.Temporal(reg, logger)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.MySQLDSN)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	keys, err := codec.ParseKeys(cfg.PayloadKeys)
-	if err != nil {
-		return fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
-	}
-	if keys == nil {
-		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
-	}
-	tc, err := dialTemporal(ctx, cfg, logger, keys, worker.WithMetrics(temporalMetrics))
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	mailer, err := newMailer(cfg)
-	if err != nil {
-		return err
-	}
-	hasher, err := passhash.NewHasher(passhash.DefaultParams)
-	if err != nil {
-		return err
-	}
+	defer d.close()
 	// Open workflows wait for days; the cache keeps the busy ones and the others replay
 	// from their history when they wake up (make bench B3: about 80 kB each when cached).
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
-	w := worker.New(tc, &activities.Activities{
-		Store: store.New(db), Mailer: mailer, Hasher: hasher, CredentialTTL: cfg.CredentialTTL,
-		Metrics: metrics.NewActivities(reg),
+	w := worker.New(d.temporal, &activities.Activities{
+		Store: d.store, Mailer: d.mailer, Hasher: d.hasher, CredentialTTL: cfg.CredentialTTL,
+		Metrics: metrics.NewActivities(d.metrics),
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

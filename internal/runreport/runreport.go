@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Verdicts.
@@ -84,4 +85,28 @@ func LoadAvg() string {
 func Round(v float64, digits int) float64 {
 	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', digits, 64), 64)
 	return f
+}
+
+// Run is the header of a run's JSON report, common to cmd/bench and cmd/chaos (embedded in
+// their reports, so its fields stay at the top level of the JSON).
+type Run struct {
+	StartedAt  time.Time         `json:"started_at"`
+	FinishedAt time.Time         `json:"finished_at"`
+	Command    string            `json:"command"`
+	Quick      bool              `json:"quick"`
+	Machine    Machine           `json:"machine"`
+	Settings   map[string]string `json:"settings"`
+}
+
+// StartRun is the header of a run of program (its name under cmd/) started now with the
+// process's arguments, on this machine.
+func StartRun(program string, quick bool, settings map[string]string) Run {
+	return Run{StartedAt: time.Now().UTC(), Command: "go run ./cmd/" + program + " " + strings.Join(os.Args[1:], " "),
+		Quick: quick, Machine: ReadMachine(), Settings: settings}
+}
+
+// Finish records the end of the run and the load average then.
+func (r *Run) Finish() {
+	r.FinishedAt = time.Now().UTC()
+	r.Machine.LoadAfter = LoadAvg()
 }

@@ -1,6 +1,7 @@
 package runreport
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -27,5 +28,32 @@ func TestReadMachine(t *testing.T) {
 	}
 	if l := LoadAvg(); l != "?" && len(strings.Fields(l)) != 3 {
 		t.Fatalf("load average %q", l)
+	}
+}
+
+// TestRunEmbedded: a report that embeds Run keeps the header's fields at the top level of
+// its JSON, as the reports written before Run existed (bench/results/*.json) have them.
+func TestRunEmbedded(t *testing.T) {
+	type report struct {
+		Run
+		Results []string `json:"results"`
+	}
+	r := report{Run: StartRun("bench", true, map[string]string{"b1-n": "40"}), Results: []string{"x"}}
+	r.Finish()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"started_at", "finished_at", "command", "quick", "machine", "settings", "results"} {
+		if _, ok := top[k]; !ok {
+			t.Errorf("no %q at the top level of %s", k, b)
+		}
+	}
+	if !strings.HasPrefix(r.Command, "go run ./cmd/bench") || !r.Quick || r.FinishedAt.Before(r.StartedAt) || r.Machine.LoadAfter == "" {
+		t.Errorf("run header %+v", r.Run)
 	}
 }
