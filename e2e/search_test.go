@@ -211,7 +211,10 @@ func TestSearchFindsRuns(t *testing.T) {
 	// one filed through the API (due in 2 business days).
 	q = `OccProcess IN ("complaint", "dts") AND OccEscalationLevel >= 1 AND ExecutionStatus = "Running"`
 	requireAll(t, q, findRuns(t, q, []string{lateWF}, []string{queuedWF, dtsWF}), map[string]any{"OccEscalationLevel": float64(1)})
-	q = `OccProcess = "complaint" AND ExecutionStatus = "Running" AND OccDueAt < ` + quote(time.Now())
+	// quote keeps whole seconds: the late complaint escalated, so its due time has passed,
+	// but it may lie in this very second (the worker started its cycle late on a loaded
+	// machine); "before the next second" still finds it, and the queued one is days away.
+	q = `OccProcess = "complaint" AND ExecutionStatus = "Running" AND OccDueAt < ` + quote(time.Now().Add(time.Second))
 	requireAll(t, q, findRuns(t, q, []string{lateWF}, []string{queuedWF}), map[string]any{"OccProcess": "complaint"})
 
 	// Stuck enrollments: the credentials expired without an activation.
