@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"occonnect/activities/contract"
 	"occonnect/domain"
 	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
@@ -32,13 +33,6 @@ type Activities struct {
 	Metrics       *metrics.Activities // nil: not counted
 }
 
-// Error types of non-retryable failures.
-const (
-	ErrTypeEmailRejected = "EmailRejected"
-	ErrTypeNotFound      = "NotFound"
-	ErrTypeInvalidState  = "InvalidState"
-)
-
 func (a *Activities) now() time.Time {
 	if a.Now != nil {
 		return a.Now().UTC()
@@ -48,51 +42,37 @@ func (a *Activities) now() time.Time {
 
 func notFoundIsFinal(what string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError(what+" not found", ErrTypeNotFound, nil)
+		return temporal.NewNonRetryableApplicationError(what+" not found", contract.ErrTypeNotFound, nil)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// IssueCredentialsInput names issue IssueNo of an enrollment's initial credentials.
-type IssueCredentialsInput struct {
-	EnrollmentID string
-	IssueNo      int
-}
-
-// IssueCredentialsResult says when they expire and which outbox e-mail carries them, and
-// the enrollment's exchange point (for the workflow's search attributes).
-type IssueCredentialsResult struct {
-	ExpiresAt         time.Time
-	OutboxID          int64
-	ExchangePointCode string
 }
 
 // IssueCredentials generates a random initial password, stores only its Argon2id hash with
 // its expiry, and queues the bilingual e-mail that carries it, in one transaction. A retry
 // of the same issue finds it stored and returns it: never a second password.
-func (a *Activities) IssueCredentials(ctx context.Context, in IssueCredentialsInput) (IssueCredentialsResult, error) {
+func (a *Activities) IssueCredentials(ctx context.Context, in contract.IssueCredentialsInput) (contract.IssueCredentialsResult, error) {
 	enrollment, err := a.Store.EnrollmentByID(ctx, in.EnrollmentID)
 	if err != nil {
-		return IssueCredentialsResult{}, notFoundIsFinal("enrollment", err)
+		return contract.IssueCredentialsResult{}, notFoundIsFinal("enrollment", err)
 	}
 	ep := enrollment.ExchangePointCode.String
 	if existing, err := a.Store.CredentialByIssue(ctx, in.EnrollmentID, in.IssueNo); err == nil {
 		m, err := a.outboxIDFor(ctx, in)
-		return IssueCredentialsResult{ExpiresAt: existing.ExpiresAt, OutboxID: m, ExchangePointCode: ep}, err
+		return contract.IssueCredentialsResult{ExpiresAt: existing.ExpiresAt, OutboxID: m, ExchangePointCode: ep}, err
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return IssueCredentialsResult{}, fmt.Errorf("read credential: %w", err)
+		return contract.IssueCredentialsResult{}, fmt.Errorf("read credential: %w", err)
 	}
 	citizen, err := a.Store.CitizenForEnrollment(ctx, in.EnrollmentID)
 	if err != nil {
-		return IssueCredentialsResult{}, notFoundIsFinal("enrollment", err)
+		return contract.IssueCredentialsResult{}, notFoundIsFinal("enrollment", err)
 	}
 	password, err := passhash.GenerateInitialPassword()
 	if err != nil {
-		return IssueCredentialsResult{}, err
+		return contract.IssueCredentialsResult{}, err
 	}
 	hash, err := a.Hasher.Hash(password)
 	if err != nil {
-		return IssueCredentialsResult{}, err
+		return contract.IssueCredentialsResult{}, err
 	}
 	now := a.now()
 	expires := now.Add(a.CredentialTTL)
@@ -101,22 +81,22 @@ func (a *Activities) IssueCredentials(ctx context.Context, in IssueCredentialsIn
 		ExpiresAt: expires, Language: citizen.Language,
 	})
 	if err != nil {
-		return IssueCredentialsResult{}, temporal.NewNonRetryableApplicationError("render credentials e-mail", "Template", err)
+		return contract.IssueCredentialsResult{}, temporal.NewNonRetryableApplicationError("render credentials e-mail", "Template", err)
 	}
 	issued, created, err := a.Store.IssueCredential(ctx, store.Credential{
 		EnrollmentID: in.EnrollmentID, CitizenID: citizen.ID, IssueNo: in.IssueNo,
 		PasswordHash: hash, CreatedAt: now, ExpiresAt: expires,
 	}, outboxMessage(store.CredentialsMessageKey(in.EnrollmentID, in.IssueNo), "citizen_credentials", citizen.Email, msg, now))
 	if err != nil {
-		return IssueCredentialsResult{}, fmt.Errorf("store credential: %w", err)
+		return contract.IssueCredentialsResult{}, fmt.Errorf("store credential: %w", err)
 	}
 	if created { // false when a concurrent attempt stored it first
 		a.Metrics.CredentialsIssued(in.IssueNo)
 	}
-	return IssueCredentialsResult{ExpiresAt: issued.ExpiresAt, OutboxID: issued.OutboxID, ExchangePointCode: ep}, nil
+	return contract.IssueCredentialsResult{ExpiresAt: issued.ExpiresAt, OutboxID: issued.OutboxID, ExchangePointCode: ep}, nil
 }
 
-func (a *Activities) outboxIDFor(ctx context.Context, in IssueCredentialsInput) (int64, error) {
+func (a *Activities) outboxIDFor(ctx context.Context, in contract.IssueCredentialsInput) (int64, error) {
 	id, err := a.Store.OutboxIDByKey(ctx, store.CredentialsMessageKey(in.EnrollmentID, in.IssueNo))
 	if err != nil {
 		return 0, fmt.Errorf("read outbox id: %w", err)
@@ -132,19 +112,10 @@ func outboxMessage(key, kind, to string, m mail.Message, now time.Time) store.Ou
 	}
 }
 
-// SendEmailInput names a queued e-mail and, optionally, the enrollment step to record once
-// it is handed to the SMTP server.
-type SendEmailInput struct {
-	OutboxID     int64
-	EnrollmentID string
-	Step         string
-	StepKey      string
-}
-
 // SendEmail hands a queued e-mail to the SMTP server. Transient failures (server down, 4xx)
 // are returned for Temporal to retry with backoff; a permanent refusal (5xx) is a
 // non-retryable EmailRejected error. An e-mail already sent or cancelled is not sent again.
-func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) error {
+func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) error {
 	m, err := a.Store.OutboxByID(ctx, in.OutboxID)
 	if err != nil {
 		return notFoundIsFinal("outbox e-mail", err)
@@ -161,7 +132,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) error {
 				activity.GetLogger(ctx).Warn("could not record e-mail failure", "outbox_id", m.ID, "error", ferr)
 			}
 			if mail.IsPermanent(err) {
-				return temporal.NewNonRetryableApplicationError("e-mail rejected by the SMTP server", ErrTypeEmailRejected, err)
+				return temporal.NewNonRetryableApplicationError("e-mail rejected by the SMTP server", contract.ErrTypeEmailRejected, err)
 			}
 			return fmt.Errorf("send e-mail %d: %w", m.ID, err)
 		}
@@ -176,55 +147,36 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) error {
 	return nil
 }
 
-// SetEnrollmentStatusInput moves an enrollment's read model.
-type SetEnrollmentStatusInput struct {
-	EnrollmentID string
-	Status       domain.EnrollmentStatus
-	Step         string
-	StepKey      string
-}
-
 // SetEnrollmentStatus writes the status (and the step, once) to the read model.
-func (a *Activities) SetEnrollmentStatus(ctx context.Context, in SetEnrollmentStatusInput) error {
+func (a *Activities) SetEnrollmentStatus(ctx context.Context, in contract.SetEnrollmentStatusInput) error {
 	return a.Store.SetEnrollmentStatus(ctx, in.EnrollmentID, in.Status, in.Step, in.StepKey, a.now())
 }
 
-// ConfirmActivationInput names the credential issue that activated the account.
-type ConfirmActivationInput struct {
-	EnrollmentID string
-	IssueNo      int
-}
-
 // ConfirmActivation records the activation in the read model.
-func (a *Activities) ConfirmActivation(ctx context.Context, in ConfirmActivationInput) error {
+func (a *Activities) ConfirmActivation(ctx context.Context, in contract.ConfirmActivationInput) error {
 	return a.Store.ConfirmActivation(ctx, in.EnrollmentID, in.IssueNo, a.now())
-}
-
-// CompleteEnrollmentResult names the queued welcome e-mail.
-type CompleteEnrollmentResult struct {
-	WelcomeOutboxID int64
 }
 
 // CompleteEnrollment makes the account active with the password the citizen chose (stored
 // by the API as a pending hash), consumes the initial credentials, closes the enrollment and
 // queues the welcome e-mail, in one transaction.
-func (a *Activities) CompleteEnrollment(ctx context.Context, enrollmentID string) (CompleteEnrollmentResult, error) {
+func (a *Activities) CompleteEnrollment(ctx context.Context, enrollmentID string) (contract.CompleteEnrollmentResult, error) {
 	citizen, err := a.Store.CitizenForEnrollment(ctx, enrollmentID)
 	if err != nil {
-		return CompleteEnrollmentResult{}, notFoundIsFinal("enrollment", err)
+		return contract.CompleteEnrollmentResult{}, notFoundIsFinal("enrollment", err)
 	}
-	if citizen.Status != store.CitizenActive && !citizen.PendingPasswordHash.Valid {
-		return CompleteEnrollmentResult{}, temporal.NewNonRetryableApplicationError("no new password submitted", ErrTypeInvalidState, nil)
+	if citizen.Status != domain.CitizenActive && !citizen.PendingPasswordHash.Valid {
+		return contract.CompleteEnrollmentResult{}, temporal.NewNonRetryableApplicationError("no new password submitted", contract.ErrTypeInvalidState, nil)
 	}
 	msg, err := mail.RenderCitizenWelcome(mail.WelcomeData{FirstName: citizen.FirstName, LastName: citizen.LastName, Language: citizen.Language})
 	if err != nil {
-		return CompleteEnrollmentResult{}, temporal.NewNonRetryableApplicationError("render welcome e-mail", "Template", err)
+		return contract.CompleteEnrollmentResult{}, temporal.NewNonRetryableApplicationError("render welcome e-mail", "Template", err)
 	}
 	now := a.now()
 	id, err := a.Store.CompleteEnrollment(ctx, enrollmentID,
 		outboxMessage(store.WelcomeMessageKey(enrollmentID), "citizen_welcome", citizen.Email, msg, now), now)
 	if err != nil {
-		return CompleteEnrollmentResult{}, err
+		return contract.CompleteEnrollmentResult{}, err
 	}
-	return CompleteEnrollmentResult{WelcomeOutboxID: id}, nil
+	return contract.CompleteEnrollmentResult{WelcomeOutboxID: id}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"occonnect/activities/contract"
 	"regexp"
 	"strings"
 	"sync"
@@ -105,9 +106,9 @@ func (f fixture) outbox(t *testing.T, id int64) outboxRow {
 	return r
 }
 
-func (f fixture) issue(t *testing.T, issueNo int) activities.IssueCredentialsResult {
+func (f fixture) issue(t *testing.T, issueNo int) contract.IssueCredentialsResult {
 	t.Helper()
-	res, err := f.acts.IssueCredentials(context.Background(), activities.IssueCredentialsInput{EnrollmentID: f.enrollmentID, IssueNo: issueNo})
+	res, err := f.acts.IssueCredentials(context.Background(), contract.IssueCredentialsInput{EnrollmentID: f.enrollmentID, IssueNo: issueNo})
 	if err != nil {
 		t.Fatalf("IssueCredentials(%d): %v", issueNo, err)
 	}
@@ -162,7 +163,7 @@ func TestIssueCredentialsRetried(t *testing.T) {
 	first := f.issue(t, 1)
 	second := f.issue(t, 1) // the retried activity
 	wantExpiry := now.Add(ttl)
-	for i, r := range []activities.IssueCredentialsResult{first, second} {
+	for i, r := range []contract.IssueCredentialsResult{first, second} {
 		if !r.ExpiresAt.Equal(wantExpiry) || r.OutboxID == 0 {
 			t.Errorf("call %d: %+v, want ExpiresAt %v and an outbox id", i+1, r, wantExpiry)
 		}
@@ -211,7 +212,7 @@ func TestIssueCredentialsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Status != string(domain.EnrollmentAwaitingActivation) || e.CredentialsIssued != 1 {
+	if e.Status != domain.EnrollmentAwaitingActivation || e.CredentialsIssued != 1 {
 		t.Errorf("enrollment = %+v", e)
 	}
 }
@@ -227,7 +228,7 @@ func TestIssueCredentialsConcurrentAttempts(t *testing.T) {
 	var (
 		wg      sync.WaitGroup
 		start   = make(chan struct{})
-		results = make([]activities.IssueCredentialsResult, attempts)
+		results = make([]contract.IssueCredentialsResult, attempts)
 		errs    = make([]error, attempts)
 	)
 	for i := range attempts {
@@ -236,7 +237,7 @@ func TestIssueCredentialsConcurrentAttempts(t *testing.T) {
 			defer wg.Done()
 			<-start
 			results[i], errs[i] = f.acts.IssueCredentials(context.Background(),
-				activities.IssueCredentialsInput{EnrollmentID: f.enrollmentID, IssueNo: 1})
+				contract.IssueCredentialsInput{EnrollmentID: f.enrollmentID, IssueNo: 1})
 		}()
 	}
 	close(start)
@@ -270,8 +271,8 @@ func TestIssueCredentialsConcurrentAttempts(t *testing.T) {
 func TestIssueCredentialsUnknownEnrollment(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	_, err := f.acts.IssueCredentials(context.Background(), activities.IssueCredentialsInput{EnrollmentID: ulid.Make().String(), IssueNo: 1})
-	assertNonRetryable(t, err, activities.ErrTypeNotFound)
+	_, err := f.acts.IssueCredentials(context.Background(), contract.IssueCredentialsInput{EnrollmentID: ulid.Make().String(), IssueNo: 1})
+	assertNonRetryable(t, err, contract.ErrTypeNotFound)
 	if got := f.count(t, `SELECT COUNT(*) FROM initial_credentials`); got != 0 {
 		t.Errorf("credential rows = %d, want 0", got)
 	}
@@ -286,7 +287,7 @@ func TestSendEmailRetriesThenSendsOnce(t *testing.T) {
 	ctx := context.Background()
 	issued := f.issue(t, 1)
 	pw := mailedPassword(t, f.outbox(t, issued.OutboxID).Text.String)
-	in := activities.SendEmailInput{OutboxID: issued.OutboxID, EnrollmentID: f.enrollmentID,
+	in := contract.SendEmailInput{OutboxID: issued.OutboxID, EnrollmentID: f.enrollmentID,
 		Step: domain.StepCredentialsEmailed, StepKey: domain.StepCredentialsEmailed + "/1"}
 	emailedSteps := func() int {
 		return f.count(t, `SELECT COUNT(*) FROM enrollment_steps WHERE enrollment_id = ? AND name = ?`,
@@ -353,9 +354,9 @@ func TestSendEmailPermanentFailure(t *testing.T) {
 	issued := f.issue(t, 1)
 
 	f.mailer.SetFailTimes(1, &mail.DeliveryError{Stage: "RCPT TO", Code: 550, EnhancedCode: "5.1.1", Permanent: true})
-	err := f.acts.SendEmail(context.Background(), activities.SendEmailInput{OutboxID: issued.OutboxID, EnrollmentID: f.enrollmentID,
+	err := f.acts.SendEmail(context.Background(), contract.SendEmailInput{OutboxID: issued.OutboxID, EnrollmentID: f.enrollmentID,
 		Step: domain.StepCredentialsEmailed, StepKey: domain.StepCredentialsEmailed + "/1"})
-	assertNonRetryable(t, err, activities.ErrTypeEmailRejected)
+	assertNonRetryable(t, err, contract.ErrTypeEmailRejected)
 	r := f.outbox(t, issued.OutboxID)
 	if r.Attempts != 1 || !r.LastError.Valid || r.SentAt.Valid {
 		t.Errorf("outbox after rejection = %+v, want attempts 1, last_error set, not sent", r)
@@ -378,7 +379,7 @@ func TestSendEmailCancelledNotSent(t *testing.T) {
 	if r := f.outbox(t, one.OutboxID); !r.CancelledAt.Valid {
 		t.Fatalf("issue 1 e-mail not cancelled: %+v", r)
 	}
-	if err := f.acts.SendEmail(context.Background(), activities.SendEmailInput{OutboxID: one.OutboxID}); err != nil {
+	if err := f.acts.SendEmail(context.Background(), contract.SendEmailInput{OutboxID: one.OutboxID}); err != nil {
 		t.Fatalf("SendEmail(cancelled): %v", err)
 	}
 	if got := f.mailer.CallCount(); got != 0 {
@@ -389,7 +390,7 @@ func TestSendEmailCancelledNotSent(t *testing.T) {
 	}
 
 	// Issue 2's e-mail goes out and carries issue 2's password.
-	if err := f.acts.SendEmail(context.Background(), activities.SendEmailInput{OutboxID: two.OutboxID}); err != nil {
+	if err := f.acts.SendEmail(context.Background(), contract.SendEmailInput{OutboxID: two.OutboxID}); err != nil {
 		t.Fatalf("SendEmail(issue 2): %v", err)
 	}
 	msgs := f.mailer.Messages()
@@ -405,8 +406,8 @@ func TestSendEmailCancelledNotSent(t *testing.T) {
 func TestSendEmailUnknownOutbox(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	err := f.acts.SendEmail(context.Background(), activities.SendEmailInput{OutboxID: 424242})
-	assertNonRetryable(t, err, activities.ErrTypeNotFound)
+	err := f.acts.SendEmail(context.Background(), contract.SendEmailInput{OutboxID: 424242})
+	assertNonRetryable(t, err, contract.ErrTypeNotFound)
 	if f.mailer.CallCount() != 0 {
 		t.Error("Send called")
 	}
@@ -421,12 +422,12 @@ func TestCompleteEnrollmentWithoutPendingPassword(t *testing.T) {
 	f.issue(t, 1)
 
 	_, err := f.acts.CompleteEnrollment(context.Background(), f.enrollmentID)
-	assertNonRetryable(t, err, activities.ErrTypeInvalidState)
+	assertNonRetryable(t, err, contract.ErrTypeInvalidState)
 	c, err := f.st.CitizenByID(context.Background(), f.citizenID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Status != store.CitizenPending || c.PasswordHash.Valid {
+	if c.Status != domain.CitizenPending || c.PasswordHash.Valid {
 		t.Errorf("citizen = %+v, want still pending without password", c)
 	}
 	if got := f.count(t, `SELECT COUNT(*) FROM email_outbox WHERE kind = 'citizen_welcome'`); got != 0 {
@@ -462,7 +463,7 @@ func TestCompleteEnrollmentIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Status != store.CitizenActive || c.PasswordHash.String != "$argon2id$chosen" || c.PendingPasswordHash.Valid {
+	if c.Status != domain.CitizenActive || c.PasswordHash.String != "$argon2id$chosen" || c.PendingPasswordHash.Valid {
 		t.Errorf("citizen = %+v", c)
 	}
 	r := f.outbox(t, first.WelcomeOutboxID)

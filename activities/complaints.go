@@ -9,37 +9,11 @@ import (
 	"github.com/oklog/ulid/v2"
 	"go.temporal.io/sdk/temporal"
 
+	"occonnect/activities/contract"
 	"occonnect/domain"
 	"occonnect/mail"
 	"occonnect/store"
 )
-
-// StartComplaintCycleInput opens a handling cycle of a complaint at time At (the
-// workflow's clock, so that a retry computes the same deadlines).
-type StartComplaintCycleInput struct {
-	Snapshot                  store.ComplaintSnapshot
-	FromStatus                string
-	Level                     int
-	Queue                     string
-	FirstResponseBusinessDays int
-	ResolutionDays            int
-	ReminderPercent           int
-	FirstResponseOverride     time.Duration // demonstrations only: a plain duration instead of business days
-	PublishID                 int64
-	Reopen                    bool
-	At                        time.Time
-	WorkflowID                string
-}
-
-// StartComplaintCycleResult gives the task and the deadlines, and the citizen's enrolment
-// point (for the workflow's search attributes).
-type StartComplaintCycleResult struct {
-	TaskID                                  string
-	FirstResponseDue, FirstResponseReminder time.Time
-	ResolutionDue, ResolutionReminder       time.Time
-	OutboxID                                int64
-	ExchangePointCode                       string
-}
 
 func share(d time.Duration, percent int) time.Duration { return d * time.Duration(percent) / 100 }
 
@@ -47,12 +21,12 @@ func share(d time.Duration, percent int) time.Duration { return d * time.Duratio
 // holidays table; resolution in calendar days; reminders at ReminderPercent of each),
 // creates the cycle's task at the complaint's escalation level, writes the read model and
 // queues the acknowledgement (or the reopening's), in one transaction.
-func (a *Activities) StartComplaintCycle(ctx context.Context, in StartComplaintCycleInput) (StartComplaintCycleResult, error) {
+func (a *Activities) StartComplaintCycle(ctx context.Context, in contract.StartComplaintCycleInput) (contract.StartComplaintCycleResult, error) {
 	cal, err := a.calendar(ctx, in.At)
 	if err != nil {
-		return StartComplaintCycleResult{}, err
+		return contract.StartComplaintCycleResult{}, err
 	}
-	var out StartComplaintCycleResult
+	var out contract.StartComplaintCycleResult
 	out.FirstResponseDue = cal.AddBusinessDays(in.At, in.FirstResponseBusinessDays)
 	out.FirstResponseReminder = cal.AddBusinessDuration(in.At, share(cal.BusinessDurationBetween(in.At, out.FirstResponseDue), in.ReminderPercent))
 	if in.FirstResponseOverride > 0 {
@@ -135,92 +109,46 @@ func (a *Activities) complaintMail(ctx context.Context, ref, kind string, messag
 	return &m, nil
 }
 
-// ApplyComplaintChangeInput is one transition decided by the workflow.
-type ApplyComplaintChangeInput struct {
-	Snapshot   store.ComplaintSnapshot
-	EventKey   string
-	Actor      string
-	StaffID    int64
-	Action     string
-	FromStatus string
-	Task       *TaskChangeInput
-	PublishID  int64
-	Mail       string // info_requested, resolved, rejected, or ""
-	At         time.Time
-}
-
-// ApplyComplaintChangeResult names the citizen's e-mail (0: none).
-type ApplyComplaintChangeResult struct {
-	OutboxID int64
-}
-
 // ApplyComplaintChange writes a transition: read model, audit row, task, message, e-mail.
-func (a *Activities) ApplyComplaintChange(ctx context.Context, in ApplyComplaintChangeInput) (ApplyComplaintChangeResult, error) {
+func (a *Activities) ApplyComplaintChange(ctx context.Context, in contract.ApplyComplaintChangeInput) (contract.ApplyComplaintChangeResult, error) {
 	ch := store.ComplaintChange{Snapshot: in.Snapshot, EventKey: in.EventKey, Actor: in.Actor, StaffID: in.StaffID,
 		Action: in.Action, FromStatus: in.FromStatus, PublishID: in.PublishID, At: in.At}
 	if in.Task != nil {
-		tc := in.Task.toStore(in.At)
+		tc := taskChange(*in.Task, in.At)
 		ch.Task = &tc
 	}
 	if in.Mail != "" {
 		m, err := a.complaintMail(ctx, in.Snapshot.Reference, in.Mail, in.PublishID, time.Time{}, time.Time{}, in.Snapshot.Version)
 		if err != nil {
-			return ApplyComplaintChangeResult{}, err
+			return contract.ApplyComplaintChangeResult{}, err
 		}
 		ch.Mail = m
 	}
 	id, err := a.Store.ApplyComplaintChange(ctx, ch)
-	return ApplyComplaintChangeResult{OutboxID: id}, err
-}
-
-// ResumeClockInput moves a business-time target after a pause.
-type ResumeClockInput struct {
-	PausedAt, At  time.Time
-	Due, Reminder time.Time
-}
-
-// ResumeClockResult is the moved target.
-type ResumeClockResult struct {
-	Due, Reminder time.Time
+	return contract.ApplyComplaintChangeResult{OutboxID: id}, err
 }
 
 // ResumeClock keeps the business time that remained at the pause: the new deadline is that
 // much business time after the resumption.
-func (a *Activities) ResumeClock(ctx context.Context, in ResumeClockInput) (ResumeClockResult, error) {
+func (a *Activities) ResumeClock(ctx context.Context, in contract.ResumeClockInput) (contract.ResumeClockResult, error) {
 	cal, err := a.calendar(ctx, in.PausedAt)
 	if err != nil {
-		return ResumeClockResult{}, err
+		return contract.ResumeClockResult{}, err
 	}
-	return ResumeClockResult{
+	return contract.ResumeClockResult{
 		Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
 		Reminder: cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Reminder)),
 	}, nil
 }
 
-// NotifyComplaintStaffInput is a reminder or an escalation notice.
-type NotifyComplaintStaffInput struct {
-	Reference  string
-	Cycle      int
-	Kind       string // reminder, escalation
-	Target     string // first_response, resolution
-	DueAt      time.Time
-	Level      int
-	AssigneeID int64
-}
-
-// NotifyComplaintStaffResult names the queued notices.
-type NotifyComplaintStaffResult struct {
-	OutboxIDs []int64
-}
-
 // NotifyComplaintStaff queues the notice: a reminder to the assignee (else to the level's
 // staff), an escalation to the staff of the new level. No citizen data in it.
-func (a *Activities) NotifyComplaintStaff(ctx context.Context, in NotifyComplaintStaffInput) (NotifyComplaintStaffResult, error) {
+func (a *Activities) NotifyComplaintStaff(ctx context.Context, in contract.NotifyComplaintStaffInput) (contract.NotifyComplaintStaffResult, error) {
 	var to []store.StaffContact
 	if in.Kind == "reminder" && in.AssigneeID != 0 {
 		c, err := a.Store.StaffContactByID(ctx, in.AssigneeID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return NotifyComplaintStaffResult{}, err
+			return contract.NotifyComplaintStaffResult{}, err
 		}
 		if err == nil {
 			to = append(to, c)
@@ -229,15 +157,15 @@ func (a *Activities) NotifyComplaintStaff(ctx context.Context, in NotifyComplain
 	if len(to) == 0 {
 		var err error
 		if to, err = a.Store.StaffByRole(ctx, domain.EscalationRole(in.Level)); err != nil {
-			return NotifyComplaintStaffResult{}, err
+			return contract.NotifyComplaintStaffResult{}, err
 		}
 	}
 	msg, err := mail.RenderComplaintStaffNotice(mail.ComplaintStaffMailData{Reference: in.Reference, Kind: in.Kind,
 		Target: in.Target, DueAt: in.DueAt, Level: in.Level})
 	if err != nil {
-		return NotifyComplaintStaffResult{}, temporal.NewNonRetryableApplicationError("render staff notice", "Template", err)
+		return contract.NotifyComplaintStaffResult{}, temporal.NewNonRetryableApplicationError("render staff notice", "Template", err)
 	}
-	var out NotifyComplaintStaffResult
+	var out contract.NotifyComplaintStaffResult
 	for _, s := range to {
 		id, err := a.Store.Enqueue(ctx, outboxMessage(fmt.Sprintf("complaint/%s/%d/%s/%s/%d", in.Reference, in.Cycle, in.Kind, in.Target, s.ID),
 			"complaint_"+in.Kind, s.Email, msg, a.now()))

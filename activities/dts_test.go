@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"occonnect/activities/contract"
 	"reflect"
 	"strings"
 	"testing"
@@ -48,9 +49,9 @@ func dtsWithClock(f fixture, at time.Time) *activities.Activities {
 	return &a
 }
 
-func dtsCreateTask(t *testing.T, a *activities.Activities, requestID string) activities.CreateTaskResult {
+func dtsCreateTask(t *testing.T, a *activities.Activities, requestID string) contract.CreateTaskResult {
 	t.Helper()
-	res, err := a.CreateTask(context.Background(), activities.CreateTaskInput{Kind: "dts", SubjectID: requestID,
+	res, err := a.CreateTask(context.Background(), contract.CreateTaskInput{Kind: "dts", SubjectID: requestID,
 		WorkflowID: "dts-" + requestID, TaskKey: "dts/" + requestID, BusinessDays: 2})
 	if err != nil {
 		t.Fatalf("CreateTask(%s): %v", requestID, err)
@@ -58,7 +59,7 @@ func dtsCreateTask(t *testing.T, a *activities.Activities, requestID string) act
 	return res
 }
 
-func dtsStaff(t *testing.T, f fixture, email, role string) int64 {
+func dtsStaff(t *testing.T, f fixture, email string, role domain.Role) int64 {
 	t.Helper()
 	id, err := f.st.CreateStaff(context.Background(), store.Staff{Email: email, Role: role, PasswordHash: "$argon2id$dummy", CreatedAt: now})
 	if err != nil {
@@ -97,7 +98,7 @@ func TestComputeDTSStoresFigures(t *testing.T) {
 		}
 		r := dtsRead(t, f, id)
 		if r.Year != tc.fiscal+1 || r.SupplementMAD != dtsNullInt(tc.supplement) || r.RateBP != dtsNullInt(3000) ||
-			r.BaseMAD != dtsNullInt(100_000) || r.CapTotalMAD != dtsNullInt(tc.cap) || r.Status != store.DTSPending || !r.UpdatedAt.Equal(now) {
+			r.BaseMAD != dtsNullInt(100_000) || r.CapTotalMAD != dtsNullInt(tc.cap) || r.Status != domain.DTSPending || !r.UpdatedAt.Equal(now) {
 			t.Errorf("request after ComputeDTS = %+v, want supplement %d, rate 3000, base 100000, cap %d",
 				r, tc.supplement, tc.cap)
 		}
@@ -106,13 +107,13 @@ func TestComputeDTSStoresFigures(t *testing.T) {
 	// A year without rules: final, and nothing is stored.
 	id := dtsRequest(t, f, 2030, 40_000)
 	_, err := f.acts.ComputeDTS(ctx, id)
-	assertNonRetryable(t, err, activities.ErrTypeNoRules)
+	assertNonRetryable(t, err, contract.ErrTypeNoRules)
 	if r := dtsRead(t, f, id); r.SupplementMAD.Valid || r.RateBP.Valid || r.BaseMAD.Valid || r.CapTotalMAD.Valid {
 		t.Errorf("request without rules = %+v, want no figures", r)
 	}
 
 	_, err = f.acts.ComputeDTS(ctx, ulid.Make().String())
-	assertNonRetryable(t, err, activities.ErrTypeNotFound)
+	assertNonRetryable(t, err, contract.ErrTypeNotFound)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -140,7 +141,7 @@ func TestCreateTaskDeadline(t *testing.T) {
 		t.Fatalf("TaskByID: %v", err)
 	}
 	if task.TaskKey != "dts/"+first || task.Kind != "dts" || task.SubjectID != first || task.WorkflowID != "dts-"+first ||
-		task.State != store.TaskOpen || task.Queue != store.QueueOfficers || task.Version != 0 || task.EscalationLevel != 0 ||
+		task.State != domain.TaskOpen || task.Queue != domain.QueueOfficers || task.Version != 0 || task.EscalationLevel != 0 ||
 		!task.DueAt.Equal(tuesday) || !task.CreatedAt.Equal(friday) {
 		t.Errorf("task = %+v", task)
 	}
@@ -164,7 +165,7 @@ func TestCreateTaskDeadline(t *testing.T) {
 	}
 
 	// ...but a retried activity returns the task as created, deadline included.
-	retry, err := dtsWithClock(f, friday.Add(time.Hour)).CreateTask(ctx, activities.CreateTaskInput{Kind: "dts", SubjectID: first,
+	retry, err := dtsWithClock(f, friday.Add(time.Hour)).CreateTask(ctx, contract.CreateTaskInput{Kind: "dts", SubjectID: first,
 		WorkflowID: "dts-" + first, TaskKey: "dts/" + first, BusinessDays: 2})
 	if err != nil {
 		t.Fatalf("retried CreateTask: %v", err)
@@ -197,9 +198,9 @@ func TestDecideDTSApprovedRetried(t *testing.T) {
 	}
 	task := dtsCreateTask(t, f.acts, id)
 
-	in := activities.DecideDTSInput{RequestID: id, Status: store.DTSApproved, StaffID: officer,
-		Task: &activities.TaskChangeInput{TaskID: task.TaskID, EventKey: "dts/" + id + "/completed", Action: "completed",
-			StaffID: officer, State: store.TaskDone, Queue: store.QueueOfficers, AssigneeStaffID: officer, Version: 2, Outcome: "approved"}}
+	in := contract.DecideDTSInput{RequestID: id, Status: domain.DTSApproved, StaffID: officer,
+		Task: &contract.TaskChangeInput{TaskID: task.TaskID, EventKey: "dts/" + id + "/completed", Action: "completed",
+			StaffID: officer, State: domain.TaskDone, Queue: domain.QueueOfficers, AssigneeStaffID: officer, Version: 2, Outcome: "approved"}}
 	first, err := f.acts.DecideDTS(ctx, in)
 	if err != nil || first.OutboxID == 0 {
 		t.Fatalf("DecideDTS(approved) = %+v, %v", first, err)
@@ -229,14 +230,14 @@ func TestDecideDTSApprovedRetried(t *testing.T) {
 		t.Error("the CIN appears in the approval e-mail")
 	}
 	r := dtsRead(t, f, id)
-	if r.Status != store.DTSApproved || r.DecidedByStaffID != dtsNullInt(officer) || !r.DecidedAt.Time.Equal(now) {
+	if r.Status != domain.DTSApproved || r.DecidedByStaffID != dtsNullInt(officer) || !r.DecidedAt.Time.Equal(now) {
 		t.Errorf("request = %+v", r)
 	}
 	tk, err := f.st.TaskByID(ctx, task.TaskID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.State != store.TaskDone || tk.Version != 2 || tk.Outcome.String != "approved" || tk.CompletedByStaffID != dtsNullInt(officer) ||
+	if tk.State != domain.TaskDone || tk.Version != 2 || tk.Outcome.String != "approved" || tk.CompletedByStaffID != dtsNullInt(officer) ||
 		!tk.CompletedAt.Time.Equal(now) {
 		t.Errorf("task = %+v", tk)
 	}
@@ -264,9 +265,9 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	}
 	task := dtsCreateTask(t, f.acts, rejected)
 	reason := "Attestation illisible : le montant de l'impôt n'apparaît pas"
-	in := activities.DecideDTSInput{RequestID: rejected, Status: store.DTSRejected, StaffID: officer, Comment: reason,
-		Task: &activities.TaskChangeInput{TaskID: task.TaskID, EventKey: "dts/" + rejected + "/completed", Action: "completed",
-			StaffID: officer, State: store.TaskDone, Queue: store.QueueOfficers, AssigneeStaffID: officer, Version: 2,
+	in := contract.DecideDTSInput{RequestID: rejected, Status: domain.DTSRejected, StaffID: officer, Comment: reason,
+		Task: &contract.TaskChangeInput{TaskID: task.TaskID, EventKey: "dts/" + rejected + "/completed", Action: "completed",
+			StaffID: officer, State: domain.TaskDone, Queue: domain.QueueOfficers, AssigneeStaffID: officer, Version: 2,
 			Outcome: "rejected", Comment: reason}}
 	res, err := f.acts.DecideDTS(ctx, in)
 	if err != nil || res.OutboxID == 0 {
@@ -285,7 +286,7 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	if got := f.count(t, `SELECT COUNT(*) FROM ledger_entries`); got != 0 {
 		t.Errorf("ledger rows after a rejection = %d, want 0", got)
 	}
-	if r := dtsRead(t, f, rejected); r.Status != store.DTSRejected || r.DecisionComment.String != reason {
+	if r := dtsRead(t, f, rejected); r.Status != domain.DTSRejected || r.DecisionComment.String != reason {
 		t.Errorf("request = %+v", r)
 	}
 
@@ -294,11 +295,11 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	if _, err := f.acts.ComputeDTS(ctx, cancelled); err != nil {
 		t.Fatal(err)
 	}
-	res, err = f.acts.DecideDTS(ctx, activities.DecideDTSInput{RequestID: cancelled, Status: store.DTSCancelled})
+	res, err = f.acts.DecideDTS(ctx, contract.DecideDTSInput{RequestID: cancelled, Status: domain.DTSCancelled})
 	if err != nil || res.OutboxID != 0 {
 		t.Errorf("DecideDTS(cancelled) = %+v, %v; want no e-mail", res, err)
 	}
-	if r := dtsRead(t, f, cancelled); r.Status != store.DTSCancelled {
+	if r := dtsRead(t, f, cancelled); r.Status != domain.DTSCancelled {
 		t.Errorf("request = %+v", r)
 	}
 	if got := f.count(t, `SELECT COUNT(*) FROM email_outbox`); got != 1 {
@@ -308,8 +309,8 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 		t.Errorf("ledger rows = %d, want 0", got)
 	}
 
-	_, err = f.acts.DecideDTS(ctx, activities.DecideDTSInput{RequestID: ulid.Make().String(), Status: store.DTSApproved})
-	assertNonRetryable(t, err, activities.ErrTypeNotFound)
+	_, err = f.acts.DecideDTS(ctx, contract.DecideDTSInput{RequestID: ulid.Make().String(), Status: domain.DTSApproved})
+	assertNonRetryable(t, err, contract.ErrTypeNotFound)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -329,9 +330,9 @@ func TestEscalateTaskNotifiesSupervisors(t *testing.T) {
 
 	id := dtsRequest(t, f, 2025, 40_000)
 	task := dtsCreateTask(t, f.acts, id)
-	in := activities.EscalateTaskInput{
-		Change: activities.TaskChangeInput{TaskID: task.TaskID, EventKey: "task/" + task.TaskID + "/escalated/1", Action: "escalated",
-			State: store.TaskOpen, Queue: store.QueueSupervisors, EscalationLevel: 1, Version: 1},
+	in := contract.EscalateTaskInput{
+		Change: contract.TaskChangeInput{TaskID: task.TaskID, EventKey: "task/" + task.TaskID + "/escalated/1", Action: "escalated",
+			State: domain.TaskOpen, Queue: domain.QueueSupervisors, EscalationLevel: 1, Version: 1},
 		Kind: "dts", Reference: "DTS-" + id[len(id)-10:], DueAt: task.DueAt,
 	}
 	first, err := f.acts.EscalateTask(ctx, in)
@@ -364,7 +365,7 @@ func TestEscalateTaskNotifiesSupervisors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tk.Queue != store.QueueSupervisors || tk.EscalationLevel != 1 || tk.Version != 1 || tk.State != store.TaskOpen || !tk.UpdatedAt.Equal(now) {
+	if tk.Queue != domain.QueueSupervisors || tk.EscalationLevel != 1 || tk.Version != 1 || tk.State != domain.TaskOpen || !tk.UpdatedAt.Equal(now) {
 		t.Errorf("escalated task = %+v", tk)
 	}
 	events, err := f.st.TaskEvents(ctx, task.TaskID)

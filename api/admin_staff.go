@@ -17,14 +17,14 @@ import (
 
 // staffJSON is a staff account as admins see it: never its password or hash.
 type staffJSON struct {
-	ID                 int64      `json:"id"`
-	Email              string     `json:"email"`
-	Role               string     `json:"role"`
-	ExchangePointCode  *string    `json:"exchange_point_code"` // agents only; null otherwise
-	MustChangePassword bool       `json:"must_change_password"`
-	PasswordExpiresAt  *time.Time `json:"password_expires_at"` // the one-time password's end; null once changed
-	Disabled           bool       `json:"disabled"`
-	CreatedAt          time.Time  `json:"created_at"`
+	ID                 int64       `json:"id"`
+	Email              string      `json:"email"`
+	Role               domain.Role `json:"role"`
+	ExchangePointCode  *string     `json:"exchange_point_code"` // agents only; null otherwise
+	MustChangePassword bool        `json:"must_change_password"`
+	PasswordExpiresAt  *time.Time  `json:"password_expires_at"` // the one-time password's end; null once changed
+	Disabled           bool        `json:"disabled"`
+	CreatedAt          time.Time   `json:"created_at"`
 }
 
 func toStaffJSON(st store.Staff) staffJSON {
@@ -42,9 +42,9 @@ func toStaffJSON(st store.Staff) staffJSON {
 }
 
 type createStaffRequest struct {
-	Role              string `json:"role"`
-	Email             string `json:"email"`
-	ExchangePointCode string `json:"exchange_point_code"`
+	Role              domain.Role `json:"role"`
+	Email             string      `json:"email"`
+	ExchangePointCode string      `json:"exchange_point_code"`
 }
 
 // staffAccounts is the account service on the server's store, hasher, mailer and clock.
@@ -75,7 +75,7 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case req.Role == "":
 		v.add("role", "required")
-	case !domain.ValidRole(req.Role):
+	case !domain.ValidRole(string(req.Role)):
 		v.add("role", "invalid")
 	}
 	switch {
@@ -88,7 +88,7 @@ func (s *Server) createStaff(w http.ResponseWriter, r *http.Request) error {
 	case req.Role == domain.RoleAgent && code == "":
 		v.add("exchange_point_code", "exchange_point_required")
 	case req.Role != domain.RoleAgent && code != "":
-		if domain.ValidRole(req.Role) {
+		if domain.ValidRole(string(req.Role)) {
 			v.add("exchange_point_code", "exchange_point_not_allowed")
 		}
 	case code != "":
@@ -139,8 +139,8 @@ func (s *Server) adminListStaff(w http.ResponseWriter, r *http.Request) error {
 		}
 		after = n
 	}
-	role := r.URL.Query().Get("role")
-	if role != "" && !domain.ValidRole(role) {
+	role := domain.Role(r.URL.Query().Get("role"))
+	if role != "" && !domain.ValidRole(string(role)) {
 		v.add("role", "invalid")
 	}
 	if err := v.err(); err != nil {

@@ -28,7 +28,7 @@ type staffAdminEnv struct {
 	mailer  *mail.RecordingSender
 	clock   *fakeClock
 	adminID int64
-	tokens  map[string]string // role → bearer token
+	tokens  map[domain.Role]string // role → bearer token
 }
 
 // staffAdminRoutes registers the staff administration as in Router(); once Router() has
@@ -63,9 +63,9 @@ func newStaffAdminEnv(t *testing.T) *staffAdminEnv {
 	mailer := &mail.RecordingSender{}
 	s := New(Deps{Store: st, Hasher: staffTestHasher(t), Now: clock.Now, Logger: slog.New(slog.DiscardHandler),
 		Mailer: mailer, CredentialTTL: 24 * time.Hour})
-	env := &staffAdminEnv{st: st, s: s, h: staffAdminRoutes(s), mailer: mailer, clock: clock, tokens: map[string]string{}}
-	for _, role := range []string{domain.RoleAdmin, domain.RoleOfficer} {
-		id, err := st.CreateStaff(ctx, store.Staff{Email: role + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
+	env := &staffAdminEnv{st: st, s: s, h: staffAdminRoutes(s), mailer: mailer, clock: clock, tokens: map[domain.Role]string{}}
+	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleOfficer} {
+		id, err := st.CreateStaff(ctx, store.Staff{Email: string(role) + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func newStaffAdminEnv(t *testing.T) *staffAdminEnv {
 		env.tokens[role] = env.session(t, id)
 	}
 	if err := st.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0001", Name: "Rabat Agdal", City: "Rabat",
-		Address: "1 av. de France", Lat: 34, Lon: -6.8, Hours: "{}", Active: true}); err != nil {
+		Address: "1 av. de France", Lat: 34, Lon: -6.8, Active: true}); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -83,7 +83,7 @@ func newStaffAdminEnv(t *testing.T) *staffAdminEnv {
 
 func (e *staffAdminEnv) session(t *testing.T, id int64) string {
 	t.Helper()
-	tok, err := e.s.newSession(context.Background(), store.SubjectStaff, id, store.ScopeFull)
+	tok, err := e.s.newSession(context.Background(), domain.SubjectStaff, id, domain.ScopeFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestCreateStaffValidation(t *testing.T) {
 		t.Errorf("agent = %+v", agent)
 	}
 	for _, role := range []string{"officer", "supervisor", "head_of_unit", "admin"} {
-		if got, _ := e.create(t, `{"role":"`+role+`","email":"`+role+`.x@oc.gov.ma"}`); got.Role != role {
+		if got, _ := e.create(t, `{"role":"`+role+`","email":"`+role+`.x@oc.gov.ma"}`); string(got.Role) != role {
 			t.Errorf("created %+v, want role %s", got, role)
 		}
 	}

@@ -24,9 +24,9 @@ const (
 )
 
 type principal struct {
-	kind      string // store.SubjectCitizen or store.SubjectStaff
+	kind      domain.SubjectKind
 	id        int64
-	scope     string
+	scope     domain.SessionScope
 	tokenHash []byte
 	staff     store.Staff // for staff
 }
@@ -39,14 +39,14 @@ func principalFrom(ctx context.Context) *principal {
 // access says who may call a route.
 type access struct {
 	citizens        bool
-	roles           []string // staff roles; empty: no staff
-	allowRestricted bool     // a password-change-only session may call it
+	roles           []domain.Role // staff roles; empty: no staff
+	allowRestricted bool          // a password-change-only session may call it
 }
 
-func citizens() access             { return access{citizens: true} }
-func staff(roles ...string) access { return access{roles: roles} }
+func citizens() access                  { return access{citizens: true} }
+func staff(roles ...domain.Role) access { return access{roles: roles} }
 func anyone(allowRestricted bool) access {
-	return access{citizens: true, roles: []string{domain.RoleAgent, domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit, domain.RoleAdmin}, allowRestricted: allowRestricted}
+	return access{citizens: true, roles: domain.Roles, allowRestricted: allowRestricted}
 }
 
 // authed checks the bearer token and the caller's kind, role and scope, then runs h.
@@ -66,10 +66,10 @@ func (s *Server) authed(a access, h handlerFunc) http.Handler {
 // admit says whether the access lets p in.
 func (a access) admit(p *principal) error {
 	switch {
-	case p.kind == store.SubjectCitizen && !a.citizens,
-		p.kind == store.SubjectStaff && !slices.Contains(a.roles, p.staff.Role):
+	case p.kind == domain.SubjectCitizen && !a.citizens,
+		p.kind == domain.SubjectStaff && !slices.Contains(a.roles, p.staff.Role):
 		return problem(http.StatusForbidden, "forbidden")
-	case p.scope != store.ScopeFull && !a.allowRestricted:
+	case p.scope != domain.ScopeFull && !a.allowRestricted:
 		return problem(http.StatusForbidden, "password_change_required")
 	}
 	return nil
@@ -151,7 +151,7 @@ func (s *Server) admitSession(ctx context.Context, hash []byte, se store.Session
 		return nil, problem(http.StatusUnauthorized, "unauthorized")
 	}
 	p := &principal{kind: se.SubjectKind, id: se.SubjectID, scope: se.Scope, tokenHash: hash}
-	if se.SubjectKind == store.SubjectStaff {
+	if se.SubjectKind == domain.SubjectStaff {
 		st, err := s.store.StaffByID(ctx, se.SubjectID)
 		if err != nil {
 			return nil, err
@@ -175,14 +175,14 @@ type issuedToken struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func (s *Server) newSession(ctx context.Context, kind string, id int64, scope string) (*issuedToken, error) {
+func (s *Server) newSession(ctx context.Context, kind domain.SubjectKind, id int64, scope domain.SessionScope) (*issuedToken, error) {
 	token, hash, err := passhash.NewToken()
 	if err != nil {
 		return nil, err
 	}
 	now := s.clock()
 	ttl := sessionAbsolute
-	if scope != store.ScopeFull {
+	if scope != domain.ScopeFull {
 		ttl = restrictedSessionTTL
 	}
 	se := store.Session{TokenHash: hash, SubjectKind: kind, SubjectID: id, Scope: scope, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl)}
@@ -194,8 +194,8 @@ func (s *Server) newSession(ctx context.Context, kind string, id int64, scope st
 
 // loginKey is what failures are counted against: a hash of the login name, so that unknown
 // names are counted (and locked) exactly like known ones.
-func loginKey(kind, name string) []byte {
-	h := sha256.Sum256([]byte(kind + ":" + name))
+func loginKey(kind domain.SubjectKind, name string) []byte {
+	h := sha256.Sum256([]byte(string(kind) + ":" + name))
 	return h[:]
 }
 
@@ -234,7 +234,7 @@ type citizenLogin struct {
 // verifyCitizen checks a CIN and password against MySQL. An unknown CIN costs the same
 // queries and the same Argon2id work as a wrong password, and answers the same.
 func (s *Server) verifyCitizen(ctx context.Context, cin, password string) (*citizenLogin, error) {
-	key := loginKey(store.SubjectCitizen, cin)
+	key := loginKey(domain.SubjectCitizen, cin)
 	if err := s.limitAccount(ctx, key); err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (s *Server) verifyCitizen(ctx context.Context, cin, password string) (*citi
 	}
 	var hash string
 	var cred *store.Credential
-	if c.Status == store.CitizenActive {
+	if c.Status == domain.CitizenActive {
 		hash = c.PasswordHash.String
 	} else {
 		cr, err := s.store.CurrentCredential(ctx, c.ID) // c.ID is 0 for an unknown CIN: same query
@@ -304,7 +304,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if login.citizen.Status == store.CitizenActive {
+	if login.citizen.Status == domain.CitizenActive {
 		return problem(http.StatusConflict, "already_active")
 	}
 	tok, err := s.activateCitizen(r.Context(), login)
@@ -330,7 +330,7 @@ func (s *Server) activateCitizen(ctx context.Context, login *citizenLogin) (*iss
 			return nil, err
 		}
 	}
-	return s.newSession(ctx, store.SubjectCitizen, login.citizen.ID, store.ScopePasswordChange)
+	return s.newSession(ctx, domain.SubjectCitizen, login.citizen.ID, domain.ScopePasswordChange)
 }
 
 // login: POST /auth/login {cin, password}.
@@ -347,14 +347,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if login.citizen.Status != store.CitizenActive {
+	if login.citizen.Status != domain.CitizenActive {
 		tok, err := s.activateCitizen(r.Context(), login)
 		if err != nil {
 			return err
 		}
 		return &apiError{status: http.StatusForbidden, code: "password_change_required", token: tok}
 	}
-	tok, err := s.newSession(r.Context(), store.SubjectCitizen, login.citizen.ID, store.ScopeFull)
+	tok, err := s.newSession(r.Context(), domain.SubjectCitizen, login.citizen.ID, domain.ScopeFull)
 	if err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func (s *Server) staffLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, struct {
 		*issuedToken
-		Role string `json:"role"`
+		Role domain.Role `json:"role"`
 	}{tok, st.Role})
 	return nil
 }
@@ -414,7 +414,7 @@ func (s *Server) staffSignIn(ctx context.Context, email, password string) (*issu
 	if err := v.err(); err != nil {
 		return nil, store.Staff{}, err
 	}
-	key := loginKey(store.SubjectStaff, email)
+	key := loginKey(domain.SubjectStaff, email)
 	if err := s.limitAccount(ctx, key); err != nil {
 		return nil, store.Staff{}, err
 	}
@@ -439,13 +439,13 @@ func (s *Server) staffSignIn(ctx context.Context, email, password string) (*issu
 		if st.PasswordExpiresAt.Valid && !s.clock().Before(st.PasswordExpiresAt.Time) {
 			return nil, store.Staff{}, problem(http.StatusUnauthorized, "credentials_expired")
 		}
-		tok, err := s.newSession(ctx, store.SubjectStaff, st.ID, store.ScopePasswordChange)
+		tok, err := s.newSession(ctx, domain.SubjectStaff, st.ID, domain.ScopePasswordChange)
 		if err != nil {
 			return nil, store.Staff{}, err
 		}
 		return nil, store.Staff{}, &apiError{status: http.StatusForbidden, code: "password_change_required", token: tok}
 	}
-	tok, err := s.newSession(ctx, store.SubjectStaff, st.ID, store.ScopeFull)
+	tok, err := s.newSession(ctx, domain.SubjectStaff, st.ID, domain.ScopeFull)
 	if err != nil {
 		return nil, store.Staff{}, err
 	}

@@ -87,7 +87,7 @@ func (s *Server) fileComplaint(w http.ResponseWriter, r *http.Request) error {
 	}, workflows.Complaint, workflows.ComplaintInput{Reference: ref, Config: s.complaints}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"reference": ref, "status": domain.ComplaintSubmitted})
+	writeJSON(w, http.StatusAccepted, map[string]any{"reference": ref, "status": domain.ComplaintSubmitted})
 	return nil
 }
 
@@ -105,7 +105,7 @@ type complaintJSON struct {
 	CategoryLabel        string                 `json:"category_label"`
 	Subject              string                 `json:"subject"`
 	ExchangePointCode    *string                `json:"exchange_point_code,omitempty"`
-	Status               string                 `json:"status"`
+	Status               domain.ComplaintStatus `json:"status"`
 	EscalationLevel      int                    `json:"escalation_level"`
 	FirstResponseDueAt   *time.Time             `json:"first_response_due_at"`
 	ResolutionDueAt      *time.Time             `json:"resolution_due_at"`
@@ -176,11 +176,8 @@ func (s *Server) myComplaints(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) staffComplaints(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var v validation
-	f := store.ComplaintFilter{Status: q.Get("status"), Category: q.Get("category")}
-	switch f.Status {
-	case "", domain.ComplaintSubmitted, domain.ComplaintInQueue, domain.ComplaintClaimed, domain.ComplaintWaitingForCitizen,
-		domain.ComplaintResolved, domain.ComplaintClosed, domain.ComplaintRejected:
-	default:
+	f := store.ComplaintFilter{Status: domain.ComplaintStatus(q.Get("status")), Category: q.Get("category")}
+	if f.Status != "" && !domain.ValidComplaintStatus(string(f.Status)) {
 		v.add("status", "invalid")
 	}
 	if f.Category != "" && !domain.ValidComplaintCategory(f.Category) {
@@ -384,7 +381,7 @@ func (s *Server) reopenComplaint(w http.ResponseWriter, r *http.Request) error {
 		workflows.ReopenRequest{MessageID: id}); err != nil {
 		return complaintRefusal(err, "reopen_window_closed")
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"reference": c.Reference, "status": state.Status})
+	writeJSON(w, http.StatusAccepted, map[string]any{"reference": c.Reference, "status": state.Status})
 	return nil
 }
 
@@ -428,5 +425,5 @@ func (s *Server) complaintFeedback(w http.ResponseWriter, r *http.Request) error
 
 // complaintMessageKinds: the conversation kind of an officer's text per outcome.
 var complaintMessageKinds = map[string]string{
-	workflows.OutcomeResolve: "response", workflows.OutcomeRequestInfo: "question", workflows.OutcomeReject: "rejection",
+	domain.OutcomeResolve: "response", domain.OutcomeRequestInfo: "question", domain.OutcomeReject: "rejection",
 }

@@ -48,7 +48,7 @@ const consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-a
 	"frame-ancestors 'none'; base-uri 'none'"
 
 // consoleRoles may use the console.
-var consoleRoles = []string{domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit}
+var consoleRoles = []domain.Role{domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit}
 
 var (
 	consoleTemplates = parseConsoleTemplates()
@@ -239,7 +239,7 @@ func (s *Server) consoleSession(r *http.Request) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.kind != store.SubjectStaff || p.scope != store.ScopeFull {
+	if p.kind != domain.SubjectStaff || p.scope != domain.ScopeFull {
 		return nil, problem(http.StatusUnauthorized, "unauthorized")
 	}
 	return p, nil

@@ -16,7 +16,6 @@ import (
 	"occonnect/domain"
 	"occonnect/mail"
 	"occonnect/store"
-	"occonnect/workflows"
 )
 
 // SLA states of a task at a glance.
@@ -60,13 +59,13 @@ type consoleTaskRow struct {
 type staffMember struct {
 	ID    int64
 	Email string
-	Role  string
+	Role  domain.Role
 }
 
 // taskStaff lists the enabled officers, supervisors and head of unit.
 func (s *Server) taskStaff(ctx context.Context) ([]staffMember, error) {
 	var out []staffMember
-	for _, role := range taskRoles {
+	for _, role := range domain.TaskRoles {
 		list, err := s.store.StaffByRole(ctx, role)
 		if err != nil {
 			return nil, err
@@ -115,7 +114,7 @@ func (s *Server) taskSubjects(ctx context.Context, tasks []store.Task) (taskSubj
 
 // taskRow makes the list's (and the detail's) row of a task, with its subject from subj.
 func (s *Server) taskRow(v *consoleView, t store.Task, staff []staffMember, subj taskSubjects) (consoleTaskRow, error) {
-	open := t.State == store.TaskOpen || t.State == store.TaskClaimed
+	open := t.State == domain.TaskOpen || t.State == domain.TaskClaimed
 	row := consoleTaskRow{Task: t, Due: t.DueAt, Mine: t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == v.principal.id}
 	if t.AssigneeStaffID.Valid {
 		row.Assignee = staffEmail(staff, t.AssigneeStaffID.Int64)
@@ -128,7 +127,7 @@ func (s *Server) taskRow(v *consoleView, t store.Task, staff []staffMember, subj
 			return row, fmt.Errorf("task %s: complaint: %w", t.ID, store.ErrNotFound)
 		}
 		row.Title, row.CategoryLabel = c.Subject, mail.ComplaintCategoryLabel(c.Category, v.Lang)
-		row.SubjectStatus = v.T("complaint." + c.Status)
+		row.SubjectStatus = v.T("complaint." + string(c.Status))
 		paused = c.PausedAt.Valid
 	case "dts":
 		d, ok := subj.dts[t.SubjectID]
@@ -137,7 +136,7 @@ func (s *Server) taskRow(v *consoleView, t store.Task, staff []staffMember, subj
 		}
 		row.Title = fmt.Sprintf(v.T("dts.title"), d.Year, v.MAD(d.IRAmountMAD))
 		row.CategoryLabel = v.T("kind.dts")
-		row.SubjectStatus = v.T("dts." + d.Status)
+		row.SubjectStatus = v.T("dts." + string(d.Status))
 	}
 	row.SLA = slaState(s.clock(), t.CreatedAt, row.Due, open, paused)
 	return row, nil
@@ -311,7 +310,7 @@ func (s *Server) renderTask(w http.ResponseWriter, r *http.Request, v *consoleVi
 		cj.CategoryLabel = mail.ComplaintCategoryLabel(c.Category, v.Lang)
 		d.Complaint = &cj
 		d.Waiting = c.Status == domain.ComplaintWaitingForCitizen
-		d.Outcomes = []string{workflows.OutcomeRequestInfo, workflows.OutcomeResolve, workflows.OutcomeReject}
+		d.Outcomes = []string{domain.OutcomeRequestInfo, domain.OutcomeResolve, domain.OutcomeReject}
 	case "dts":
 		dr := subj.dts[t.SubjectID]
 		c, err := s.store.CitizenByID(ctx, dr.CitizenID)
@@ -326,7 +325,7 @@ func (s *Server) renderTask(w http.ResponseWriter, r *http.Request, v *consoleVi
 			dj.RatePercent = strconv.FormatFloat(*dj.Rate*100, 'f', -1, 64) + "\u00a0%"
 		}
 		d.DTS = dj
-		d.Outcomes = []string{workflows.OutcomeApprove, workflows.OutcomeReject}
+		d.Outcomes = []string{domain.OutcomeApprove, domain.OutcomeReject}
 	}
 	events, err := s.store.TaskEvents(ctx, t.ID)
 	if err != nil {
@@ -339,22 +338,17 @@ func (s *Server) renderTask(w http.ResponseWriter, r *http.Request, v *consoleVi
 		}
 		d.Events = append(d.Events, consoleEvent{Action: e.Action, Who: who, Detail: e.Detail.String, At: e.At})
 	}
-	open := t.State == store.TaskOpen || t.State == store.TaskClaimed
-	d.CanClaim = t.State == store.TaskOpen && slices.Contains(visibleQueues(p.staff.Role), t.Queue)
-	d.CanRelease = t.State == store.TaskClaimed && row.Mine && !d.Waiting
+	open := t.State == domain.TaskOpen || t.State == domain.TaskClaimed
+	d.CanClaim = t.State == domain.TaskOpen && slices.Contains(p.staff.Role.Queues(), t.Queue)
+	d.CanRelease = t.State == domain.TaskClaimed && row.Mine && !d.Waiting
 	d.CanComplete = d.CanRelease
-	d.CanReassign = open && reassigners(p.staff.Role)
+	d.CanReassign = open && p.staff.Role.Reassigns()
 	var key [12]byte
 	_, _ = rand.Read(key[:])
 	d.IdemKey = hex.EncodeToString(key[:])
 	v.Data = d
 	s.render(w, r, status, "task", v)
 	return nil
-}
-
-// reassigners: the roles that may reassign tasks (as POST /api/v1/tasks/{id}/reassign).
-func reassigners(role string) bool {
-	return role == domain.RoleSupervisor || role == domain.RoleHeadOfUnit
 }
 
 // consoleTaskAction: POST /console/tasks/{id}/claim|release|complete|reassign: the task
@@ -375,7 +369,7 @@ func (s *Server) consoleTaskAction(w http.ResponseWriter, r *http.Request, v *co
 		_, err = s.completeTaskAs(ctx, p, id, in)
 		done = in.Outcome
 	case "reassign":
-		if !reassigners(p.staff.Role) {
+		if !p.staff.Role.Reassigns() {
 			err = problem(http.StatusForbidden, "forbidden")
 			break
 		}

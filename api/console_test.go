@@ -102,10 +102,13 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 		t.Fatal(err)
 	}
 	if err := st.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0001", Name: "Rabat Agdal", City: "Rabat",
-		Address: "1 av. de France", Lat: 34, Lon: -6.8, Hours: "{}", Active: true}); err != nil {
+		Address: "1 av. de France", Lat: 34, Lon: -6.8, Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []struct{ name, role string }{
+	for _, m := range []struct {
+		name string
+		role domain.Role
+	}{
 		{"officer", domain.RoleOfficer}, {"officer2", domain.RoleOfficer}, {"supervisor", domain.RoleSupervisor},
 		{"head", domain.RoleHeadOfUnit}, {"agent", domain.RoleAgent}, {"admin", domain.RoleAdmin},
 	} {
@@ -151,7 +154,7 @@ func (e *consoleEnv) complaint(category, subject string, age, due time.Duration,
 		e.t.Fatal(err)
 	}
 	taskID = newID()
-	queue := map[int]string{0: store.QueueOfficers, 1: store.QueueSupervisors, 2: store.QueueHeadOfUnit}[level]
+	queue := map[int]domain.Queue{0: domain.QueueOfficers, 1: domain.QueueSupervisors, 2: domain.QueueHeadOfUnit}[level]
 	sn := store.ComplaintSnapshot{Reference: ref, Version: 1, Status: domain.ComplaintInQueue, EscalationLevel: level, Cycle: 1,
 		TaskID: taskID, FirstResponseDueAt: now.Add(due), ResolutionDueAt: created.AddDate(0, 0, 60)}
 	if answered {
@@ -162,7 +165,7 @@ func (e *consoleEnv) complaint(category, subject string, age, due time.Duration,
 	}
 	if _, err := e.st.ApplyComplaintChange(ctx, store.ComplaintChange{Snapshot: sn, EventKey: ref + "/1/queued", Actor: "system",
 		Action: "queued", FromStatus: domain.ComplaintSubmitted, At: created,
-		NewTask: &store.Task{ID: taskID, TaskKey: ref + "/1", Kind: "complaint", SubjectID: ref, WorkflowID: workflows.ComplaintWorkflowID(ref),
+		NewTask: &store.Task{ID: taskID, TaskKey: ref + "/1", Kind: domain.TaskComplaint, SubjectID: ref, WorkflowID: workflows.ComplaintWorkflowID(ref),
 			Queue: queue, EscalationLevel: level, DueAt: now.Add(due)}}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -183,7 +186,7 @@ func (e *consoleEnv) dts(due time.Duration) (id, taskID string) {
 		e.t.Fatal(err)
 	}
 	t, err := e.st.CreateTask(ctx, store.Task{ID: newID(), TaskKey: "dts/" + id + "/review", Kind: "dts", SubjectID: id,
-		WorkflowID: workflows.DTSWorkflowID(id), Queue: store.QueueOfficers, DueAt: now.Add(due), CreatedAt: now.Add(-time.Hour)})
+		WorkflowID: workflows.DTSWorkflowID(id), Queue: domain.QueueOfficers, DueAt: now.Add(due), CreatedAt: now.Add(-time.Hour)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -194,7 +197,7 @@ func (e *consoleEnv) dts(due time.Duration) (id, taskID string) {
 }
 
 // mirror writes a task transition as the workflow's activity would.
-func (e *consoleEnv) mirror(taskID, action string, staffID int64, state string, assignee int64) {
+func (e *consoleEnv) mirror(taskID, action string, staffID int64, state domain.TaskState, assignee int64) {
 	e.t.Helper()
 	e.version++
 	t, err := e.st.TaskByID(context.Background(), taskID)
@@ -480,8 +483,8 @@ func TestConsoleTaskList(t *testing.T) {
 	_, doneTask := e.complaint(domain.CategoryOther, "Déjà traitée", 10*time.Hour, 30*time.Hour, 0, false, false)
 	// Answered in time: its task's first deadline has passed, the resolution's is in 60 days.
 	answered, _ := e.complaint(domain.CategoryOther, "Réponse donnée, résolution en cours", 50*time.Hour, -3*time.Hour, 0, true, false)
-	e.mirror(doneTask, "completed", e.staff["officer"], store.TaskDone, e.staff["officer"])
-	e.mirror(dtsTask, "claimed", e.staff["officer"], store.TaskClaimed, e.staff["officer"])
+	e.mirror(doneTask, "completed", e.staff["officer"], domain.TaskDone, e.staff["officer"])
+	e.mirror(dtsTask, "claimed", e.staff["officer"], domain.TaskClaimed, e.staff["officer"])
 
 	b := e.browser()
 	p := b.login(t, "officer")
@@ -589,8 +592,8 @@ func TestConsoleTaskActions(t *testing.T) {
 	// Claim: the same Update as POST /api/v1/tasks/{id}/claim.
 	e.temporal.respond = func(u fakeUpdate) (workflows.TaskResult, error) {
 		req := u.Arg.(workflows.ClaimTaskRequest)
-		e.mirror(req.TaskID, "claimed", req.Actor.StaffID, store.TaskClaimed, req.Actor.StaffID)
-		return workflows.TaskResult{TaskID: req.TaskID, State: store.TaskClaimed, AssigneeID: req.Actor.StaffID}, nil
+		e.mirror(req.TaskID, "claimed", req.Actor.StaffID, domain.TaskClaimed, req.Actor.StaffID)
+		return workflows.TaskResult{TaskID: req.TaskID, State: domain.TaskClaimed, AssigneeID: req.Actor.StaffID}, nil
 	}
 	p = b.do("POST", "/console/tasks/"+task+"/claim", url.Values{"csrf": {p.csrf(t)}})
 	expectStatus(t, p, http.StatusSeeOther)
@@ -625,18 +628,18 @@ func TestConsoleTaskActions(t *testing.T) {
 	// Resolve: the text is stored as a draft, the Update carries its id only.
 	e.temporal.respond = func(u fakeUpdate) (workflows.TaskResult, error) {
 		req := u.Arg.(workflows.CompleteTaskRequest)
-		e.mirror(req.TaskID, "completed", req.Actor.StaffID, store.TaskDone, req.Actor.StaffID)
-		return workflows.TaskResult{TaskID: req.TaskID, State: store.TaskDone, Outcome: req.Outcome, SubjectStatus: domain.ComplaintResolved}, nil
+		e.mirror(req.TaskID, "completed", req.Actor.StaffID, domain.TaskDone, req.Actor.StaffID)
+		return workflows.TaskResult{TaskID: req.TaskID, State: domain.TaskDone, Outcome: req.Outcome, SubjectStatus: string(domain.ComplaintResolved)}, nil
 	}
 	p = b.do("POST", "/console/tasks/"+task+"/complete", url.Values{"csrf": {p.csrf(t)}, "outcome": {"resolve"}, "comment": {response}, "idem": {"k1"}})
 	expectStatus(t, p, http.StatusSeeOther)
 	sent = e.temporal.sent()
 	done := sent[len(sent)-1].Arg.(workflows.CompleteTaskRequest)
-	if done.Outcome != workflows.OutcomeResolve || done.Comment != "" || done.MessageID == 0 || done.Actor.StaffID != officer {
+	if done.Outcome != domain.OutcomeResolve || done.Comment != "" || done.MessageID == 0 || done.Actor.StaffID != officer {
 		t.Fatalf("complete sent %+v", done)
 	}
 	msg, err := e.st.ComplaintMessageByID(context.Background(), ref, done.MessageID)
-	if err != nil || msg.Body != response || msg.Kind != "response" || msg.Author != domain.RoleOfficer {
+	if err != nil || msg.Body != response || msg.Kind != "response" || msg.Author != string(domain.RoleOfficer) {
 		t.Fatalf("draft %+v %v", msg, err)
 	}
 	p = b.do("GET", p.Header.Get("Location"), nil)
@@ -648,7 +651,7 @@ func TestConsoleTaskActions(t *testing.T) {
 	expectStatus(t, p, http.StatusOK)
 	p.has(t, dts, "DGI-IR-2025-004512", "30\u00a0%", "100\u202f000\u00a0MAD", "500\u202f000\u00a0MAD",
 		"<td id=\"dts-supplement\">14\u202f400\u00a0MAD</td>", "114\u202f400\u00a0MAD")
-	e.mirror(dtsTask, "claimed", officer, store.TaskClaimed, officer)
+	e.mirror(dtsTask, "claimed", officer, domain.TaskClaimed, officer)
 	p = b.do("GET", "/console/tasks/"+dtsTask, nil)
 	p.has(t, `id="approve"`, `id="reject"`)
 	before := len(e.temporal.sent())
@@ -665,7 +668,7 @@ func TestConsoleTaskActions(t *testing.T) {
 
 	// Agents may not use the console at all, even with a session.
 	ab := e.browser()
-	tok, err := e.s.newSession(context.Background(), store.SubjectStaff, e.staff["agent"], store.ScopeFull)
+	tok, err := e.s.newSession(context.Background(), domain.SubjectStaff, e.staff["agent"], domain.ScopeFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -695,8 +698,8 @@ func TestConsoleTaskActions(t *testing.T) {
 	}
 	e.temporal.respond = func(u fakeUpdate) (workflows.TaskResult, error) {
 		req := u.Arg.(workflows.ReassignTaskRequest)
-		e.mirror(req.TaskID, "reassigned", req.Actor.StaffID, store.TaskClaimed, req.Assignee.StaffID)
-		return workflows.TaskResult{TaskID: req.TaskID, State: store.TaskClaimed, AssigneeID: req.Assignee.StaffID}, nil
+		e.mirror(req.TaskID, "reassigned", req.Actor.StaffID, domain.TaskClaimed, req.Assignee.StaffID)
+		return workflows.TaskResult{TaskID: req.TaskID, State: domain.TaskClaimed, AssigneeID: req.Assignee.StaffID}, nil
 	}
 	p = sb.do("POST", "/console/tasks/"+dtsTask+"/reassign", url.Values{"csrf": {p.csrf(t)}, "assignee_staff_id": {fmt.Sprint(e.staff["officer2"])}})
 	expectStatus(t, p, http.StatusSeeOther)
@@ -711,7 +714,7 @@ func TestConsoleTaskActions(t *testing.T) {
 
 	// The same service behind POST /api/v1/tasks/{id}/reassign: officers are refused by the route.
 	api := func(who int64, body string) *httptest.ResponseRecorder {
-		tok, err := e.s.newSession(context.Background(), store.SubjectStaff, who, store.ScopeFull)
+		tok, err := e.s.newSession(context.Background(), domain.SubjectStaff, who, domain.ScopeFull)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/jmoiron/sqlx"
 
+	"occonnect/domain"
 	"occonnect/mail"
 	"occonnect/store"
 )
@@ -35,12 +36,12 @@ type bodyRoute struct {
 }
 
 var (
-	fuzzCitizen = &principal{kind: store.SubjectCitizen, id: 1, scope: store.ScopeFull}
-	fuzzAgent   = &principal{kind: store.SubjectStaff, id: 2, scope: store.ScopeFull,
+	fuzzCitizen = &principal{kind: domain.SubjectCitizen, id: 1, scope: domain.ScopeFull}
+	fuzzAgent   = &principal{kind: domain.SubjectStaff, id: 2, scope: domain.ScopeFull,
 		staff: store.Staff{ID: 2, Email: "agent@fuzz.local", Role: "agent", ExchangePointCode: sql.NullString{String: "EP-0001", Valid: true}}}
-	fuzzOfficer    = &principal{kind: store.SubjectStaff, id: 3, scope: store.ScopeFull, staff: store.Staff{ID: 3, Email: "officer@fuzz.local", Role: "officer"}}
-	fuzzSupervisor = &principal{kind: store.SubjectStaff, id: 5, scope: store.ScopeFull, staff: store.Staff{ID: 5, Email: "supervisor@fuzz.local", Role: "supervisor"}}
-	fuzzAdmin      = &principal{kind: store.SubjectStaff, id: 4, scope: store.ScopeFull, staff: store.Staff{ID: 4, Email: "admin@fuzz.local", Role: "admin"}}
+	fuzzOfficer    = &principal{kind: domain.SubjectStaff, id: 3, scope: domain.ScopeFull, staff: store.Staff{ID: 3, Email: "officer@fuzz.local", Role: "officer"}}
+	fuzzSupervisor = &principal{kind: domain.SubjectStaff, id: 5, scope: domain.ScopeFull, staff: store.Staff{ID: 5, Email: "supervisor@fuzz.local", Role: "supervisor"}}
+	fuzzAdmin      = &principal{kind: domain.SubjectStaff, id: 4, scope: domain.ScopeFull, staff: store.Staff{ID: 4, Email: "admin@fuzz.local", Role: "admin"}}
 )
 
 // bodyRoutes are the router's operations that take a JSON body; TestBodyRoutesCoverRouter

@@ -98,20 +98,20 @@ type decisionJSON struct {
 }
 
 type dtsRequestJSON struct {
-	ID                   string        `json:"id"`
-	FiscalYear           int           `json:"fiscal_year"`
-	Year                 int           `json:"year"`
-	IRAmountMAD          int64         `json:"ir_amount_mad"`
-	AttestationReference string        `json:"attestation_reference"`
-	Status               string        `json:"status"`
-	SupplementMAD        *int64        `json:"supplement_mad"`
-	Rate                 *float64      `json:"rate,omitempty"`
-	BaseMAD              *int64        `json:"base_mad,omitempty"`
-	CapTotalMAD          *int64        `json:"cap_total_mad,omitempty"`
-	TaskID               *string       `json:"task_id,omitempty"`
-	Decision             *decisionJSON `json:"decision"`
-	CreatedAt            time.Time     `json:"created_at"`
-	UpdatedAt            time.Time     `json:"updated_at"`
+	ID                   string           `json:"id"`
+	FiscalYear           int              `json:"fiscal_year"`
+	Year                 int              `json:"year"`
+	IRAmountMAD          int64            `json:"ir_amount_mad"`
+	AttestationReference string           `json:"attestation_reference"`
+	Status               domain.DTSStatus `json:"status"`
+	SupplementMAD        *int64           `json:"supplement_mad"`
+	Rate                 *float64         `json:"rate,omitempty"`
+	BaseMAD              *int64           `json:"base_mad,omitempty"`
+	CapTotalMAD          *int64           `json:"cap_total_mad,omitempty"`
+	TaskID               *string          `json:"task_id,omitempty"`
+	Decision             *decisionJSON    `json:"decision"`
+	CreatedAt            time.Time        `json:"created_at"`
+	UpdatedAt            time.Time        `json:"updated_at"`
 }
 
 func dtsJSON(d store.DTSRequest, withTask bool) dtsRequestJSON {
@@ -178,10 +178,10 @@ func (s *Server) createDTSRequest(w http.ResponseWriter, r *http.Request) error 
 			"escalated to the supervisors after the deadline. Read model: dts_requests %s.", d.Year, d.FiscalYear, d.ID),
 	}, workflows.DTS, workflows.DTSInput{RequestID: d.ID}); err != nil {
 		// Not started: withdraw the request so the citizen can retry.
-		_, _ = s.store.DecideDTS(context.WithoutCancel(ctx), store.DTSDecision{RequestID: d.ID, Status: store.DTSCancelled, At: s.clock()})
+		_, _ = s.store.DecideDTS(context.WithoutCancel(ctx), store.DTSDecision{RequestID: d.ID, Status: domain.DTSCancelled, At: s.clock()})
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"id": d.ID, "status": store.DTSPending})
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": d.ID, "status": domain.DTSPending})
 	return nil
 }
 
@@ -198,10 +198,8 @@ func (s *Server) staffDTSRequests(w http.ResponseWriter, r *http.Request) error 
 func (s *Server) listDTS(w http.ResponseWriter, r *http.Request, citizenID int64) error {
 	var v validation
 	limit, cursor := page(r, &v)
-	status := r.URL.Query().Get("status")
-	switch status {
-	case "", store.DTSPending, store.DTSApproved, store.DTSRejected, store.DTSCancelled:
-	default:
+	status := domain.DTSStatus(r.URL.Query().Get("status"))
+	if status != "" && !domain.ValidDTSStatus(string(status)) {
 		v.add("status", "invalid")
 	}
 	if err := v.err(); err != nil {
@@ -242,7 +240,7 @@ func (s *Server) cancelDTSRequest(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if d.Status != store.DTSPending {
+	if d.Status != domain.DTSPending {
 		return problem(http.StatusConflict, "conflict")
 	}
 	var state workflows.DTSState

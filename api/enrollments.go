@@ -55,7 +55,7 @@ func (req *enrollRequest) validate(now time.Time) (store.NewEnrollment, error) {
 	} else if !domain.ValidEmail(n.Email) {
 		v.add("email", "invalid_format")
 	}
-	if n.Phone != "" && !validPhone(n.Phone) {
+	if n.Phone != "" && !domain.ValidPhone(n.Phone) {
 		v.add("phone", "invalid_format")
 	}
 	if req.BirthDate == "" {
@@ -73,21 +73,10 @@ func (req *enrollRequest) validate(now time.Time) (store.NewEnrollment, error) {
 	return n, v.err()
 }
 
-func validPhone(p string) bool {
-	if len(p) < 6 || len(p) > 20 {
-		return false
-	}
-	for i, r := range p {
-		if !(r >= '0' && r <= '9') && !(i == 0 && r == '+') && r != ' ' {
-			return false
-		}
-	}
-	return true
-}
 
 type enrollmentRef struct {
-	EnrollmentID string `json:"enrollment_id"`
-	Status       string `json:"status"`
+	EnrollmentID string                  `json:"enrollment_id"`
+	Status       domain.EnrollmentStatus `json:"status"`
 }
 
 // createEnrollment: POST /enrollments (agent). The same pending CIN answers 200 with the
@@ -179,14 +168,14 @@ func (s *Server) resendEnrollment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if domain.EnrollmentStatus(e.Status).Final() {
+	if e.Status.Final() {
 		return problem(http.StatusConflict, "conflict")
 	}
 	state, err := s.updateEnrollment(r.Context(), e.ID, workflows.UpdateResendCredentials, workflows.ResendRequest{By: "agent"})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, enrollmentRef{EnrollmentID: e.ID, Status: string(state.Status)})
+	writeJSON(w, http.StatusAccepted, enrollmentRef{EnrollmentID: e.ID, Status: state.Status})
 	return nil
 }
 
@@ -218,7 +207,7 @@ func (s *Server) activationResend(w http.ResponseWriter, r *http.Request) error 
 	if err := v.err(); err != nil {
 		return err
 	}
-	if err := s.limitAccount(r.Context(), loginKey(store.SubjectCitizen, cin)); err != nil {
+	if err := s.limitAccount(r.Context(), loginKey(domain.SubjectCitizen, cin)); err != nil {
 		return err
 	}
 	reqID := requestID(r.Context())
@@ -239,7 +228,7 @@ var errNoMatch = errors.New("no pending enrollment matches")
 
 func (s *Server) citizenResend(ctx context.Context, cin, email string) error {
 	c, err := s.store.CitizenByCIN(ctx, cin)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (c.Status == store.CitizenActive || !strings.EqualFold(c.Email, email))) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (c.Status == domain.CitizenActive || !strings.EqualFold(c.Email, email))) {
 		return errNoMatch
 	}
 	if err != nil {
@@ -301,7 +290,7 @@ func (s *Server) notifyPasswordChanged(ctx context.Context, citizenID int64, enr
 	_, err := s.updateEnrollment(ctx, enrollmentID, workflows.UpdatePasswordChanged)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == "conflict" {
-		if c, rerr := s.store.CitizenByID(ctx, citizenID); rerr == nil && c.Status == store.CitizenActive {
+		if c, rerr := s.store.CitizenByID(ctx, citizenID); rerr == nil && c.Status == domain.CitizenActive {
 			return nil
 		}
 	}

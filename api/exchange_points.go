@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"occonnect/internal/epimport"
+	"occonnect/domain"
 	"occonnect/store"
 )
 
@@ -28,19 +28,19 @@ const (
 // exchangePointJSON is a point as the API shows it. open_now is computed at the server's
 // clock, in Morocco's time zone; distance_km only in the answers of /nearest.
 type exchangePointJSON struct {
-	Code         string            `json:"code"`
-	Name         string            `json:"name"`
-	OperatorType string            `json:"operator_type"`
-	Address      string            `json:"address"`
-	City         string            `json:"city"`
-	Region       string            `json:"region"`
-	Lat          float64           `json:"lat"`
-	Lon          float64           `json:"lon"`
-	Phone        *string           `json:"phone"`
-	Hours        store.WeeklyHours `json:"hours"`
-	OpenNow      bool              `json:"open_now"`
-	Active       bool              `json:"active"`
-	DistanceKm   *float64          `json:"distance_km,omitempty"`
+	Code         string             `json:"code"`
+	Name         string             `json:"name"`
+	OperatorType string             `json:"operator_type"`
+	Address      string             `json:"address"`
+	City         string             `json:"city"`
+	Region       string             `json:"region"`
+	Lat          float64            `json:"lat"`
+	Lon          float64            `json:"lon"`
+	Phone        *string            `json:"phone"`
+	Hours        domain.WeeklyHours `json:"hours"`
+	OpenNow      bool               `json:"open_now"`
+	Active       bool               `json:"active"`
+	DistanceKm   *float64           `json:"distance_km,omitempty"`
 }
 
 func (s *Server) exchangePointJSON(p store.ExchangePoint) exchangePointJSON {
@@ -129,11 +129,11 @@ func (s *Server) listExchangePoints(w http.ResponseWriter, r *http.Request) erro
 	q := r.URL.Query()
 	var v validation
 	limit, cursor := page(r, &v)
-	if cursor != "" && !epimport.ValidCode(cursor) {
+	if cursor != "" && !domain.ValidExchangePointCode(cursor) {
 		v.add("cursor", "invalid")
 	}
 	city, search := strings.TrimSpace(q.Get("city")), strings.TrimSpace(q.Get("q"))
-	if !utf8.ValidString(city) || utf8.RuneCountInString(city) > epimport.MaxCity {
+	if !utf8.ValidString(city) || utf8.RuneCountInString(city) > domain.MaxPointCity {
 		v.add("city", "invalid")
 	}
 	if !utf8.ValidString(search) || utf8.RuneCountInString(search) > maxSearchLen {
@@ -154,7 +154,7 @@ func (s *Server) listExchangePoints(w http.ResponseWriter, r *http.Request) erro
 // pathCode is the {code} of the path, upper-cased; a malformed one is 404.
 func pathCode(r *http.Request) (string, error) {
 	code := strings.ToUpper(mux.Vars(r)["code"])
-	if !epimport.ValidCode(code) {
+	if !domain.ValidExchangePointCode(code) {
 		return "", problem(http.StatusNotFound, "not_found")
 	}
 	return code, nil
@@ -231,14 +231,14 @@ func (f *exchangePointFields) point(code string) (store.ExchangePoint, error) {
 		add("hours", "required")
 	}
 	for key, list := range f.Hours {
-		d, ok := store.WeekdayOf(key)
+		d, ok := domain.WeekdayOf(key)
 		if !ok {
 			add("hours."+key, "unknown")
 			continue
 		}
-		day := make([]store.Interval, 0, len(list))
+		day := make([]domain.Interval, 0, len(list))
 		for i, s := range list {
-			iv, err := store.ParseInterval(s)
+			iv, err := domain.ParseInterval(s)
 			if err != nil {
 				add(fmt.Sprintf("hours.%s[%d]", key, i), "invalid_format")
 				bad["hours."+key] = true
@@ -249,7 +249,7 @@ func (f *exchangePointFields) point(code string) (store.ExchangePoint, error) {
 		if bad["hours."+key] {
 			continue
 		}
-		day, err := store.NormalizeDay(day)
+		day, err := domain.NormalizeDay(day)
 		if err != nil {
 			add("hours."+key, "invalid")
 			continue
@@ -258,8 +258,8 @@ func (f *exchangePointFields) point(code string) (store.ExchangePoint, error) {
 			p.OpeningHours[d] = day
 		}
 	}
-	p = epimport.Normalize(p)
-	for _, is := range epimport.Validate(p) {
+	p = domain.NormalizeExchangePoint(p)
+	for _, is := range domain.ValidateExchangePoint(p) {
 		if !bad[is.Field] {
 			add(is.Field, is.Code)
 		}

@@ -28,8 +28,8 @@ type epTestEnv struct {
 	st     *store.Store
 	clock  *fakeClock
 	h      http.Handler
-	tokens map[string]string // role → bearer token
-	ids    map[string]int64  // role → staff id
+	tokens map[domain.Role]string // role → bearer token
+	ids    map[domain.Role]int64  // role → staff id
 	points []store.ExchangePoint
 }
 
@@ -59,13 +59,13 @@ func newEPTestEnv(t *testing.T) *epTestEnv {
 	v1.Handle("/admin/exchange-points/{code}/deactivate", s.authed(staff("admin"), s.deactivateExchangePoint)).Methods(http.MethodPost)
 	v1.Handle("/admin/exchange-points/{code}/activate", s.authed(staff("admin"), s.activateExchangePoint)).Methods(http.MethodPost)
 
-	env := &epTestEnv{st: st, clock: clock, h: s.common(r), tokens: map[string]string{}, ids: map[string]int64{}}
-	for _, role := range []string{domain.RoleAdmin, domain.RoleOfficer} {
-		id, err := st.CreateStaff(ctx, store.Staff{Email: role + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
+	env := &epTestEnv{st: st, clock: clock, h: s.common(r), tokens: map[domain.Role]string{}, ids: map[domain.Role]int64{}}
+	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleOfficer} {
+		id, err := st.CreateStaff(ctx, store.Staff{Email: string(role) + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.newSession(ctx, store.SubjectStaff, id, store.ScopeFull)
+		tok, err := s.newSession(ctx, domain.SubjectStaff, id, domain.ScopeFull)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func (e *epTestEnv) setClock(at time.Time) {
 }
 
 // do sends a request with role's token ("" for none) and returns the status and body.
-func (e *epTestEnv) do(t *testing.T, role, method, path, body string) (int, []byte) {
+func (e *epTestEnv) do(t *testing.T, role domain.Role, method, path, body string) (int, []byte) {
 	t.Helper()
 	var req *http.Request
 	if body == "" {
@@ -156,7 +156,7 @@ func TestExchangePointsNearest(t *testing.T) {
 	}
 	for i, p := range got.Items {
 		d := *p.DistanceKm
-		exact := store.HaversineKm(34.0209, -6.8416, p.Lat, p.Lon)
+		exact := domain.HaversineKm(34.0209, -6.8416, p.Lat, p.Lon)
 		if math.Abs(d-exact) > 0.05+1e-9 || math.Abs(d*10-math.Round(d*10)) > 1e-9 {
 			t.Errorf("%s: distance_km %v for %.4f km", p.Code, d, exact)
 		}
@@ -339,7 +339,10 @@ func TestExchangePointsAdmin(t *testing.T) {
 	e := newEPTestEnv(t)
 	ctx := context.Background()
 
-	for _, c := range []struct{ role, method, path, body string }{
+	for _, c := range []struct {
+		role               domain.Role
+		method, path, body string
+	}{
 		{domain.RoleOfficer, http.MethodPost, "/api/v1/admin/exchange-points", epNewPoint},
 		{domain.RoleOfficer, http.MethodPut, "/api/v1/admin/exchange-points/EP-0001", epNewPoint},
 		{domain.RoleOfficer, http.MethodPost, "/api/v1/admin/exchange-points/EP-0001/deactivate", ""},

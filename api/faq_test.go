@@ -25,8 +25,8 @@ import (
 type faqTestEnv struct {
 	st      *store.Store
 	h       http.Handler
-	tokens  map[string]string // role → bearer token
-	staffID map[string]int64  // role → staff id
+	tokens  map[domain.Role]string // role → bearer token
+	staffID map[domain.Role]int64  // role → staff id
 }
 
 func newFAQTestEnv(t *testing.T) *faqTestEnv {
@@ -50,13 +50,13 @@ func newFAQTestEnv(t *testing.T) *faqTestEnv {
 	v1.Handle("/admin/faq/{id}", s.authed(staff("admin"), s.adminUpdateFAQ)).Methods(http.MethodPut)
 	v1.Handle("/admin/faq/{id}", s.authed(staff("admin"), s.adminDeleteFAQ)).Methods(http.MethodDelete)
 
-	env := &faqTestEnv{st: st, h: s.common(r), tokens: map[string]string{}, staffID: map[string]int64{}}
-	for _, role := range []string{domain.RoleAdmin, domain.RoleOfficer} {
-		id, err := st.CreateStaff(ctx, store.Staff{Email: role + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
+	env := &faqTestEnv{st: st, h: s.common(r), tokens: map[domain.Role]string{}, staffID: map[domain.Role]int64{}}
+	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleOfficer} {
+		id, err := st.CreateStaff(ctx, store.Staff{Email: string(role) + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.newSession(ctx, store.SubjectStaff, id, store.ScopeFull)
+		tok, err := s.newSession(ctx, domain.SubjectStaff, id, domain.ScopeFull)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,8 @@ func newFAQTestEnv(t *testing.T) *faqTestEnv {
 
 // faqCall is one request of the FAQ tests.
 type faqCall struct {
-	role, method, path, body  string
+	role                      domain.Role
+	method, path, body        string
 	acceptLanguage, requestID string
 }
 
@@ -409,7 +410,7 @@ func TestFAQAdmin(t *testing.T) {
 		{method: http.MethodPut, path: "/api/v1/admin/faq/" + strconv.FormatInt(seeded[0].ID, 10), body: body},
 		{method: http.MethodDelete, path: "/api/v1/admin/faq/" + strconv.FormatInt(seeded[0].ID, 10)},
 	} {
-		for role, want := range map[string]int{domain.RoleOfficer: http.StatusForbidden, "": http.StatusUnauthorized} {
+		for role, want := range map[domain.Role]int{domain.RoleOfficer: http.StatusForbidden, "": http.StatusUnauthorized} {
 			c.role = role
 			w := e.call(t, c)
 			if code, _ := faqProblem(t, w); w.Code != want || code != map[int]string{403: "forbidden", 401: "unauthorized"}[want] {

@@ -22,7 +22,7 @@ import (
 type holidaysTestEnv struct {
 	st     *store.Store
 	h      http.Handler
-	tokens map[string]string // role → bearer token
+	tokens map[domain.Role]string // role → bearer token
 }
 
 func newHolidaysTestEnv(t *testing.T) *holidaysTestEnv {
@@ -43,13 +43,13 @@ func newHolidaysTestEnv(t *testing.T) *holidaysTestEnv {
 	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.getHolidays)).Methods(http.MethodGet)
 	v1.Handle("/admin/holidays/{year}", s.authed(staff("admin"), s.putHolidays)).Methods(http.MethodPut)
 
-	env := &holidaysTestEnv{st: st, h: s.common(r), tokens: map[string]string{}}
-	for _, role := range []string{domain.RoleAdmin, domain.RoleOfficer} {
-		id, err := st.CreateStaff(ctx, store.Staff{Email: role + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
+	env := &holidaysTestEnv{st: st, h: s.common(r), tokens: map[domain.Role]string{}}
+	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleOfficer} {
+		id, err := st.CreateStaff(ctx, store.Staff{Email: string(role) + "@t.local", Role: role, PasswordHash: "x", CreatedAt: clock.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := s.newSession(ctx, store.SubjectStaff, id, store.ScopeFull)
+		tok, err := s.newSession(ctx, domain.SubjectStaff, id, domain.ScopeFull)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func newHolidaysTestEnv(t *testing.T) *holidaysTestEnv {
 }
 
 // do sends a request with role's token ("" for none) and returns the status and body.
-func (e *holidaysTestEnv) do(t *testing.T, role, method, path, body string) (int, []byte) {
+func (e *holidaysTestEnv) do(t *testing.T, role domain.Role, method, path, body string) (int, []byte) {
 	t.Helper()
 	var req *http.Request
 	if body == "" {
@@ -233,9 +233,10 @@ func TestHolidaysForbidden(t *testing.T) {
 	e := newHolidaysTestEnv(t)
 	body := `{"dated":[{"date":"2026-03-20","name_fr":"Aïd al-Fitr","name_ar":"عيد الفطر"}]}`
 	for _, c := range []struct {
-		role, method, body string
-		want               int
-		code               string
+		role         domain.Role
+		method, body string
+		want         int
+		code         string
 	}{
 		{domain.RoleOfficer, http.MethodGet, "", http.StatusForbidden, "forbidden"},
 		{domain.RoleOfficer, http.MethodPut, body, http.StatusForbidden, "forbidden"},

@@ -23,13 +23,13 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	status := c.Status
-	if status != store.CitizenActive {
+	status := string(c.Status)
+	if c.Status != domain.CitizenActive {
 		e, err := s.store.LatestEnrollment(r.Context(), c.ID)
 		if err != nil {
 			return err
 		}
-		status = e.Status
+		status = string(e.Status)
 	}
 	writeJSON(w, http.StatusOK, meResponse{
 		CINMasked: domain.MaskCIN(c.CIN), FirstName: c.FirstName, LastName: c.LastName,
@@ -45,13 +45,13 @@ type stepJSON struct {
 }
 
 type enrollmentResponse struct {
-	EnrollmentID      string     `json:"enrollment_id"`
-	Status            string     `json:"status"`
-	Steps             []stepJSON `json:"steps"`
-	ExchangePointCode *string    `json:"exchange_point_code,omitempty"`
-	CredentialsIssued int        `json:"credentials_issued"`
-	CreatedAt         time.Time  `json:"created_at"`
-	UpdatedAt         time.Time  `json:"updated_at"`
+	EnrollmentID      string                  `json:"enrollment_id"`
+	Status            domain.EnrollmentStatus `json:"status"`
+	Steps             []stepJSON              `json:"steps"`
+	ExchangePointCode *string                 `json:"exchange_point_code,omitempty"`
+	CredentialsIssued int                     `json:"credentials_issued"`
+	CreatedAt         time.Time               `json:"created_at"`
+	UpdatedAt         time.Time               `json:"updated_at"`
 }
 
 // enrollmentJSON renders the read model: the steps that happened, then the ones still
@@ -77,9 +77,9 @@ func enrollmentView(e store.Enrollment, steps []store.Step) enrollmentResponse {
 		out.Steps = append(out.Steps, stepJSON{Name: st.Name, Status: "done", At: &at})
 		done[st.Name] = true
 	}
-	if !domain.EnrollmentStatus(e.Status).Final() {
+	if !e.Status.Final() {
 		for _, name := range []string{domain.StepCredentialsEmailed, domain.StepActivated, domain.StepPasswordChanged} {
-			if !done[name] || (name != domain.StepCredentialsEmailed && e.Status == string(domain.EnrollmentCredentialsExpired)) {
+			if !done[name] || (name != domain.StepCredentialsEmailed && e.Status == domain.EnrollmentCredentialsExpired) {
 				out.Steps = append(out.Steps, stepJSON{Name: name, Status: "pending"})
 			}
 		}

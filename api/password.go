@@ -45,7 +45,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := principalFrom(ctx)
 	var err error
-	if p.kind == store.SubjectStaff {
+	if p.kind == domain.SubjectStaff {
 		err = s.changeStaffPassword(ctx, p, req)
 	} else {
 		err = s.changeCitizenPassword(ctx, p, req)
@@ -69,7 +69,7 @@ func policyErrors(newPassword, cin, current string) error {
 }
 
 func (s *Server) changeStaffPassword(ctx context.Context, p *principal, req changePasswordRequest) error {
-	key := loginKey(store.SubjectStaff, p.staff.Email)
+	key := loginKey(domain.SubjectStaff, p.staff.Email)
 	if err := s.checkLock(ctx, key); err != nil {
 		return err
 	}
@@ -94,13 +94,13 @@ func (s *Server) changeCitizenPassword(ctx context.Context, p *principal, req ch
 	if err != nil {
 		return err
 	}
-	key := loginKey(store.SubjectCitizen, c.CIN)
+	key := loginKey(domain.SubjectCitizen, c.CIN)
 	if err := s.checkLock(ctx, key); err != nil {
 		return err
 	}
 	var current string
 	var cred store.Credential
-	if c.Status == store.CitizenActive {
+	if c.Status == domain.CitizenActive {
 		current = c.PasswordHash.String
 	} else {
 		cred, err = s.store.CurrentCredential(ctx, c.ID)
@@ -115,7 +115,7 @@ func (s *Server) changeCitizenPassword(ctx context.Context, p *principal, req ch
 	if err := s.store.ResetFailures(ctx, key); err != nil {
 		return err
 	}
-	if c.Status != store.CitizenActive && !s.clock().Before(cred.ExpiresAt) {
+	if c.Status != domain.CitizenActive && !s.clock().Before(cred.ExpiresAt) {
 		return problem(http.StatusUnauthorized, "credentials_expired")
 	}
 	if err := policyErrors(req.NewPassword, c.CIN, req.CurrentPassword); err != nil {
@@ -125,7 +125,7 @@ func (s *Server) changeCitizenPassword(ctx context.Context, p *principal, req ch
 	if err != nil {
 		return err
 	}
-	if c.Status == store.CitizenActive {
+	if c.Status == domain.CitizenActive {
 		return s.store.SetCitizenPassword(ctx, c.ID, hash, s.clock())
 	}
 	if err := s.store.SetPendingPassword(ctx, c.ID, hash); err != nil {

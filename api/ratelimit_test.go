@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"occonnect/domain"
 	"occonnect/internal/passhash"
 	"occonnect/internal/testenv"
 	"occonnect/store"
@@ -188,8 +189,8 @@ func TestRateLimitAccountBeforeLockout(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	s := New(Deps{Now: clock.Now, RateLimitAccount: RateLimit{Requests: 1, Per: 10 * time.Minute}})
 	h := s.Handler()
-	citizen := loginKey(store.SubjectCitizen, "AB123456")
-	staffKey := loginKey(store.SubjectStaff, "agent@t.local")
+	citizen := loginKey(domain.SubjectCitizen, "AB123456")
+	staffKey := loginKey(domain.SubjectStaff, "agent@t.local")
 	s.accountLimiter.take(string(citizen), t0)
 	s.accountLimiter.take(string(staffKey), t0)
 	for _, tc := range []struct{ path, body string }{

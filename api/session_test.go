@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"occonnect/domain"
 	"occonnect/internal/passhash"
 	"occonnect/internal/testenv"
 	"occonnect/store"
@@ -70,7 +71,7 @@ func TestSessionLifetimes(t *testing.T) {
 		}
 		return code
 	}
-	session := func(kind string, id int64, scope string) string {
+	session := func(kind domain.SubjectKind, id int64, scope domain.SessionScope) string {
 		tok, err := s.newSession(ctx, kind, id, scope)
 		if err != nil {
 			t.Fatal(err)
@@ -79,7 +80,7 @@ func TestSessionLifetimes(t *testing.T) {
 	}
 
 	// Idle: each use moves the deadline; 31 minutes without one ends it.
-	tok := session(store.SubjectCitizen, e.CitizenID, store.ScopeFull)
+	tok := session(domain.SubjectCitizen, e.CitizenID, domain.ScopeFull)
 	for i := 0; i < 3; i++ {
 		clock.advance(29 * time.Minute)
 		if code := getMe(tok); code != http.StatusOK {
@@ -92,7 +93,7 @@ func TestSessionLifetimes(t *testing.T) {
 	}
 
 	// Absolute: used every 20 minutes, the session still ends after 12 hours.
-	tok = session(store.SubjectCitizen, e.CitizenID, store.ScopeFull)
+	tok = session(domain.SubjectCitizen, e.CitizenID, domain.ScopeFull)
 	for elapsed := 20 * time.Minute; elapsed < 12*time.Hour; elapsed += 20 * time.Minute {
 		clock.advance(20 * time.Minute)
 		if code := getMe(tok); code != http.StatusOK {
@@ -105,7 +106,7 @@ func TestSessionLifetimes(t *testing.T) {
 	}
 
 	// Restricted: only the password change, and 15 minutes.
-	tok = session(store.SubjectCitizen, e.CitizenID, store.ScopePasswordChange)
+	tok = session(domain.SubjectCitizen, e.CitizenID, domain.ScopePasswordChange)
 	if code := getMe(tok); code != http.StatusForbidden {
 		t.Fatalf("restricted token on /me: %d, want 403", code)
 	}
@@ -115,7 +116,7 @@ func TestSessionLifetimes(t *testing.T) {
 	}
 
 	// Roles and disabled staff.
-	tok = session(store.SubjectStaff, agentID, store.ScopeFull)
+	tok = session(domain.SubjectStaff, agentID, domain.ScopeFull)
 	if code := getMe(tok); code != http.StatusForbidden {
 		t.Fatalf("staff on a citizen route: %d, want 403", code)
 	}

@@ -50,42 +50,30 @@ func workflowRefusal(err error) error {
 }
 
 type taskJSON struct {
-	ID              string     `json:"id"`
-	Kind            string     `json:"kind"`
-	SubjectID       string     `json:"subject_id"`
-	State           string     `json:"state"`
-	Queue           string     `json:"queue"`
-	EscalationLevel int        `json:"escalation_level"`
-	AssigneeStaffID *int64     `json:"assignee_staff_id"`
-	AssignedToMe    bool       `json:"assigned_to_me"`
-	DueAt           time.Time  `json:"due_at"`
-	Overdue         bool       `json:"overdue"`
-	CreatedAt       time.Time  `json:"created_at"`
-	ClaimedAt       *time.Time `json:"claimed_at,omitempty"`
-	CompletedAt     *time.Time `json:"completed_at,omitempty"`
-	Outcome         *string    `json:"outcome,omitempty"`
-	Comment         *string    `json:"comment,omitempty"`
+	ID              string           `json:"id"`
+	Kind            domain.TaskKind  `json:"kind"`
+	SubjectID       string           `json:"subject_id"`
+	State           domain.TaskState `json:"state"`
+	Queue           domain.Queue     `json:"queue"`
+	EscalationLevel int              `json:"escalation_level"`
+	AssigneeStaffID *int64           `json:"assignee_staff_id"`
+	AssignedToMe    bool             `json:"assigned_to_me"`
+	DueAt           time.Time        `json:"due_at"`
+	Overdue         bool             `json:"overdue"`
+	CreatedAt       time.Time        `json:"created_at"`
+	ClaimedAt       *time.Time       `json:"claimed_at,omitempty"`
+	CompletedAt     *time.Time       `json:"completed_at,omitempty"`
+	Outcome         *string          `json:"outcome,omitempty"`
+	Comment         *string          `json:"comment,omitempty"`
 }
 
 func (s *Server) taskJSON(t store.Task, me int64) taskJSON {
-	open := t.State == store.TaskOpen || t.State == store.TaskClaimed
+	open := t.State == domain.TaskOpen || t.State == domain.TaskClaimed
 	return taskJSON{ID: t.ID, Kind: t.Kind, SubjectID: t.SubjectID, State: t.State, Queue: t.Queue,
 		EscalationLevel: t.EscalationLevel, AssigneeStaffID: int64Ptr(t.AssigneeStaffID),
 		AssignedToMe: t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == me, DueAt: t.DueAt,
 		Overdue: open && s.clock().After(t.DueAt), CreatedAt: t.CreatedAt, ClaimedAt: timePtr(t.ClaimedAt),
 		CompletedAt: timePtr(t.CompletedAt), Outcome: optional(t.Outcome), Comment: optional(t.Comment)}
-}
-
-// visibleQueues: each role sees the queues of its level and below (officers: officers';
-// supervisors: officers' and supervisors'; head of unit: all).
-func visibleQueues(role string) []string {
-	switch role {
-	case domain.RoleHeadOfUnit:
-		return []string{store.QueueOfficers, store.QueueSupervisors, store.QueueHeadOfUnit}
-	case domain.RoleSupervisor:
-		return []string{store.QueueOfficers, store.QueueSupervisors}
-	}
-	return []string{store.QueueOfficers}
 }
 
 // listTasks: GET /tasks?state=open|claimed|done&kind=&assignee=me&overdue=true&category=
@@ -109,21 +97,21 @@ func (s *Server) taskPage(r *http.Request, p *principal) ([]store.Task, int, err
 	q := r.URL.Query()
 	var v validation
 	limit, cursor := page(r, &v)
-	f := store.TaskFilter{Limit: limit + 1, Queues: visibleQueues(p.staff.Role)}
+	f := store.TaskFilter{Limit: limit + 1, Queues: p.staff.Role.Queues()}
 	switch q.Get("state") {
 	case "":
-		f.States = []string{store.TaskOpen, store.TaskClaimed}
+		f.States = []domain.TaskState{domain.TaskOpen, domain.TaskClaimed}
 	case "open":
-		f.States = []string{store.TaskOpen}
+		f.States = []domain.TaskState{domain.TaskOpen}
 	case "claimed":
-		f.States = []string{store.TaskClaimed}
+		f.States = []domain.TaskState{domain.TaskClaimed}
 	case "done":
-		f.States = []string{store.TaskDone, store.TaskCancelled}
+		f.States = []domain.TaskState{domain.TaskDone, domain.TaskCancelled}
 	default:
 		v.add("state", "invalid")
 	}
-	switch k := q.Get("kind"); k {
-	case "", "dts", "complaint":
+	switch k := domain.TaskKind(q.Get("kind")); k {
+	case "", domain.TaskDTS, domain.TaskComplaint:
 		f.Kind = k
 	default:
 		v.add("kind", "invalid")
@@ -138,15 +126,15 @@ func (s *Server) taskPage(r *http.Request, p *principal) ([]store.Task, int, err
 		level := intParam(r, "escalation_level", 0, 2, 0, &v)
 		f.EscalationLevel = &level
 	}
-	switch queue := q.Get("queue"); queue {
+	switch queue := domain.Queue(q.Get("queue")); queue {
 	case "":
 	case "escalated": // every queue above the officers'
-		f.Queues = slices.DeleteFunc(f.Queues, func(q string) bool { return q == store.QueueOfficers })
-	case store.QueueOfficers, store.QueueSupervisors, store.QueueHeadOfUnit:
+		f.Queues = slices.DeleteFunc(f.Queues, func(q domain.Queue) bool { return q == domain.QueueOfficers })
+	case domain.QueueOfficers, domain.QueueSupervisors, domain.QueueHeadOfUnit:
 		if !slices.Contains(f.Queues, queue) {
 			v.add("queue", "invalid")
 		}
-		f.Queues = []string{queue}
+		f.Queues = []domain.Queue{queue}
 	default:
 		v.add("queue", "invalid")
 	}
@@ -194,7 +182,7 @@ func (s *Server) visibleTask(ctx context.Context, p *principal, id string) (stor
 	if err != nil {
 		return t, err
 	}
-	if !slices.Contains(visibleQueues(p.staff.Role), t.Queue) && !(t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == p.id) {
+	if !slices.Contains(p.staff.Role.Queues(), t.Queue) && !(t.AssigneeStaffID.Valid && t.AssigneeStaffID.Int64 == p.id) {
 		return t, store.ErrNotFound
 	}
 	return t, nil
@@ -281,7 +269,7 @@ func (s *Server) actOnTask(ctx context.Context, p *principal, id, name string, a
 	if err != nil {
 		return taskOutcome{}, err
 	}
-	if t.State == store.TaskDone || t.State == store.TaskCancelled {
+	if t.State == domain.TaskDone || t.State == domain.TaskCancelled {
 		return taskOutcome{}, problem(http.StatusConflict, "task_closed")
 	}
 	req, err := arg(t)
@@ -353,13 +341,13 @@ func (s *Server) completeTaskAs(ctx context.Context, p *principal, id string, in
 		kind, isText := complaintMessageKinds[in.Outcome]
 		switch {
 		case in.Comment != "":
-		case t.Kind == "complaint" && isText, t.Kind == "dts" && in.Outcome == workflows.OutcomeReject:
+		case t.Kind == "complaint" && isText, t.Kind == "dts" && in.Outcome == domain.OutcomeReject:
 			return nil, problem(http.StatusBadRequest, "validation_failed", fieldErr("comment", "required"))
 		}
 		if t.Kind == "complaint" {
 			if isText && in.Comment != "" {
 				var err error
-				if req.MessageID, err = s.draft(ctx, in.IdempotencyKey, t.SubjectID, p.staff.Role, p.id, kind, in.Comment); err != nil {
+				if req.MessageID, err = s.draft(ctx, in.IdempotencyKey, t.SubjectID, string(p.staff.Role), p.id, kind, in.Comment); err != nil {
 					return nil, err
 				}
 			}
@@ -376,7 +364,7 @@ func (s *Server) reassignTaskAs(ctx context.Context, p *principal, id string, as
 		return taskOutcome{}, problem(http.StatusBadRequest, "validation_failed", fieldErr("assignee_staff_id", "required"))
 	}
 	to, err := s.store.StaffByID(ctx, assigneeID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (to.Disabled || !slices.Contains(taskRoles, to.Role))) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (to.Disabled || !to.Role.WorksTasks())) {
 		return taskOutcome{}, problem(http.StatusBadRequest, "validation_failed", fieldErr("assignee_staff_id", "invalid"))
 	}
 	if err != nil {
@@ -386,9 +374,6 @@ func (s *Server) reassignTaskAs(ctx context.Context, p *principal, id string, as
 		return workflows.ReassignTaskRequest{TaskID: t.ID, Actor: actor(p), Assignee: workflows.TaskActor{StaffID: to.ID, Role: to.Role}}, nil
 	})
 }
-
-// taskRoles are the roles that work tasks.
-var taskRoles = []string{domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit}
 
 // writeTaskOutcome answers a task action: the task, the subject's status and, for an
 // approval, the supplement.
@@ -401,7 +386,7 @@ func (s *Server) writeTaskOutcome(w http.ResponseWriter, r *http.Request, out ta
 		taskJSON
 		SubjectStatus string `json:"subject_status,omitempty"`
 		SupplementMAD *int64 `json:"supplement_mad,omitempty"`
-	}{s.taskJSON(out.task, principalFrom(r.Context()).id), res.SubjectStatus, map[bool]*int64{true: &res.SupplementMAD}[res.Outcome == workflows.OutcomeApprove]})
+	}{s.taskJSON(out.task, principalFrom(r.Context()).id), res.SubjectStatus, map[bool]*int64{true: &res.SupplementMAD}[res.Outcome == domain.OutcomeApprove]})
 	return nil
 }
 

@@ -1,5 +1,10 @@
 package domain
 
+import (
+	"slices"
+	"time"
+)
+
 // Complaint categories (the app's choices).
 const (
 	CategoryExchangePointService = "exchange_point_service"
@@ -13,38 +18,50 @@ const (
 var ComplaintCategories = []string{CategoryExchangePointService, CategoryAllowanceBalance, CategoryDTS, CategoryAppAccess, CategoryOther}
 
 // ValidComplaintCategory reports whether c is a category.
-func ValidComplaintCategory(c string) bool {
-	for _, k := range ComplaintCategories {
-		if c == k {
-			return true
-		}
-	}
-	return false
-}
+func ValidComplaintCategory(c string) bool { return slices.Contains(ComplaintCategories, c) }
 
-// Complaint statuses: submitted → in_queue → claimed → waiting_for_citizen ⇄ claimed →
-// resolved → closed, or rejected.
+// ComplaintStatus is where a complaint stands: submitted → in_queue → claimed →
+// waiting_for_citizen ⇄ claimed → resolved → closed, or rejected.
+type ComplaintStatus string
+
+// Complaint statuses.
 const (
-	ComplaintSubmitted         = "submitted"
-	ComplaintInQueue           = "in_queue"
-	ComplaintClaimed           = "claimed"
-	ComplaintWaitingForCitizen = "waiting_for_citizen"
-	ComplaintResolved          = "resolved"
-	ComplaintClosed            = "closed"
-	ComplaintRejected          = "rejected"
+	ComplaintSubmitted         ComplaintStatus = "submitted"
+	ComplaintInQueue           ComplaintStatus = "in_queue"
+	ComplaintClaimed           ComplaintStatus = "claimed"
+	ComplaintWaitingForCitizen ComplaintStatus = "waiting_for_citizen"
+	ComplaintResolved          ComplaintStatus = "resolved"
+	ComplaintClosed            ComplaintStatus = "closed"
+	ComplaintRejected          ComplaintStatus = "rejected"
 )
 
-// RoleHeadOfUnit is the third level of complaint escalation.
-const RoleHeadOfUnit = "head_of_unit"
+// ComplaintStatuses lists the statuses in the order of the process.
+var ComplaintStatuses = []ComplaintStatus{ComplaintSubmitted, ComplaintInQueue, ComplaintClaimed,
+	ComplaintWaitingForCitizen, ComplaintResolved, ComplaintClosed, ComplaintRejected}
 
-// EscalationRole is the role that works a complaint at an escalation level: 0 officers,
-// 1 supervisors, 2 and above the head of unit.
-func EscalationRole(level int) string {
-	switch {
-	case level <= 0:
-		return RoleOfficer
-	case level == 1:
-		return RoleSupervisor
-	}
-	return RoleHeadOfUnit
+// ValidComplaintStatus reports whether s is a complaint status.
+func ValidComplaintStatus(s string) bool {
+	return slices.Contains(ComplaintStatuses, ComplaintStatus(s))
+}
+
+// ComplaintSnapshot is the complaint workflow's view of a complaint, written whole to the
+// read model at each transition (Version: a late retried write of an older transition is
+// ignored). It travels in the workflow's activity inputs: opaque ids, statuses and times
+// only, never a text or a personal datum.
+type ComplaintSnapshot struct {
+	Reference            string
+	Version              int
+	Status               ComplaintStatus
+	EscalationLevel      int
+	Cycle                int
+	TaskID               string
+	FirstResponseDueAt   time.Time
+	ResolutionDueAt      time.Time
+	FirstResponseAt      time.Time
+	PausedAt             time.Time
+	FirstResponseOverdue bool
+	ResolutionOverdue    bool
+	ResolvedAt           time.Time
+	ClosedAt             time.Time
+	ReopenCount          int
 }

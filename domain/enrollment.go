@@ -34,19 +34,12 @@ const (
 	StepLapsed             = "lapsed"
 )
 
-// Staff roles.
-const (
-	RoleAgent      = "agent"
-	RoleOfficer    = "officer"
-	RoleSupervisor = "supervisor"
-	RoleAdmin      = "admin"
-)
+// CitizenStatus is the state of a citizen's account: pending until the first password
+// change, then active.
+type CitizenStatus string
 
-// ValidRole reports whether r is one of the staff roles.
-func ValidRole(r string) bool {
-	switch r {
-	case RoleAgent, RoleOfficer, RoleSupervisor, RoleHeadOfUnit, RoleAdmin:
-		return true
-	}
-	return false
-}
+// Citizen statuses.
+const (
+	CitizenPending CitizenStatus = "pending"
+	CitizenActive  CitizenStatus = "active"
+)

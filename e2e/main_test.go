@@ -25,6 +25,7 @@ import (
 
 	"occonnect/activities"
 	"occonnect/api"
+	"occonnect/domain"
 	"occonnect/internal/codec"
 	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
@@ -187,14 +188,18 @@ func run(m *testing.M) int {
 
 func seedStaff(ctx context.Context, hasher *passhash.Hasher) error {
 	if err := env.store.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0001", Name: "Test point", City: "Rabat",
-		Address: "Avenue Mohammed V", Lat: 34.02, Lon: -6.84, Hours: "{}", Active: true}); err != nil {
+		Address: "Avenue Mohammed V", Lat: 34.02, Lon: -6.84, Active: true}); err != nil {
 		return err
 	}
 	hash, err := hasher.Hash(agentPassword)
 	if err != nil {
 		return err
 	}
-	for _, s := range []struct{ email, role, ep string }{
+	for _, s := range []struct {
+		email string
+		role  domain.Role
+		ep    string
+	}{
 		{"agent@e2e.oc.local", "agent", "EP-0001"},
 		{"admin@e2e.oc.local", "admin", ""},
 		{"officer@e2e.oc.local", "officer", ""},

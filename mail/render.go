@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"occonnect/domain"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -62,8 +63,9 @@ type WelcomeData struct {
 
 // StaffCredentialsData feeds RenderStaffCredentials (always French first).
 type StaffCredentialsData struct {
-	Email, Role, Password string
-	ExpiresAt             time.Time // optional: the sentence about validity is omitted when zero
+	Email, Password string
+	Role            domain.Role
+	ExpiresAt       time.Time // optional: the sentence about validity is omitted when zero
 }
 
 //go:embed templates/*
@@ -161,7 +163,7 @@ func RenderStaffCredentials(d StaffCredentialsData) (Message, error) {
 	}
 	v := staffView{
 		Email:        oneLine(d.Email),
-		Role:         oneLine(d.Role),
+		Role:         oneLine(string(d.Role)),
 		Password:     d.Password,
 		AppName:      DefaultAppName,
 		SupportEmail: SupportEmail,

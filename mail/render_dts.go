@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"occonnect/domain"
 	"strconv"
 	"strings"
 	"time"
@@ -24,18 +25,12 @@ type DTSDecisionData struct {
 // TaskEscalatedData feeds RenderTaskEscalated. It deliberately has no room for
 // citizen personal data: supervisors open the task in the back-office.
 type TaskEscalatedData struct {
-	Kind       string    // TaskKindDTS or TaskKindComplaint
+	Kind       domain.TaskKind
 	TaskID     string    // required
 	Reference  string    // optional
 	DueAt      time.Time // required; shown in Casablanca time
 	ConsoleURL string    // optional absolute http(s) URL of the back-office
 }
-
-// Task kinds accepted by RenderTaskEscalated.
-const (
-	TaskKindDTS       = "dts"
-	TaskKindComplaint = "complaint"
-)
 
 // Errors returned by the DTS and escalation renderers for unusable input.
 var (
@@ -167,10 +162,10 @@ func newDTSView(d DTSDecisionData) (dtsView, error) {
 // email carries only the task kind, ID, reference, deadline and console link.
 func RenderTaskEscalated(d TaskEscalatedData) (Message, error) {
 	var isDTS bool
-	switch strings.ToLower(strings.TrimSpace(d.Kind)) {
-	case TaskKindDTS:
+	switch domain.TaskKind(strings.ToLower(strings.TrimSpace(string(d.Kind)))) {
+	case domain.TaskDTS:
 		isDTS = true
-	case TaskKindComplaint:
+	case domain.TaskComplaint:
 	default:
 		return Message{}, fmt.Errorf("%w: %q", ErrUnknownTaskKind, d.Kind)
 	}

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"errors"
+	"occonnect/domain"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func dtsData(lang string) DTSDecisionData {
 	}
 }
 
-func escalation(kind string) TaskEscalatedData {
+func escalation(kind domain.TaskKind) TaskEscalatedData {
 	return TaskEscalatedData{
 		Kind:      kind,
 		TaskID:    "tsk_01HZX9",
@@ -356,7 +357,7 @@ func TestNamesAndReferenceCannotInjectLines(t *testing.T) {
 
 func TestTaskEscalated(t *testing.T) {
 	cases := []struct {
-		kind             string
+		kind             domain.TaskKind
 		fr, ar           string
 		subjFR, subjAR   string
 		unwantFR, unwant string
@@ -372,7 +373,7 @@ func TestTaskEscalated(t *testing.T) {
 			"réclamation", "شكاية"},
 	}
 	for _, c := range cases {
-		t.Run(c.kind, func(t *testing.T) {
+		t.Run(string(c.kind), func(t *testing.T) {
 			m, err := RenderTaskEscalated(escalation(c.kind))
 			if err != nil {
 				t.Fatal(err)
@@ -485,7 +486,7 @@ func TestTaskEscalatedNoPersonalData(t *testing.T) {
 }
 
 func TestTaskEscalatedValidation(t *testing.T) {
-	for _, k := range []string{"", "other", "dtsx", "réclamation"} {
+	for _, k := range []domain.TaskKind{"", "other", "dtsx", "réclamation"} {
 		if _, err := RenderTaskEscalated(escalation(k)); !errors.Is(err, ErrUnknownTaskKind) {
 			t.Errorf("kind %q: err = %v", k, err)
 		}

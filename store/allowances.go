@@ -219,11 +219,11 @@ func (s *Store) RecordDebit(ctx context.Context, d Debit) (DebitResult, error) {
 	var out DebitResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		out = DebitResult{}
-		var status string
+		var status domain.CitizenStatus
 		if err := tx.GetContext(ctx, &status, `SELECT status FROM citizens WHERE id = ? FOR UPDATE`, d.CitizenID); err != nil {
 			return notFound(err)
 		}
-		if status != CitizenActive {
+		if status != domain.CitizenActive {
 			return ErrNotActive
 		}
 		var prior struct {

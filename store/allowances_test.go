@@ -38,7 +38,7 @@ func alwActiveCitizen(t *testing.T, st *store.Store, cin string) int64 {
 		t.Fatalf("CompleteEnrollment: %v", err)
 	}
 	c, err := st.CitizenByID(ctx, cid)
-	if err != nil || c.Status != store.CitizenActive {
+	if err != nil || c.Status != domain.CitizenActive {
 		t.Fatalf("citizen %d = %+v, %v; want active", cid, c, err)
 	}
 	return cid
@@ -91,10 +91,10 @@ func alwRules(t *testing.T, st *store.Store, year int) []store.AllowanceRule {
 	return rules
 }
 
-func alwNewStaff(t *testing.T, st *store.Store, role string) int64 {
+func alwNewStaff(t *testing.T, st *store.Store, role domain.Role) int64 {
 	t.Helper()
 	id, err := st.CreateStaff(context.Background(), store.Staff{
-		Email: role + "-" + ulid.Make().String() + "@oc.gov.ma", Role: role, PasswordHash: "$argon2id$dummy", CreatedAt: t0,
+		Email: string(role) + "-" + ulid.Make().String() + "@oc.gov.ma", Role: role, PasswordHash: "$argon2id$dummy", CreatedAt: t0,
 	})
 	if err != nil {
 		t.Fatalf("CreateStaff(%s): %v", role, err)
@@ -239,7 +239,7 @@ func TestRecordDebitConcurrent(t *testing.T) {
 			var agents []int64
 			for i, p := range points {
 				if err := st.UpsertExchangePoint(ctx, store.ExchangePoint{Code: p, Name: p, City: p, Address: "-",
-					Lat: 33, Lon: -7, Hours: `{}`, Active: true}); err != nil {
+					Lat: 33, Lon: -7, Active: true}); err != nil {
 					t.Fatalf("UpsertExchangePoint: %v", err)
 				}
 				for j := range 2 {
@@ -499,7 +499,7 @@ func alwNewDTS(t *testing.T, st *store.Store, citizenID int64, year int, supplem
 		t.Fatalf("SetDTSComputation: %v", err)
 	}
 	task, err := st.CreateTask(ctx, store.Task{ID: ulid.Make().String(), TaskKey: "dts/" + r.ID, Kind: "dts", SubjectID: r.ID,
-		WorkflowID: "dts-" + r.ID, Queue: store.QueueOfficers, DueAt: t0.Add(48 * time.Hour), CreatedAt: t0})
+		WorkflowID: "dts-" + r.ID, Queue: domain.QueueOfficers, DueAt: t0.Add(48 * time.Hour), CreatedAt: t0})
 	if err != nil {
 		t.Fatalf("CreateTask: %v", err)
 	}
@@ -532,9 +532,9 @@ func TestDecideDTSApproved(t *testing.T) {
 	dts := alwNewDTS(t, st, cid, 2026, 12_000)
 	at := t0.Add(24 * time.Hour)
 
-	decision := store.DTSDecision{RequestID: dts.req.ID, Status: store.DTSApproved, StaffID: officer, Comment: "conforme",
+	decision := store.DTSDecision{RequestID: dts.req.ID, Status: domain.DTSApproved, StaffID: officer, Comment: "conforme",
 		Task: &store.TaskChange{TaskID: dts.taskID, EventKey: "dts/" + dts.req.ID + "/completed", Action: "completed",
-			StaffID: officer, State: store.TaskDone, Queue: store.QueueOfficers, Version: 2, AssigneeStaffID: officer,
+			StaffID: officer, State: domain.TaskDone, Queue: domain.QueueOfficers, Version: 2, AssigneeStaffID: officer,
 			Outcome: "approved", Comment: "conforme", At: at},
 		Mail: alwDecisionMail(dts.req.ID, "dts_approved", "approved 12000", at), At: at}
 	outboxID, err := st.DecideDTS(ctx, decision)
@@ -576,7 +576,7 @@ func TestDecideDTSApproved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != store.DTSApproved || r.Decision != ns(store.DTSApproved) || r.DecisionComment != ns("conforme") ||
+	if r.Status != domain.DTSApproved || r.Decision != ns(string(domain.DTSApproved)) || r.DecisionComment != ns("conforme") ||
 		r.DecidedByStaffID != (sql.NullInt64{Int64: officer, Valid: true}) || !r.DecidedAt.Valid || !r.DecidedAt.Time.Equal(at) ||
 		r.TaskID != ns(dts.taskID) || r.SupplementMAD.Int64 != 12_000 {
 		t.Errorf("request = %+v", r)
@@ -603,7 +603,7 @@ func TestDecideDTSApproved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task.State != store.TaskDone || task.Version != 2 || !task.CompletedAt.Valid || !task.CompletedAt.Time.Equal(at) ||
+	if task.State != domain.TaskDone || task.Version != 2 || !task.CompletedAt.Valid || !task.CompletedAt.Time.Equal(at) ||
 		task.CompletedByStaffID != (sql.NullInt64{Int64: officer, Valid: true}) || task.Outcome != ns("approved") {
 		t.Errorf("task = %+v", task)
 	}
@@ -617,11 +617,11 @@ func TestDecideDTSApproved(t *testing.T) {
 
 	// A late, different decision keeps the first one.
 	late := decision
-	late.Status, late.Comment, late.Task = store.DTSRejected, "late", nil
+	late.Status, late.Comment, late.Task = domain.DTSRejected, "late", nil
 	if _, err := st.DecideDTS(ctx, late); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := st.DTSRequestByID(ctx, dts.req.ID); r.Status != store.DTSApproved || r.DecisionComment != ns("conforme") {
+	if r, _ := st.DTSRequestByID(ctx, dts.req.ID); r.Status != domain.DTSApproved || r.DecisionComment != ns("conforme") {
 		t.Errorf("request after a late rejection = %+v, want the approval kept", r)
 	}
 	if k := alwActiveKey(t, db, dts.req.ID); !k.Valid {
@@ -648,9 +648,9 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	at := t0.Add(24 * time.Hour)
 
 	rejected := alwNewDTS(t, st, cid, 2026, 9_000)
-	d := store.DTSDecision{RequestID: rejected.req.ID, Status: store.DTSRejected, StaffID: officer, Comment: "Attestation illisible",
+	d := store.DTSDecision{RequestID: rejected.req.ID, Status: domain.DTSRejected, StaffID: officer, Comment: "Attestation illisible",
 		Task: &store.TaskChange{TaskID: rejected.taskID, EventKey: "dts/" + rejected.req.ID + "/completed", Action: "completed",
-			StaffID: officer, State: store.TaskDone, Queue: store.QueueOfficers, Version: 2, AssigneeStaffID: officer,
+			StaffID: officer, State: domain.TaskDone, Queue: domain.QueueOfficers, Version: 2, AssigneeStaffID: officer,
 			Outcome: "rejected", Comment: "Attestation illisible", At: at},
 		Mail: alwDecisionMail(rejected.req.ID, "dts_rejected", "rejected", at), At: at}
 	id1, err := st.DecideDTS(ctx, d)
@@ -664,7 +664,7 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != store.DTSRejected || r.Decision != ns(store.DTSRejected) || r.DecisionComment != ns("Attestation illisible") ||
+	if r.Status != domain.DTSRejected || r.Decision != ns(string(domain.DTSRejected)) || r.DecisionComment != ns("Attestation illisible") ||
 		r.DecidedByStaffID.Int64 != officer || !r.DecidedAt.Time.Equal(at) {
 		t.Errorf("rejected request = %+v", r)
 	}
@@ -677,15 +677,15 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	if got := count(t, db, `SELECT COUNT(*) FROM email_outbox WHERE kind = 'dts_rejected'`); got != 1 {
 		t.Errorf("rejection e-mails = %d, want 1", got)
 	}
-	if task, _ := st.TaskByID(ctx, rejected.taskID); task.State != store.TaskDone || task.Outcome != ns("rejected") {
+	if task, _ := st.TaskByID(ctx, rejected.taskID); task.State != domain.TaskDone || task.Outcome != ns("rejected") {
 		t.Errorf("task = %+v", task)
 	}
 
 	// A new request for the same year is accepted, then cancelled by the citizen.
 	cancelled := alwNewDTS(t, st, cid, 2026, 9_000)
-	c := store.DTSDecision{RequestID: cancelled.req.ID, Status: store.DTSCancelled,
+	c := store.DTSDecision{RequestID: cancelled.req.ID, Status: domain.DTSCancelled,
 		Task: &store.TaskChange{TaskID: cancelled.taskID, EventKey: "dts/" + cancelled.req.ID + "/cancelled", Action: "cancelled",
-			State: store.TaskCancelled, Queue: store.QueueOfficers, Version: 1, At: at},
+			State: domain.TaskCancelled, Queue: domain.QueueOfficers, Version: 1, At: at},
 		At: at}
 	if id, err := st.DecideDTS(ctx, c); err != nil || id != 0 {
 		t.Fatalf("DecideDTS(cancelled) = %d, %v; want 0 (no e-mail)", id, err)
@@ -697,13 +697,13 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != store.DTSCancelled || r.DecidedByStaffID.Valid || r.DecisionComment.Valid {
+	if r.Status != domain.DTSCancelled || r.DecidedByStaffID.Valid || r.DecisionComment.Valid {
 		t.Errorf("cancelled request = %+v", r)
 	}
 	if k := alwActiveKey(t, db, cancelled.req.ID); k.Valid {
 		t.Errorf("active_key of a cancelled request = %v, want NULL", k)
 	}
-	if task, _ := st.TaskByID(ctx, cancelled.taskID); task.State != store.TaskCancelled || !task.CompletedAt.Valid || task.CompletedByStaffID.Valid {
+	if task, _ := st.TaskByID(ctx, cancelled.taskID); task.State != domain.TaskCancelled || !task.CompletedAt.Valid || task.CompletedByStaffID.Valid {
 		t.Errorf("cancelled task = %+v", task)
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM ledger_entries`); got != 0 {
@@ -721,7 +721,7 @@ func TestDecideDTSRejectedAndCancelled(t *testing.T) {
 	if _, err := st.DTSRequestByID(ctx, "01NOTAREQUEST0000000000000"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown request: err = %v, want ErrNotFound", err)
 	}
-	if _, err := st.DecideDTS(ctx, store.DTSDecision{RequestID: "01NOTAREQUEST0000000000000", Status: store.DTSApproved, At: at}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.DecideDTS(ctx, store.DTSDecision{RequestID: "01NOTAREQUEST0000000000000", Status: domain.DTSApproved, At: at}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DecideDTS of an unknown request: err = %v, want ErrNotFound", err)
 	}
 }
@@ -739,7 +739,7 @@ func TestCreditDTSOnce(t *testing.T) {
 		}
 	}
 	// The decision's credit has the same operation key: still one credit.
-	if _, err := st.DecideDTS(ctx, store.DTSDecision{RequestID: dts.req.ID, Status: store.DTSApproved, At: t0}); err != nil {
+	if _, err := st.DecideDTS(ctx, store.DTSDecision{RequestID: dts.req.ID, Status: domain.DTSApproved, At: t0}); err != nil {
 		t.Fatal(err)
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM ledger_entries WHERE dts_request_id = ?`, dts.req.ID); got != 1 {
@@ -910,13 +910,13 @@ func TestCreateTaskIdempotent(t *testing.T) {
 	st, db := newStore(t)
 	ctx := context.Background()
 	in := store.Task{ID: ulid.Make().String(), TaskKey: "dts/REQ1", Kind: "dts", SubjectID: "REQ1", WorkflowID: "dts-REQ1",
-		Queue: store.QueueOfficers, DueAt: t0.Add(48 * time.Hour), CreatedAt: t0}
+		Queue: domain.QueueOfficers, DueAt: t0.Add(48 * time.Hour), CreatedAt: t0}
 	first, err := st.CreateTask(ctx, in)
 	if err != nil {
 		t.Fatalf("CreateTask: %v", err)
 	}
 	want := store.Task{ID: in.ID, TaskKey: in.TaskKey, Kind: "dts", SubjectID: "REQ1", WorkflowID: "dts-REQ1",
-		State: store.TaskOpen, Queue: store.QueueOfficers, DueAt: in.DueAt, CreatedAt: t0, UpdatedAt: t0}
+		State: domain.TaskOpen, Queue: domain.QueueOfficers, DueAt: in.DueAt, CreatedAt: t0, UpdatedAt: t0}
 	if !reflect.DeepEqual(first, want) {
 		t.Errorf("CreateTask = %+v,\nwant %+v", first, want)
 	}
@@ -950,7 +950,7 @@ func TestApplyTaskChangeVersions(t *testing.T) {
 	ctx := context.Background()
 	officerA, officerB := alwNewStaff(t, st, domain.RoleOfficer), alwNewStaff(t, st, domain.RoleOfficer)
 	task, err := st.CreateTask(ctx, store.Task{ID: ulid.Make().String(), TaskKey: "dts/REQ2", Kind: "dts", SubjectID: "REQ2",
-		WorkflowID: "dts-REQ2", Queue: store.QueueOfficers, DueAt: t0.Add(48 * time.Hour), CreatedAt: t0})
+		WorkflowID: "dts-REQ2", Queue: domain.QueueOfficers, DueAt: t0.Add(48 * time.Hour), CreatedAt: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -973,48 +973,48 @@ func TestApplyTaskChangeVersions(t *testing.T) {
 	nullID := func(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: true} }
 	nullAt := func(m int) sql.NullTime { return sql.NullTime{Time: at(m), Valid: true} }
 
-	claimA := store.TaskChange{EventKey: "e1", Action: "claimed", StaffID: officerA, State: store.TaskClaimed,
-		Queue: store.QueueOfficers, Version: 1, AssigneeStaffID: officerA, At: at(1)}
+	claimA := store.TaskChange{EventKey: "e1", Action: "claimed", StaffID: officerA, State: domain.TaskClaimed,
+		Queue: domain.QueueOfficers, Version: 1, AssigneeStaffID: officerA, At: at(1)}
 	apply(claimA)
 	apply(claimA) // retried: same values, one event
-	if got := read(); got.State != store.TaskClaimed || got.Version != 1 || got.AssigneeStaffID != nullID(officerA) ||
+	if got := read(); got.State != domain.TaskClaimed || got.Version != 1 || got.AssigneeStaffID != nullID(officerA) ||
 		got.ClaimedAt != nullAt(1) || !got.UpdatedAt.Equal(at(1)) {
 		t.Errorf("after claim = %+v", got)
 	}
-	apply(store.TaskChange{EventKey: "e2", Action: "released", StaffID: officerA, State: store.TaskOpen,
-		Queue: store.QueueOfficers, Version: 2, At: at(2)})
-	if got := read(); got.State != store.TaskOpen || got.Version != 2 || got.AssigneeStaffID.Valid || got.ClaimedAt.Valid {
+	apply(store.TaskChange{EventKey: "e2", Action: "released", StaffID: officerA, State: domain.TaskOpen,
+		Queue: domain.QueueOfficers, Version: 2, At: at(2)})
+	if got := read(); got.State != domain.TaskOpen || got.Version != 2 || got.AssigneeStaffID.Valid || got.ClaimedAt.Valid {
 		t.Errorf("after release = %+v", got)
 	}
-	apply(store.TaskChange{EventKey: "e3", Action: "claimed", StaffID: officerB, State: store.TaskClaimed,
-		Queue: store.QueueOfficers, Version: 3, AssigneeStaffID: officerB, At: at(3)})
+	apply(store.TaskChange{EventKey: "e3", Action: "claimed", StaffID: officerB, State: domain.TaskClaimed,
+		Queue: domain.QueueOfficers, Version: 3, AssigneeStaffID: officerB, At: at(3)})
 	claimedByB := read()
-	if claimedByB.State != store.TaskClaimed || claimedByB.Version != 3 || claimedByB.AssigneeStaffID != nullID(officerB) ||
+	if claimedByB.State != domain.TaskClaimed || claimedByB.Version != 3 || claimedByB.AssigneeStaffID != nullID(officerB) ||
 		claimedByB.ClaimedAt != nullAt(3) {
 		t.Errorf("after B's claim = %+v", claimedByB)
 	}
 
 	// A late write of an older transition (version 2) and one of the same version: ignored,
 	// but their events are recorded, once each.
-	late := store.TaskChange{EventKey: "e2-late", Action: "released", StaffID: officerA, State: store.TaskOpen,
-		Queue: store.QueueOfficers, Version: 2, Comment: "late", At: at(4)}
+	late := store.TaskChange{EventKey: "e2-late", Action: "released", StaffID: officerA, State: domain.TaskOpen,
+		Queue: domain.QueueOfficers, Version: 2, Comment: "late", At: at(4)}
 	apply(late)
 	apply(late)
-	same := store.TaskChange{EventKey: "e3-dup", Action: "claimed", StaffID: officerA, State: store.TaskClaimed,
-		Queue: store.QueueSupervisors, Version: 3, AssigneeStaffID: officerA, At: at(5)}
+	same := store.TaskChange{EventKey: "e3-dup", Action: "claimed", StaffID: officerA, State: domain.TaskClaimed,
+		Queue: domain.QueueSupervisors, Version: 3, AssigneeStaffID: officerA, At: at(5)}
 	apply(same)
 	if got := read(); !reflect.DeepEqual(got, claimedByB) {
 		t.Errorf("stale changes were applied: %+v,\nwant %+v", got, claimedByB)
 	}
 
-	done := store.TaskChange{EventKey: "e4", Action: "completed", StaffID: officerB, State: store.TaskDone,
-		Queue: store.QueueOfficers, Version: 4, AssigneeStaffID: officerB, Outcome: "approved", Comment: "vu", At: at(6)}
+	done := store.TaskChange{EventKey: "e4", Action: "completed", StaffID: officerB, State: domain.TaskDone,
+		Queue: domain.QueueOfficers, Version: 4, AssigneeStaffID: officerB, Outcome: "approved", Comment: "vu", At: at(6)}
 	apply(done)
 	retried := done
 	retried.At = at(7)
 	apply(retried)
 	got := read()
-	if got.State != store.TaskDone || got.Version != 4 || got.CompletedAt != nullAt(6) || got.CompletedByStaffID != nullID(officerB) ||
+	if got.State != domain.TaskDone || got.Version != 4 || got.CompletedAt != nullAt(6) || got.CompletedByStaffID != nullID(officerB) ||
 		got.Outcome != ns("approved") || got.Comment != ns("vu") || got.ClaimedAt != nullAt(3) || !got.UpdatedAt.Equal(at(6)) {
 		t.Errorf("after completion = %+v", got)
 	}
@@ -1045,9 +1045,9 @@ func TestApplyTaskChangeVersions(t *testing.T) {
 
 type alwTaskModel struct {
 	id       string
-	kind     string
-	state    string
-	queue    string
+	kind     domain.TaskKind
+	state    domain.TaskState
+	queue    domain.Queue
 	assignee int64
 	due      time.Time
 }
@@ -1063,28 +1063,28 @@ func TestTasksFilterAndCursor(t *testing.T) {
 	// Created in reverse order so that, among tasks due at the same time, the id order is
 	// not the order of the due times' indexes.
 	for i := n - 1; i >= 0; i-- {
-		m := alwTaskModel{id: ulid.Make().String(), kind: "dts", state: store.TaskOpen, queue: store.QueueOfficers,
+		m := alwTaskModel{id: ulid.Make().String(), kind: domain.TaskDTS, state: domain.TaskOpen, queue: domain.QueueOfficers,
 			due: t0.Add(time.Duration(i/3) * time.Hour)} // three tasks per due time
 		if i%5 == 0 {
-			m.kind = "complaint"
+			m.kind = domain.TaskComplaint
 		}
 		if _, err := st.CreateTask(ctx, store.Task{ID: m.id, TaskKey: fmt.Sprintf("task/%d", i), Kind: m.kind,
-			SubjectID: fmt.Sprint(i), WorkflowID: fmt.Sprintf("wf-%d", i), Queue: store.QueueOfficers, DueAt: m.due, CreatedAt: t0}); err != nil {
+			SubjectID: fmt.Sprint(i), WorkflowID: fmt.Sprintf("wf-%d", i), Queue: domain.QueueOfficers, DueAt: m.due, CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 		var c *store.TaskChange
 		switch {
 		case i%4 == 1:
-			m.state, m.assignee = store.TaskClaimed, officerA
+			m.state, m.assignee = domain.TaskClaimed, officerA
 			if i%8 != 1 {
 				m.assignee = officerB
 			}
 			c = &store.TaskChange{Action: "claimed", StaffID: m.assignee, AssigneeStaffID: m.assignee}
 		case i%4 == 2:
-			m.state, m.assignee = store.TaskDone, officerB
+			m.state, m.assignee = domain.TaskDone, officerB
 			c = &store.TaskChange{Action: "completed", StaffID: officerB, AssigneeStaffID: officerB, Outcome: "approved"}
 		case i%7 == 3:
-			m.queue = store.QueueSupervisors
+			m.queue = domain.QueueSupervisors
 			c = &store.TaskChange{Action: "escalated", EscalationLevel: 1}
 		}
 		if c != nil {
@@ -1128,26 +1128,26 @@ func TestTasksFilterAndCursor(t *testing.T) {
 		return ids
 	}
 	overdueAt := t0.Add(4*time.Hour + time.Minute)
-	isActive := func(m alwTaskModel) bool { return m.state == store.TaskOpen || m.state == store.TaskClaimed }
+	isActive := func(m alwTaskModel) bool { return m.state == domain.TaskOpen || m.state == domain.TaskClaimed }
 	for _, tc := range []struct {
 		name string
 		f    store.TaskFilter
 		keep func(alwTaskModel) bool
 	}{
 		{"all", store.TaskFilter{}, func(alwTaskModel) bool { return true }},
-		{"open", store.TaskFilter{States: []string{store.TaskOpen}}, func(m alwTaskModel) bool { return m.state == store.TaskOpen }},
-		{"open or claimed", store.TaskFilter{States: []string{store.TaskOpen, store.TaskClaimed}}, isActive},
+		{"open", store.TaskFilter{States: []domain.TaskState{domain.TaskOpen}}, func(m alwTaskModel) bool { return m.state == domain.TaskOpen }},
+		{"open or claimed", store.TaskFilter{States: []domain.TaskState{domain.TaskOpen, domain.TaskClaimed}}, isActive},
 		{"complaints", store.TaskFilter{Kind: "complaint"}, func(m alwTaskModel) bool { return m.kind == "complaint" }},
 		{"assigned to A", store.TaskFilter{AssigneeID: officerA}, func(m alwTaskModel) bool { return m.assignee == officerA }},
-		{"supervisors' queue", store.TaskFilter{Queues: []string{store.QueueSupervisors}},
-			func(m alwTaskModel) bool { return m.queue == store.QueueSupervisors }},
-		{"both queues", store.TaskFilter{Queues: []string{store.QueueSupervisors, store.QueueOfficers}}, func(alwTaskModel) bool { return true }},
+		{"supervisors' queue", store.TaskFilter{Queues: []domain.Queue{domain.QueueSupervisors}},
+			func(m alwTaskModel) bool { return m.queue == domain.QueueSupervisors }},
+		{"both queues", store.TaskFilter{Queues: []domain.Queue{domain.QueueSupervisors, domain.QueueOfficers}}, func(alwTaskModel) bool { return true }},
 		{"overdue", store.TaskFilter{Overdue: &overdueAt}, func(m alwTaskModel) bool { return isActive(m) && m.due.Before(overdueAt) }},
-		{"active DTS of the officers", store.TaskFilter{States: []string{store.TaskOpen, store.TaskClaimed}, Kind: "dts",
-			Queues: []string{store.QueueOfficers}},
-			func(m alwTaskModel) bool { return isActive(m) && m.kind == "dts" && m.queue == store.QueueOfficers }},
-		{"claimed by B", store.TaskFilter{States: []string{store.TaskClaimed}, AssigneeID: officerB},
-			func(m alwTaskModel) bool { return m.state == store.TaskClaimed && m.assignee == officerB }},
+		{"active DTS of the officers", store.TaskFilter{States: []domain.TaskState{domain.TaskOpen, domain.TaskClaimed}, Kind: "dts",
+			Queues: []domain.Queue{domain.QueueOfficers}},
+			func(m alwTaskModel) bool { return isActive(m) && m.kind == "dts" && m.queue == domain.QueueOfficers }},
+		{"claimed by B", store.TaskFilter{States: []domain.TaskState{domain.TaskClaimed}, AssigneeID: officerB},
+			func(m alwTaskModel) bool { return m.state == domain.TaskClaimed && m.assignee == officerB }},
 	} {
 		tc.f.Limit = 100
 		want := expect(tc.keep)

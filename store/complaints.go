@@ -4,41 +4,39 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"occonnect/domain"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// QueueHeadOfUnit is the queue of the third escalation level.
-const QueueHeadOfUnit = "head_of_unit"
-
 // Complaint is the read model of a complaint workflow.
 type Complaint struct {
-	Reference            string         `db:"reference"`
-	CitizenID            int64          `db:"citizen_id"`
-	Category             string         `db:"category"`
-	Subject              string         `db:"subject"`
-	ExchangePointCode    sql.NullString `db:"exchange_point_code"`
-	Status               string         `db:"status"`
-	EscalationLevel      int            `db:"escalation_level"`
-	Cycle                int            `db:"cycle"`
-	TaskID               sql.NullString `db:"task_id"`
-	FirstResponseDueAt   sql.NullTime   `db:"first_response_due_at"`
-	ResolutionDueAt      sql.NullTime   `db:"resolution_due_at"`
-	FirstResponseAt      sql.NullTime   `db:"first_response_at"`
-	PausedAt             sql.NullTime   `db:"paused_at"`
-	FirstResponseOverdue bool           `db:"first_response_overdue"`
-	ResolutionOverdue    bool           `db:"resolution_overdue"`
-	ResolvedAt           sql.NullTime   `db:"resolved_at"`
-	ClosedAt             sql.NullTime   `db:"closed_at"`
-	ReopenCount          int            `db:"reopen_count"`
-	Version              int            `db:"version"`
-	Rating               sql.NullInt64  `db:"rating"`
-	FeedbackComment      sql.NullString `db:"feedback_comment"`
-	FeedbackAt           sql.NullTime   `db:"feedback_at"`
-	CreatedAt            time.Time      `db:"created_at"`
-	UpdatedAt            time.Time      `db:"updated_at"`
+	Reference            string                 `db:"reference"`
+	CitizenID            int64                  `db:"citizen_id"`
+	Category             string                 `db:"category"`
+	Subject              string                 `db:"subject"`
+	ExchangePointCode    sql.NullString         `db:"exchange_point_code"`
+	Status               domain.ComplaintStatus `db:"status"`
+	EscalationLevel      int                    `db:"escalation_level"`
+	Cycle                int                    `db:"cycle"`
+	TaskID               sql.NullString         `db:"task_id"`
+	FirstResponseDueAt   sql.NullTime           `db:"first_response_due_at"`
+	ResolutionDueAt      sql.NullTime           `db:"resolution_due_at"`
+	FirstResponseAt      sql.NullTime           `db:"first_response_at"`
+	PausedAt             sql.NullTime           `db:"paused_at"`
+	FirstResponseOverdue bool                   `db:"first_response_overdue"`
+	ResolutionOverdue    bool                   `db:"resolution_overdue"`
+	ResolvedAt           sql.NullTime           `db:"resolved_at"`
+	ClosedAt             sql.NullTime           `db:"closed_at"`
+	ReopenCount          int                    `db:"reopen_count"`
+	Version              int                    `db:"version"`
+	Rating               sql.NullInt64          `db:"rating"`
+	FeedbackComment      sql.NullString         `db:"feedback_comment"`
+	FeedbackAt           sql.NullTime           `db:"feedback_at"`
+	CreatedAt            time.Time              `db:"created_at"`
+	UpdatedAt            time.Time              `db:"updated_at"`
 }
 
 const complaintColumns = `reference, citizen_id, category, subject, exchange_point_code, status, escalation_level, cycle,
@@ -85,10 +83,10 @@ func (s *Store) CreateComplaint(ctx context.Context, n NewComplaint) (string, er
 	return ref, err
 }
 
-func insertComplaintAudit(ctx context.Context, tx *sqlx.Tx, ref, key, actor string, staffID int64, action, from, to string, at time.Time) error {
+func insertComplaintAudit(ctx context.Context, tx *sqlx.Tx, ref, key, actor string, staffID int64, action string, from, to domain.ComplaintStatus, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT IGNORE INTO complaint_audit (reference, event_key, actor, staff_id, action, from_status, to_status, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ref, key, actor, sql.NullInt64{Int64: staffID, Valid: staffID != 0}, action,
-		nullString(from), nullString(to), at)
+		nullString(string(from)), nullString(string(to)), at)
 	if err != nil {
 		return fmt.Errorf("insert complaint audit: %w", err)
 	}
@@ -125,8 +123,8 @@ func (s *Store) ComplaintsByReferences(ctx context.Context, refs []string) (map[
 
 // ComplaintFilter selects complaints, newest first.
 type ComplaintFilter struct {
-	CitizenID       int64 // 0: all
-	Status          string
+	CitizenID       int64                  // 0: all
+	Status          domain.ComplaintStatus // "": all
 	Category        string
 	EscalationLevel *int
 	OverdueOnly     bool
@@ -209,25 +207,9 @@ func (s *Store) ComplaintMessageByID(ctx context.Context, ref string, id int64) 
 	return m, notFound(err)
 }
 
-// ComplaintSnapshot is the workflow's view of a complaint, written whole at each transition
-// (Version: a late retried write of an older transition is ignored).
-type ComplaintSnapshot struct {
-	Reference            string
-	Version              int
-	Status               string
-	EscalationLevel      int
-	Cycle                int
-	TaskID               string
-	FirstResponseDueAt   time.Time
-	ResolutionDueAt      time.Time
-	FirstResponseAt      time.Time
-	PausedAt             time.Time
-	FirstResponseOverdue bool
-	ResolutionOverdue    bool
-	ResolvedAt           time.Time
-	ClosedAt             time.Time
-	ReopenCount          int
-}
+// ComplaintSnapshot is the complaint workflow's view of a complaint, written whole at each
+// transition.
+type ComplaintSnapshot = domain.ComplaintSnapshot
 
 func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
 
@@ -239,7 +221,7 @@ type ComplaintChange struct {
 	Actor      string // citizen, staff, system
 	StaffID    int64
 	Action     string
-	FromStatus string
+	FromStatus domain.ComplaintStatus
 	Task       *TaskChange
 	NewTask    *Task
 	PublishID  int64 // a draft message to publish (0: none)

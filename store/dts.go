@@ -5,17 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"occonnect/domain"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-)
-
-// DTS request statuses.
-const (
-	DTSPending   = "pending"
-	DTSApproved  = "approved"
-	DTSRejected  = "rejected"
-	DTSCancelled = "cancelled"
 )
 
 // ErrDTSRequestExists: the citizen already has a pending or approved request for that year.
@@ -23,24 +16,24 @@ var ErrDTSRequestExists = errors.New("a pending or approved DTS request exists f
 
 // DTSRequest is the read model of a DTS workflow.
 type DTSRequest struct {
-	ID                   string         `db:"id"`
-	CitizenID            int64          `db:"citizen_id"`
-	FiscalYear           int            `db:"fiscal_year"`
-	Year                 int            `db:"year"`
-	IRAmountMAD          int64          `db:"ir_amount_mad"`
-	AttestationReference string         `db:"attestation_reference"`
-	Status               string         `db:"status"`
-	SupplementMAD        sql.NullInt64  `db:"supplement_mad"`
-	RateBP               sql.NullInt64  `db:"rate_bp"`
-	BaseMAD              sql.NullInt64  `db:"base_mad"`
-	CapTotalMAD          sql.NullInt64  `db:"cap_total_mad"`
-	TaskID               sql.NullString `db:"task_id"`
-	Decision             sql.NullString `db:"decision"`
-	DecisionComment      sql.NullString `db:"decision_comment"`
-	DecidedByStaffID     sql.NullInt64  `db:"decided_by_staff_id"`
-	DecidedAt            sql.NullTime   `db:"decided_at"`
-	CreatedAt            time.Time      `db:"created_at"`
-	UpdatedAt            time.Time      `db:"updated_at"`
+	ID                   string           `db:"id"`
+	CitizenID            int64            `db:"citizen_id"`
+	FiscalYear           int              `db:"fiscal_year"`
+	Year                 int              `db:"year"`
+	IRAmountMAD          int64            `db:"ir_amount_mad"`
+	AttestationReference string           `db:"attestation_reference"`
+	Status               domain.DTSStatus `db:"status"`
+	SupplementMAD        sql.NullInt64    `db:"supplement_mad"`
+	RateBP               sql.NullInt64    `db:"rate_bp"`
+	BaseMAD              sql.NullInt64    `db:"base_mad"`
+	CapTotalMAD          sql.NullInt64    `db:"cap_total_mad"`
+	TaskID               sql.NullString   `db:"task_id"`
+	Decision             sql.NullString   `db:"decision"`
+	DecisionComment      sql.NullString   `db:"decision_comment"`
+	DecidedByStaffID     sql.NullInt64    `db:"decided_by_staff_id"`
+	DecidedAt            sql.NullTime     `db:"decided_at"`
+	CreatedAt            time.Time        `db:"created_at"`
+	UpdatedAt            time.Time        `db:"updated_at"`
 }
 
 const dtsColumns = `id, citizen_id, fiscal_year, year, ir_amount_mad, attestation_reference, status, supplement_mad,
@@ -93,9 +86,9 @@ func (s *Store) DTSRequestsByIDs(ctx context.Context, ids []string) (map[string]
 
 // DTSFilter selects requests, newest first.
 type DTSFilter struct {
-	CitizenID int64  // 0: all citizens
-	Status    string // "": all
-	BeforeID  string // cursor: ids are time-ordered ULIDs
+	CitizenID int64            // 0: all citizens
+	Status    domain.DTSStatus // "": all
+	BeforeID  string           // cursor: ids are time-ordered ULIDs
 	Limit     int
 }
 
@@ -144,8 +137,8 @@ func (s *Store) SetDTSTask(ctx context.Context, id, taskID string, at time.Time)
 // DTSDecision closes a request: approved (credited to the ledger), rejected or cancelled.
 type DTSDecision struct {
 	RequestID string
-	Status    string // DTSApproved, DTSRejected or DTSCancelled
-	StaffID   int64  // 0 for a cancellation by the citizen or an automatic decision
+	Status    domain.DTSStatus // DTSApproved, DTSRejected or DTSCancelled
+	StaffID   int64            // 0 for a cancellation by the citizen or an automatic decision
 	Comment   string
 	Task      *TaskChange // the task's closing transition, if it has one
 	Mail      *OutboxMessage
@@ -163,9 +156,9 @@ func (s *Store) DecideDTS(ctx context.Context, d DTSDecision) (outboxID int64, e
 		if err := tx.GetContext(ctx, &r, `SELECT `+dtsColumns+` FROM dts_requests WHERE id = ? FOR UPDATE`, d.RequestID); err != nil {
 			return notFound(err)
 		}
-		if r.Status == DTSPending {
+		if r.Status == domain.DTSPending {
 			activeKey := sql.NullString{}
-			if d.Status == DTSApproved {
+			if d.Status == domain.DTSApproved {
 				activeKey = sql.NullString{String: fmt.Sprintf("%d:%d", r.CitizenID, r.Year), Valid: true}
 				if err := creditDTS(ctx, tx, r.CitizenID, r.Year, r.ID, r.SupplementMAD.Int64, d.At); err != nil {
 					return err

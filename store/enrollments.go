@@ -15,40 +15,34 @@ import (
 
 // Citizen is a resident's account.
 type Citizen struct {
-	ID                  int64          `db:"id"`
-	CIN                 string         `db:"cin"`
-	FirstName           string         `db:"first_name"`
-	LastName            string         `db:"last_name"`
-	Email               string         `db:"email"`
-	Phone               sql.NullString `db:"phone"`
-	BirthDate           time.Time      `db:"birth_date"`
-	Language            string         `db:"language"`
-	Status              string         `db:"status"`
-	PasswordHash        sql.NullString `db:"password_hash"`
-	PendingPasswordHash sql.NullString `db:"pending_password_hash"`
-	CreatedAt           time.Time      `db:"created_at"`
-	ActivatedAt         sql.NullTime   `db:"activated_at"`
+	ID                  int64                `db:"id"`
+	CIN                 string               `db:"cin"`
+	FirstName           string               `db:"first_name"`
+	LastName            string               `db:"last_name"`
+	Email               string               `db:"email"`
+	Phone               sql.NullString       `db:"phone"`
+	BirthDate           time.Time            `db:"birth_date"`
+	Language            string               `db:"language"`
+	Status              domain.CitizenStatus `db:"status"`
+	PasswordHash        sql.NullString       `db:"password_hash"`
+	PendingPasswordHash sql.NullString       `db:"pending_password_hash"`
+	CreatedAt           time.Time            `db:"created_at"`
+	ActivatedAt         sql.NullTime         `db:"activated_at"`
 }
 
 const citizenColumns = `id, cin, first_name, last_name, email, phone, birth_date, language, status,
 	password_hash, pending_password_hash, created_at, activated_at`
 
-// Citizen status values.
-const (
-	CitizenPending = "pending"
-	CitizenActive  = "active"
-)
-
 // Enrollment is the read model of one enrollment workflow.
 type Enrollment struct {
-	ID                string         `db:"id"`
-	CitizenID         int64          `db:"citizen_id"`
-	Status            string         `db:"status"`
-	AgentStaffID      int64          `db:"agent_staff_id"`
-	ExchangePointCode sql.NullString `db:"exchange_point_code"`
-	CredentialsIssued int            `db:"credentials_issued"`
-	CreatedAt         time.Time      `db:"created_at"`
-	UpdatedAt         time.Time      `db:"updated_at"`
+	ID                string                  `db:"id"`
+	CitizenID         int64                   `db:"citizen_id"`
+	Status            domain.EnrollmentStatus `db:"status"`
+	AgentStaffID      int64                   `db:"agent_staff_id"`
+	ExchangePointCode sql.NullString          `db:"exchange_point_code"`
+	CredentialsIssued int                     `db:"credentials_issued"`
+	CreatedAt         time.Time               `db:"created_at"`
+	UpdatedAt         time.Time               `db:"updated_at"`
 }
 
 const enrollmentColumns = `id, citizen_id, status, agent_staff_id, exchange_point_code, credentials_issued, created_at, updated_at`
@@ -77,7 +71,7 @@ type NewEnrollment struct {
 // EnrollResult says which enrollment the request maps to.
 type EnrollResult struct {
 	EnrollmentID string
-	Status       string
+	Status       domain.EnrollmentStatus
 	Created      bool // false: an open enrollment for that CIN already existed
 }
 
@@ -101,7 +95,7 @@ func (s *Store) Enroll(ctx context.Context, n NewEnrollment) (EnrollResult, erro
 		if err := tx.GetContext(ctx, &c, `SELECT `+citizenColumns+` FROM citizens WHERE cin = ? FOR UPDATE`, n.CIN); err != nil {
 			return fmt.Errorf("lock citizen: %w", err)
 		}
-		if c.Status == CitizenActive {
+		if c.Status == domain.CitizenActive {
 			return ErrAccountActive
 		}
 		var open Enrollment
@@ -128,7 +122,7 @@ func (s *Store) Enroll(ctx context.Context, n NewEnrollment) (EnrollResult, erro
 		if err := insertStep(ctx, tx, n.ID, domain.StepEnrolled, domain.StepEnrolled, n.Now); err != nil {
 			return err
 		}
-		out = EnrollResult{EnrollmentID: n.ID, Status: string(domain.EnrollmentCredentialsPending), Created: true}
+		out = EnrollResult{EnrollmentID: n.ID, Status: domain.EnrollmentCredentialsPending, Created: true}
 		return nil
 	})
 	return out, err
@@ -361,7 +355,7 @@ func (s *Store) CompleteEnrollment(ctx context.Context, enrollmentID string, wel
 			FROM citizens c JOIN enrollments e ON e.citizen_id = c.id WHERE e.id = ? FOR UPDATE`, enrollmentID); err != nil {
 			return fmt.Errorf("lock citizen: %w", notFound(err))
 		}
-		if c.Status != CitizenActive {
+		if c.Status != domain.CitizenActive {
 			if !c.PendingPasswordHash.Valid {
 				return errors.New("complete enrollment: no pending password")
 			}

@@ -1,15 +1,12 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,20 +14,6 @@ import (
 
 	"occonnect/domain"
 )
-
-// Operator types of an exchange point (exchange_points.operator_type).
-const (
-	OperatorBank           = "bank"
-	OperatorBureauDeChange = "bureau_de_change"
-	OperatorMoneyTransfer  = "money_transfer"
-	OperatorHotel          = "hotel"
-)
-
-// OperatorTypes lists the operator types, in documentation order.
-var OperatorTypes = []string{OperatorBank, OperatorBureauDeChange, OperatorMoneyTransfer, OperatorHotel}
-
-// ValidOperatorType reports whether s is one of OperatorTypes.
-func ValidOperatorType(s string) bool { return slices.Contains(OperatorTypes, s) }
 
 // Admin audit actions and entity of the exchange points.
 const (
@@ -42,24 +25,7 @@ const (
 )
 
 // ExchangePoint is a place where citizens buy currency and are enrolled.
-type ExchangePoint struct {
-	Code         string      `db:"code" json:"code"`
-	Name         string      `db:"name" json:"name"`
-	OperatorType string      `db:"operator_type" json:"operator_type"` // OperatorTypes; "" is written as bureau_de_change
-	Address      string      `db:"address" json:"address"`
-	City         string      `db:"city" json:"city"`
-	Region       string      `db:"region" json:"region"`
-	Lat          float64     `db:"lat" json:"lat"`
-	Lon          float64     `db:"lon" json:"lon"`
-	Phone        string      `db:"phone" json:"phone,omitempty"` // "" for none (NULL)
-	OpeningHours WeeklyHours `db:"-" json:"hours"`               // filled on every read
-	// Hours is the hours column as raw JSON, an input only (never filled on reads): when
-	// it is not "", it is written instead of OpeningHours (after parsing, which also
-	// accepts the older shapes {"mon":"08:30-18:00",…,"sun":null}). It keeps the callers
-	// that write the JSON themselves (seed demo, tests) working.
-	Hours  string `db:"hours" json:"-"`
-	Active bool   `db:"active" json:"active"`
-}
+type ExchangePoint = domain.ExchangePoint
 
 // NearbyPoint is a point with its great-circle distance from the searched place.
 type NearbyPoint struct {
@@ -67,233 +33,19 @@ type NearbyPoint struct {
 	DistanceKm float64
 }
 
-// --- Opening hours ---
-
-// Interval is an opening interval of a day, in minutes after midnight: From < To. A
-// closing time of 23:59 means "until midnight" (00:00-23:59 is open all day).
-type Interval struct {
-	From, To int
-}
-
-const endOfDay = 23*60 + 59
-
-// ParseInterval reads "HH:MM-HH:MM" (24-hour clock, 00:00 to 23:59).
-func ParseInterval(s string) (Interval, error) {
-	from, to, ok := strings.Cut(strings.TrimSpace(s), "-")
-	if !ok {
-		return Interval{}, fmt.Errorf("%q is not HH:MM-HH:MM", s)
-	}
-	f, err1 := parseClock(from)
-	t, err2 := parseClock(to)
-	if err1 != nil || err2 != nil {
-		return Interval{}, fmt.Errorf("%q is not HH:MM-HH:MM", s)
-	}
-	if t <= f {
-		return Interval{}, fmt.Errorf("%q closes before it opens", s)
-	}
-	return Interval{From: f, To: t}, nil
-}
-
-func parseClock(s string) (int, error) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, errors.New("not HH:MM")
-	}
-	h, err1 := strconv.Atoi(s[:2])
-	m, err2 := strconv.Atoi(s[3:])
-	if err1 != nil || err2 != nil || h < 0 || h > 23 || m < 0 || m > 59 || s[0] == '+' || s[3] == '+' {
-		return 0, errors.New("not HH:MM")
-	}
-	return h*60 + m, nil
-}
-
-// String is the "HH:MM-HH:MM" form.
-func (i Interval) String() string {
-	return fmt.Sprintf("%02d:%02d-%02d:%02d", i.From/60, i.From%60, i.To/60, i.To%60)
-}
-
-// contains: minute m of the day (0..1439) falls in the interval.
-func (i Interval) contains(m int) bool {
-	return m >= i.From && (m < i.To || i.To == endOfDay)
-}
-
-// NormalizeDay sorts a day's intervals and refuses overlapping ones.
-func NormalizeDay(day []Interval) ([]Interval, error) {
-	out := slices.Clone(day)
-	slices.SortFunc(out, func(a, b Interval) int { return a.From - b.From })
-	for i := 1; i < len(out); i++ {
-		if out[i].From < out[i-1].To {
-			return nil, fmt.Errorf("%s and %s overlap", out[i-1], out[i])
-		}
-	}
-	return out, nil
-}
-
-// ParseDayHours reads a day's intervals written "08:30-12:00 14:00-18:00" (separated by
-// spaces, commas or semicolons); "" (or "closed", "fermé", "-") is closed that day.
-func ParseDayHours(s string) ([]Interval, error) {
-	s = strings.TrimSpace(s)
-	switch strings.ToLower(s) {
-	case "", "-", "closed", "fermé", "ferme":
-		return []Interval{}, nil
-	}
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' })
-	day := make([]Interval, 0, len(parts))
-	for _, p := range parts {
-		iv, err := ParseInterval(p)
-		if err != nil {
-			return nil, err
-		}
-		day = append(day, iv)
-	}
-	return NormalizeDay(day)
-}
-
-// DayKeys are the weekdays' keys in the hours JSON, Monday first.
-var DayKeys = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-
-var dayWeekdays = map[string]time.Weekday{"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
-	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday}
-
-// WeekdayOf maps a key of DayKeys to its weekday.
-func WeekdayOf(key string) (time.Weekday, bool) {
-	d, ok := dayWeekdays[key]
-	return d, ok
-}
-
-// DayKey is the JSON key of a weekday.
-func DayKey(d time.Weekday) string { return DayKeys[(int(d)+6)%7] }
-
-// WeeklyHours are the opening intervals of each weekday, indexed by time.Weekday
-// (h[time.Monday]); an empty day is closed. Its JSON is the hours column's:
-// {"mon":["08:30-12:00","14:00-18:00"],…,"sun":[]}.
-type WeeklyHours [7][]Interval
-
-// Strings is a day's intervals as "HH:MM-HH:MM" (an empty, non-nil slice when closed).
-func (h WeeklyHours) Strings(d time.Weekday) []string {
-	out := make([]string, 0, len(h[d]))
-	for _, iv := range h[d] {
-		out = append(out, iv.String())
-	}
-	return out
-}
-
-// OpenAt reports whether the point is open at t, read in Morocco's time zone.
-func (h WeeklyHours) OpenAt(t time.Time) bool {
-	lt := t.In(domain.Casablanca)
-	m := lt.Hour()*60 + lt.Minute()
-	for _, iv := range h[lt.Weekday()] {
-		if iv.contains(m) {
-			return true
-		}
-	}
-	return false
-}
-
-// Equal compares two weeks interval by interval.
-func (h WeeklyHours) Equal(o WeeklyHours) bool {
-	for d := range h {
-		if !slices.Equal(h[d], o[d]) {
-			return false
-		}
-	}
-	return true
-}
-
-// MarshalJSON writes every day, Monday first, closed days as [].
-func (h WeeklyHours) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, key := range DayKeys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		d, _ := WeekdayOf(key)
-		list, err := json.Marshal(h.Strings(d))
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(&b, "%q:%s", key, list)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// UnmarshalJSON reads the object of DayKeys; a missing day is closed. Besides lists of
-// intervals it accepts the older shapes: a day as one string ("08:30-12:00 14:00-18:00")
-// or null (closed).
-func (h *WeeklyHours) UnmarshalJSON(b []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("hours: %w", err)
-	}
-	var out WeeklyHours
-	for key, v := range raw {
-		d, ok := WeekdayOf(key)
-		if !ok {
-			return fmt.Errorf("hours: unknown day %q", key)
-		}
-		var day []Interval
-		var one *string
-		var list []string
-		switch {
-		case json.Unmarshal(v, &one) == nil:
-			if one != nil {
-				var err error
-				if day, err = ParseDayHours(*one); err != nil {
-					return fmt.Errorf("hours.%s: %w", key, err)
-				}
-			}
-		case json.Unmarshal(v, &list) == nil:
-			for _, s := range list {
-				iv, err := ParseInterval(s)
-				if err != nil {
-					return fmt.Errorf("hours.%s: %w", key, err)
-				}
-				day = append(day, iv)
-			}
-			var err error
-			if day, err = NormalizeDay(day); err != nil {
-				return fmt.Errorf("hours.%s: %w", key, err)
-			}
-		default:
-			return fmt.Errorf("hours.%s: neither a list of intervals nor a string", key)
-		}
-		if len(day) > 0 {
-			out[d] = day
-		}
-	}
-	*h = out
-	return nil
-}
-
 // hoursJSON is what the hours column receives for p.
 func hoursJSON(p ExchangePoint) (string, error) {
-	h := p.OpeningHours
-	if p.Hours != "" {
-		if err := json.Unmarshal([]byte(p.Hours), &h); err != nil {
-			return "", fmt.Errorf("exchange point %s: %w", p.Code, err)
-		}
+	b, err := p.OpeningHours.MarshalJSON()
+	if err != nil {
+		return "", fmt.Errorf("exchange point %s: %w", p.Code, err)
 	}
-	b, err := h.MarshalJSON()
-	return string(b), err
+	return string(b), nil
 }
 
 // --- Distances ---
 
-// EarthRadiusKm is the mean Earth radius (IUGG) of the great-circle distances.
-const EarthRadiusKm = 6371.0088
-
 // kmPerDegree is the length of a degree of a great circle.
-const kmPerDegree = EarthRadiusKm * math.Pi / 180
-
-// HaversineKm is the great-circle distance between two points, in kilometres; Nearest
-// computes the same in SQL.
-func HaversineKm(lat1, lon1, lat2, lon2 float64) float64 {
-	rad := math.Pi / 180
-	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
-	a := math.Pow(math.Sin(dLat/2), 2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Pow(math.Sin(dLon/2), 2)
-	return 2 * EarthRadiusKm * math.Asin(math.Min(1, math.Sqrt(a)))
-}
+const kmPerDegree = domain.EarthRadiusKm * math.Pi / 180
 
 // boundingBox is a lat/lon box holding every point within radiusKm of (lat, lon): a
 // pre-filter that the index (active, lat, lon) serves. Near a pole, or when the box would
@@ -304,7 +56,7 @@ func boundingBox(lat, lon, radiusKm float64) (minLat, maxLat, minLon, maxLon flo
 	minLon, maxLon = -180, 180
 	if minLat > -90 && maxLat < 90 {
 		// The widest longitude span of the circle (at the latitude of its tangent points).
-		s := math.Sin(radiusKm/EarthRadiusKm) / math.Cos(lat*math.Pi/180)
+		s := math.Sin(radiusKm/domain.EarthRadiusKm) / math.Cos(lat*math.Pi/180)
 		if s < 1 {
 			dLon := math.Asin(s) * 180 / math.Pi
 			if lon-dLon >= -180 && lon+dLon <= 180 {
@@ -483,7 +235,7 @@ func (s *Store) ExchangePointExists(ctx context.Context, code string) (bool, err
 
 func operatorType(p ExchangePoint) string {
 	if p.OperatorType == "" {
-		return OperatorBureauDeChange
+		return domain.OperatorBureauDeChange
 	}
 	return p.OperatorType
 }
@@ -615,8 +367,8 @@ func epAuditDiff(from, to ExchangePoint) map[string]FieldChange {
 }
 
 func sameAuditValue(a, b any) bool {
-	if ha, ok := a.(WeeklyHours); ok {
-		hb, ok := b.(WeeklyHours)
+	if ha, ok := a.(domain.WeeklyHours); ok {
+		hb, ok := b.(domain.WeeklyHours)
 		return ok && ha.Equal(hb)
 	}
 	return a == b
@@ -625,17 +377,17 @@ func sameAuditValue(a, b any) bool {
 // roundCoord is the value DECIMAL(9,6) keeps.
 func roundCoord(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
-// normalizeForWrite applies what the columns do (rounding, defaults) and resolves Hours,
-// so that p compares with what a read returns.
+// normalizeForWrite applies what the columns do (rounding, defaults, the hours in their
+// canonical order), so that p compares with what a read returns.
 func normalizeForWrite(p ExchangePoint) (ExchangePoint, string, error) {
 	hours, err := hoursJSON(p)
 	if err != nil {
 		return p, "", err
 	}
 	if err := json.Unmarshal([]byte(hours), &p.OpeningHours); err != nil {
-		return p, "", err
+		return p, "", fmt.Errorf("exchange point %s: %w", p.Code, err)
 	}
-	p.Hours, p.OperatorType = "", operatorType(p)
+	p.OperatorType = operatorType(p)
 	p.Lat, p.Lon = roundCoord(p.Lat), roundCoord(p.Lon)
 	return p, hours, nil
 }

@@ -66,7 +66,7 @@ func epBrute(points []store.ExchangePoint, lat, lon, radius float64, keep func(s
 	}
 	var list []pd
 	for _, p := range points {
-		if d := store.HaversineKm(lat, lon, p.Lat, p.Lon); p.Active && d <= radius && (keep == nil || keep(p)) {
+		if d := domain.HaversineKm(lat, lon, p.Lat, p.Lon); p.Active && d <= radius && (keep == nil || keep(p)) {
 			list = append(list, pd{p.Code, d})
 		}
 	}
@@ -102,42 +102,42 @@ func TestHaversineKm(t *testing.T) {
 		{"Rabat–Fès", epRabat, epFes, 169.7},
 		{"Casablanca–Marrakech", epCasablanca, epMarrakech, 219.2},
 	} {
-		d := store.HaversineKm(c.a[0], c.a[1], c.b[0], c.b[1])
+		d := domain.HaversineKm(c.a[0], c.a[1], c.b[0], c.b[1])
 		if math.Abs(d-c.want) > 1 {
 			t.Errorf("%s = %.1f km, want %.1f ± 1", c.name, d, c.want)
 		}
-		if back := store.HaversineKm(c.b[0], c.b[1], c.a[0], c.a[1]); math.Abs(back-d) > 1e-9 {
+		if back := domain.HaversineKm(c.b[0], c.b[1], c.a[0], c.a[1]); math.Abs(back-d) > 1e-9 {
 			t.Errorf("%s is not symmetric: %v and %v", c.name, d, back)
 		}
 	}
-	if d := store.HaversineKm(34, -6, 34, -6); d != 0 {
+	if d := domain.HaversineKm(34, -6, 34, -6); d != 0 {
 		t.Errorf("distance to itself = %v", d)
 	}
 	// A quarter of the equator.
-	if d := store.HaversineKm(0, 0, 0, 90); math.Abs(d-store.EarthRadiusKm*math.Pi/2) > 1e-6 {
+	if d := domain.HaversineKm(0, 0, 0, 90); math.Abs(d-domain.EarthRadiusKm*math.Pi/2) > 1e-6 {
 		t.Errorf("quarter of the equator = %v", d)
 	}
 }
 
 // TestWeeklyHours: parsing, JSON (and the older shapes), and OpenAt in Morocco's time.
 func TestWeeklyHours(t *testing.T) {
-	day, err := store.ParseDayHours(" 14:00-18:00  08:30-12:00 ")
+	day, err := domain.ParseDayHours(" 14:00-18:00  08:30-12:00 ")
 	if err != nil || len(day) != 2 || day[0].String() != "08:30-12:00" || day[1].String() != "14:00-18:00" {
 		t.Fatalf("ParseDayHours = %v, %v", day, err)
 	}
 	for _, bad := range []string{"8:30-12:00", "08:30-12", "12:00-08:00", "10:00-10:00", "24:00-25:00", "08:60-09:00",
 		"08:00-12:00 11:00-14:00", "matin", "+8:30-12:00", "08:30—12:00"} {
-		if _, err := store.ParseDayHours(bad); err == nil {
+		if _, err := domain.ParseDayHours(bad); err == nil {
 			t.Errorf("ParseDayHours(%q) accepted", bad)
 		}
 	}
-	if day, err := store.ParseDayHours(""); err != nil || len(day) != 0 {
+	if day, err := domain.ParseDayHours(""); err != nil || len(day) != 0 {
 		t.Errorf("empty cell = %v, %v", day, err)
 	}
 
-	var h store.WeeklyHours
-	h[time.Monday], _ = store.ParseDayHours("08:30-12:00 14:00-18:00")
-	h[time.Saturday], _ = store.ParseDayHours("09:00-13:00")
+	var h domain.WeeklyHours
+	h[time.Monday], _ = domain.ParseDayHours("08:30-12:00 14:00-18:00")
+	h[time.Saturday], _ = domain.ParseDayHours("09:00-13:00")
 	b, err := json.Marshal(h)
 	if err != nil {
 		t.Fatal(err)
@@ -146,23 +146,23 @@ func TestWeeklyHours(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("JSON = %s, want %s", b, want)
 	}
-	var back store.WeeklyHours
+	var back domain.WeeklyHours
 	if err := json.Unmarshal(b, &back); err != nil || !back.Equal(h) {
 		t.Errorf("round trip = %v, %v", back, err)
 	}
 	// The shape `seed demo` writes, and "{}".
-	var legacy store.WeeklyHours
+	var legacy domain.WeeklyHours
 	if err := json.Unmarshal([]byte(`{"mon":"08:30-18:00","sat":"09:00-13:00","sun":null}`), &legacy); err != nil {
 		t.Fatal(err)
 	}
 	if got := legacy.Strings(time.Monday); !slices.Equal(got, []string{"08:30-18:00"}) || len(legacy[time.Sunday]) != 0 {
 		t.Errorf("legacy = %v", legacy)
 	}
-	if err := json.Unmarshal([]byte(`{}`), &legacy); err != nil || !legacy.Equal(store.WeeklyHours{}) {
+	if err := json.Unmarshal([]byte(`{}`), &legacy); err != nil || !legacy.Equal(domain.WeeklyHours{}) {
 		t.Errorf("{} = %v, %v", legacy, err)
 	}
 	for _, bad := range []string{`{"lun":[]}`, `{"mon":["8-12"]}`, `{"mon":3}`, `[]`} {
-		var x store.WeeklyHours
+		var x domain.WeeklyHours
 		if err := json.Unmarshal([]byte(bad), &x); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
@@ -186,8 +186,8 @@ func TestWeeklyHours(t *testing.T) {
 			t.Errorf("OpenAt(%v) = %v, want %v", c.t, got, c.open)
 		}
 	}
-	var allDay store.WeeklyHours
-	allDay[time.Sunday], _ = store.ParseDayHours("00:00-23:59")
+	var allDay domain.WeeklyHours
+	allDay[time.Sunday], _ = domain.ParseDayHours("00:00-23:59")
 	sun := time.Date(2026, 6, 7, 0, 0, 0, 0, domain.Casablanca)
 	for _, d := range []time.Duration{0, 10 * time.Hour, 23*time.Hour + 59*time.Minute + 59*time.Second} {
 		if !allDay.OpenAt(sun.Add(d)) {
@@ -221,7 +221,7 @@ func TestNearestExchangePoints(t *testing.T) {
 		if p.DistanceKm > 50 || (i > 0 && p.DistanceKm < got[i-1].DistanceKm) {
 			t.Errorf("#%d %s at %.3f km: outside the radius or out of order", i, p.Code, p.DistanceKm)
 		}
-		if d := store.HaversineKm(epRabat[0], epRabat[1], p.Lat, p.Lon); math.Abs(d-p.DistanceKm) > 1e-6 {
+		if d := domain.HaversineKm(epRabat[0], epRabat[1], p.Lat, p.Lon); math.Abs(d-p.DistanceKm) > 1e-6 {
 			t.Errorf("%s: SQL distance %.9f, Go %.9f", p.Code, p.DistanceKm, d)
 		}
 		if !p.Active {
@@ -294,7 +294,7 @@ func TestNearestExchangePoints(t *testing.T) {
 		t.Error("the demo data has no point closed on Sunday near Rabat")
 	}
 	for _, p := range got {
-		if !slices.ContainsFunc(p.OpeningHours[time.Sunday], func(iv store.Interval) bool { return iv.From <= 600 && 600 < iv.To }) {
+		if !slices.ContainsFunc(p.OpeningHours[time.Sunday], func(iv domain.Interval) bool { return iv.From <= 600 && 600 < iv.To }) {
 			t.Errorf("%s: Sunday hours %v do not cover 10:00", p.Code, p.OpeningHours.Strings(time.Sunday))
 		}
 	}
@@ -407,7 +407,7 @@ func TestListExchangePoints(t *testing.T) {
 	}
 
 	p, err := st.ExchangePointByCode(ctx, "EP-0002")
-	if err != nil || p.Name != "Démo — Banque Maârif" || p.OperatorType != store.OperatorBank || p.Region != "Casablanca-Settat" {
+	if err != nil || p.Name != "Démo — Banque Maârif" || p.OperatorType != domain.OperatorBank || p.Region != "Casablanca-Settat" {
 		t.Errorf("EP-0002 = %+v, %v", p, err)
 	}
 	if _, err := st.ExchangePointByCode(ctx, "EP-9999"); !errors.Is(err, store.ErrNotFound) {
@@ -436,9 +436,9 @@ func TestImportExchangePoints(t *testing.T) {
 	// A second file: two points changed, one new.
 	a, b := points[0], points[1]
 	a.Name, a.Phone, a.Active = "Démo — Bureau renommé", "", false
-	b.OpeningHours = store.WeeklyHours{}
-	b.OperatorType = store.OperatorHotel
-	c := store.ExchangePoint{Code: "EP-9001", Name: "Démo — Nouveau", OperatorType: store.OperatorMoneyTransfer,
+	b.OpeningHours = domain.WeeklyHours{}
+	b.OperatorType = domain.OperatorHotel
+	c := store.ExchangePoint{Code: "EP-9001", Name: "Démo — Nouveau", OperatorType: domain.OperatorMoneyTransfer,
 		Address: "1, Rue Test, Rabat", City: "Rabat", Region: "Rabat-Salé-Kénitra", Lat: 34.01, Lon: -6.83, Active: true}
 	created, updated, err := st.ImportExchangePoints(ctx, []store.ExchangePoint{a, b, c})
 	if err != nil || created != 1 || updated != 2 {
@@ -447,8 +447,8 @@ func TestImportExchangePoints(t *testing.T) {
 	gotA, _ := st.ExchangePointByCode(ctx, a.Code)
 	gotB, _ := st.ExchangePointByCode(ctx, b.Code)
 	gotC, _ := st.ExchangePointByCode(ctx, c.Code)
-	if gotA.Name != a.Name || gotA.Phone != "" || gotA.Active || gotB.OperatorType != store.OperatorHotel ||
-		!gotB.OpeningHours.Equal(store.WeeklyHours{}) || gotC.Name != c.Name || gotC.Lat != 34.01 {
+	if gotA.Name != a.Name || gotA.Phone != "" || gotA.Active || gotB.OperatorType != domain.OperatorHotel ||
+		!gotB.OpeningHours.Equal(domain.WeeklyHours{}) || gotC.Name != c.Name || gotC.Lat != 34.01 {
 		t.Errorf("after the second import: %+v / %+v / %+v", gotA, gotB, gotC)
 	}
 	if ok, _ := st.ExchangePointExists(ctx, a.Code); ok {
@@ -472,24 +472,24 @@ func TestImportExchangePoints(t *testing.T) {
 
 	// UpsertExchangePoint with the JSON of `seed demo`: parsed, and the operator type
 	// (hotel since the second import), region and phone of an existing point are kept.
-	const demoHours = `{"mon":"08:30-18:00","tue":"08:30-18:00","wed":"08:30-18:00","thu":"08:30-18:00","fri":"08:30-18:00","sat":"09:00-13:00","sun":null}`
+	var demoHours domain.WeeklyHours
+	if err := json.Unmarshal([]byte(`{"mon":"08:30-18:00","tue":"08:30-18:00","wed":"08:30-18:00","thu":"08:30-18:00","fri":"08:30-18:00","sat":"09:00-13:00","sun":null}`), &demoHours); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0002", Name: "Démo — Banque Maârif", City: "Casablanca",
-		Address: "Boulevard Zerktouni, Casablanca", Lat: 33.589886, Lon: -7.603869, Hours: demoHours, Active: true}); err != nil {
+		Address: "Boulevard Zerktouni, Casablanca", Lat: 33.589886, Lon: -7.603869, OpeningHours: demoHours, Active: true}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := st.ExchangePointByCode(ctx, "EP-0002")
-	if err != nil || p.OperatorType != store.OperatorHotel || p.Region != "Casablanca-Settat" || p.Phone == "" ||
+	if err != nil || p.OperatorType != domain.OperatorHotel || p.Region != "Casablanca-Settat" || p.Phone == "" ||
 		!slices.Equal(p.OpeningHours.Strings(time.Friday), []string{"08:30-18:00"}) || len(p.OpeningHours[time.Sunday]) != 0 {
 		t.Errorf("after UpsertExchangePoint: %+v, %v", p, err)
 	}
-	if err := st.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0100", Name: "x", City: "x", Address: "-", Lat: 33, Lon: -7, Hours: `{}`, Active: true}); err != nil {
+	if err := st.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0100", Name: "x", City: "x", Address: "-", Lat: 33, Lon: -7, Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := st.ExchangePointByCode(ctx, "EP-0100"); err != nil || p.OperatorType != store.OperatorBureauDeChange {
+	if p, err := st.ExchangePointByCode(ctx, "EP-0100"); err != nil || p.OperatorType != domain.OperatorBureauDeChange {
 		t.Errorf("a new point by UpsertExchangePoint: %+v, %v", p, err)
-	}
-	if err := st.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0101", Name: "x", City: "x", Address: "-", Lat: 33, Lon: -7, Hours: `not json`}); err == nil {
-		t.Error("invalid hours JSON accepted")
 	}
 }
 
@@ -513,9 +513,9 @@ func TestExchangePointAdminChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hours store.WeeklyHours
-	hours[time.Monday], _ = store.ParseDayHours("08:30-12:00 14:00-18:00")
-	p := store.ExchangePoint{Code: "EP-0042", Name: "Démo — Test", OperatorType: store.OperatorBank, Address: "1, Avenue Test, Rabat",
+	var hours domain.WeeklyHours
+	hours[time.Monday], _ = domain.ParseDayHours("08:30-12:00 14:00-18:00")
+	p := store.ExchangePoint{Code: "EP-0042", Name: "Démo — Test", OperatorType: domain.OperatorBank, Address: "1, Avenue Test, Rabat",
 		City: "Rabat", Region: "Rabat-Salé-Kénitra", Lat: 34.0209001, Lon: -6.8416, Phone: "0537 12 34 56", OpeningHours: hours, Active: true}
 	if err := st.CreateExchangePoint(ctx, p, admin, "req-create-1", t0); err != nil {
 		t.Fatal(err)
@@ -540,7 +540,7 @@ func TestExchangePointAdminChanges(t *testing.T) {
 	// Update: only what changed is audited; the active flag is not PUT's business.
 	q := p
 	q.Name, q.Phone, q.Active = "Démo — Test renommé", "", false
-	q.OpeningHours[time.Saturday], _ = store.ParseDayHours("09:00-13:00")
+	q.OpeningHours[time.Saturday], _ = domain.ParseDayHours("09:00-13:00")
 	got, err := st.UpdateExchangePoint(ctx, q, admin, "req-update", t0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)

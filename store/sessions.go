@@ -4,28 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"occonnect/domain"
 	"time"
-)
-
-// Session kinds and scopes.
-const (
-	SubjectCitizen = "citizen"
-	SubjectStaff   = "staff"
-
-	ScopeFull           = "full"
-	ScopePasswordChange = "password_change"
 )
 
 // Session is a bearer token's server side; only the token's SHA-256 is stored.
 type Session struct {
-	TokenHash   []byte       `db:"token_hash"`
-	SubjectKind string       `db:"subject_kind"`
-	SubjectID   int64        `db:"subject_id"`
-	Scope       string       `db:"scope"`
-	CreatedAt   time.Time    `db:"created_at"`
-	LastSeenAt  time.Time    `db:"last_seen_at"`
-	ExpiresAt   time.Time    `db:"expires_at"`
-	RevokedAt   sql.NullTime `db:"revoked_at"`
+	TokenHash   []byte              `db:"token_hash"`
+	SubjectKind domain.SubjectKind  `db:"subject_kind"`
+	SubjectID   int64               `db:"subject_id"`
+	Scope       domain.SessionScope `db:"scope"`
+	CreatedAt   time.Time           `db:"created_at"`
+	LastSeenAt  time.Time           `db:"last_seen_at"`
+	ExpiresAt   time.Time           `db:"expires_at"`
+	RevokedAt   sql.NullTime        `db:"revoked_at"`
 }
 
 // CreateSession stores a new session.
@@ -64,12 +56,12 @@ func (s *Store) RevokeSession(ctx context.Context, hash []byte, at time.Time) er
 
 // RevokeOtherSessions ends every session of the subject but keep (after a password change)
 // and widens keep to full scope.
-func (s *Store) RevokeOtherSessions(ctx context.Context, kind string, subjectID int64, keep []byte, at time.Time) error {
+func (s *Store) RevokeOtherSessions(ctx context.Context, kind domain.SubjectKind, subjectID int64, keep []byte, at time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
 		WHERE subject_kind = ? AND subject_id = ? AND token_hash <> ? AND revoked_at IS NULL`, at, kind, subjectID, keep); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET scope = ?, last_seen_at = ? WHERE token_hash = ?`, ScopeFull, at, keep); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET scope = ?, last_seen_at = ? WHERE token_hash = ?`, domain.ScopeFull, at, keep); err != nil {
 		return fmt.Errorf("widen session: %w", err)
 	}
 	return nil
@@ -120,7 +112,7 @@ func (s *Store) SessionLatestEnrollment(ctx context.Context, hash []byte) (Sessi
 	if !r.EnrollmentID.Valid {
 		return r.Session, Enrollment{}, nil, nil
 	}
-	e := Enrollment{ID: r.EnrollmentID.String, CitizenID: r.CitizenID.Int64, Status: r.Status.String,
+	e := Enrollment{ID: r.EnrollmentID.String, CitizenID: r.CitizenID.Int64, Status: domain.EnrollmentStatus(r.Status.String),
 		AgentStaffID: r.AgentStaffID.Int64, ExchangePointCode: r.ExchangePointCode,
 		CredentialsIssued: int(r.CredentialsIssued.Int64), CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time}
 	steps := make([]Step, 0, len(rows))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"occonnect/domain"
 	"occonnect/store"
 )
 
@@ -23,18 +24,18 @@ func TestPolledReadsWithSession(t *testing.T) {
 	pendingEID, pendingCID := enrolled(t, st, "PS100002")
 	staffID := alwNewStaff(t, st, "agent")
 
-	mk := func(name, kind string, subject int64) store.Session {
-		se := store.Session{TokenHash: alwHash("polled", name), SubjectKind: kind, SubjectID: subject, Scope: store.ScopeFull,
+	mk := func(name string, kind domain.SubjectKind, subject int64) store.Session {
+		se := store.Session{TokenHash: alwHash("polled", name), SubjectKind: kind, SubjectID: subject, Scope: domain.ScopeFull,
 			CreatedAt: t0, LastSeenAt: t0.Add(time.Minute), ExpiresAt: t0.Add(12 * time.Hour)}
 		if err := st.CreateSession(ctx, se); err != nil {
 			t.Fatalf("CreateSession: %v", err)
 		}
 		return se
 	}
-	active := mk("active", store.SubjectCitizen, cid)
-	pending := mk("pending", store.SubjectCitizen, pendingCID)
-	staffSession := mk("staff", store.SubjectStaff, staffID)
-	noEnrollment := mk("no-enrollment", store.SubjectCitizen, 987654321)
+	active := mk("active", domain.SubjectCitizen, cid)
+	pending := mk("pending", domain.SubjectCitizen, pendingCID)
+	staffSession := mk("staff", domain.SubjectStaff, staffID)
+	noEnrollment := mk("no-enrollment", domain.SubjectCitizen, 987654321)
 	if err := st.RevokeSession(ctx, pending.TokenHash, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestPolledReadsWithSession(t *testing.T) {
 		if !reflect.DeepEqual(e, wantE) || !reflect.DeepEqual(steps, wantSteps) || len(steps) == 0 {
 			t.Errorf("%s: enrollment %+v %+v, want %+v %+v", tc.name, e, steps, wantE, wantSteps)
 		}
-		if se.SubjectID != tc.citizen || se.SubjectKind != store.SubjectCitizen || se.RevokedAt.Valid != tc.revoked {
+		if se.SubjectID != tc.citizen || se.SubjectKind != domain.SubjectCitizen || se.RevokedAt.Valid != tc.revoked {
 			t.Errorf("%s: session %+v", tc.name, se)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"occonnect/domain"
 	"time"
 )
 
@@ -11,7 +12,7 @@ import (
 type Staff struct {
 	ID                 int64          `db:"id"`
 	Email              string         `db:"email"`
-	Role               string         `db:"role"`
+	Role               domain.Role    `db:"role"`
 	ExchangePointCode  sql.NullString `db:"exchange_point_code"`
 	PasswordHash       string         `db:"password_hash"`
 	MustChangePassword bool           `db:"must_change_password"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"occonnect/domain"
 	"strconv"
 	"time"
 
@@ -31,8 +32,8 @@ const (
 
 // StaffFilter selects accounts for ListStaff.
 type StaffFilter struct {
-	Role    string // "" for every role
-	AfterID int64  // the cursor: only accounts with a larger id
+	Role    domain.Role // "" for every role
+	AfterID int64       // the cursor: only accounts with a larger id
 	Limit   int
 }
 
@@ -172,7 +173,7 @@ func (s *Store) ReissueStaffPassword(ctx context.Context, id int64, hash string,
 // revokeStaffSessions ends every live session of a staff account; it returns how many.
 func revokeStaffSessions(ctx context.Context, tx *sqlx.Tx, id int64, now time.Time) (int64, error) {
 	res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
-		WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL`, now, SubjectStaff, id)
+		WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL`, now, domain.SubjectStaff, id)
 	if err != nil {
 		return 0, fmt.Errorf("revoke staff sessions: %w", err)
 	}

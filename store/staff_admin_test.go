@@ -16,7 +16,7 @@ import (
 	"occonnect/store"
 )
 
-func saStaff(t *testing.T, st *store.Store, email, role string) int64 {
+func saStaff(t *testing.T, st *store.Store, email string, role domain.Role) int64 {
 	t.Helper()
 	id, err := st.CreateStaff(context.Background(), store.Staff{Email: email, Role: role, PasswordHash: "$argon2id$old-" + email,
 		MustChangePassword: false, CreatedAt: t0})
@@ -26,11 +26,11 @@ func saStaff(t *testing.T, st *store.Store, email, role string) int64 {
 	return id
 }
 
-func saSession(t *testing.T, st *store.Store, kind string, id int64, token string) []byte {
+func saSession(t *testing.T, st *store.Store, kind domain.SubjectKind, id int64, token string) []byte {
 	t.Helper()
 	hash := []byte(strings.Repeat(token, 32)[:32])
 	if err := st.CreateSession(context.Background(), store.Session{TokenHash: hash, SubjectKind: kind, SubjectID: id,
-		Scope: store.ScopeFull, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)}); err != nil {
+		Scope: domain.ScopeFull, CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)}); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
 	return hash
@@ -156,10 +156,10 @@ func TestSetStaffDisabled(t *testing.T) {
 	by := store.AdminActor{StaffID: 1, RequestID: "req-disable"}
 	member := saStaff(t, st, "member@oc.gov.ma", domain.RoleOfficer)
 	other := saStaff(t, st, "other@oc.gov.ma", domain.RoleOfficer)
-	s1 := saSession(t, st, store.SubjectStaff, member, "a")
-	s2 := saSession(t, st, store.SubjectStaff, member, "b")
-	sOther := saSession(t, st, store.SubjectStaff, other, "c")
-	sCitizen := saSession(t, st, store.SubjectCitizen, member, "d") // a citizen with the same id
+	s1 := saSession(t, st, domain.SubjectStaff, member, "a")
+	s2 := saSession(t, st, domain.SubjectStaff, member, "b")
+	sOther := saSession(t, st, domain.SubjectStaff, other, "c")
+	sCitizen := saSession(t, st, domain.SubjectCitizen, member, "d") // a citizen with the same id
 
 	now := t0.Add(time.Hour)
 	got, err := st.SetStaffDisabled(ctx, member, true, now, by)
@@ -228,7 +228,7 @@ func TestReissueStaffPassword(t *testing.T) {
 	ctx := context.Background()
 	by := store.AdminActor{StaffID: 1, RequestID: "req-reissue"}
 	member := saStaff(t, st, "member@oc.gov.ma", domain.RoleAgent)
-	s1 := saSession(t, st, store.SubjectStaff, member, "a")
+	s1 := saSession(t, st, domain.SubjectStaff, member, "a")
 	now := t0.Add(2 * time.Hour)
 	expires := now.Add(24 * time.Hour)
 

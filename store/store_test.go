@@ -162,14 +162,14 @@ func TestEnrollCreatesCitizenAndEnrollment(t *testing.T) {
 	n := newEnrollment("AB123456", agent, t0)
 
 	res := mustEnroll(t, st, n)
-	if !res.Created || res.EnrollmentID != n.ID || res.Status != string(domain.EnrollmentCredentialsPending) {
+	if !res.Created || res.EnrollmentID != n.ID || res.Status != domain.EnrollmentCredentialsPending {
 		t.Fatalf("Enroll = %+v, want Created with id %s and status credentials_pending", res, n.ID)
 	}
 	c, err := st.CitizenByCIN(ctx, "AB123456")
 	if err != nil {
 		t.Fatalf("CitizenByCIN: %v", err)
 	}
-	if c.Status != store.CitizenPending || c.FirstName != "Amina" || c.LastName != "Benali" || c.Email != "amina@example.ma" ||
+	if c.Status != domain.CitizenPending || c.FirstName != "Amina" || c.LastName != "Benali" || c.Email != "amina@example.ma" ||
 		c.Phone != ns("+212600000000") || !c.BirthDate.Equal(n.BirthDate) || c.Language != "fr" ||
 		c.PasswordHash.Valid || c.PendingPasswordHash.Valid || !c.CreatedAt.Equal(t0) {
 		t.Errorf("citizen = %+v", c)
@@ -192,7 +192,7 @@ func TestEnrollCreatesCitizenAndEnrollment(t *testing.T) {
 	again := newEnrollment("AB123456", agent, t0.Add(time.Hour))
 	again.FirstName = "Autre"
 	res2 := mustEnroll(t, st, again)
-	if res2.Created || res2.EnrollmentID != n.ID || res2.Status != string(domain.EnrollmentCredentialsPending) {
+	if res2.Created || res2.EnrollmentID != n.ID || res2.Status != domain.EnrollmentCredentialsPending {
 		t.Fatalf("second Enroll = %+v, want the open enrollment %s, Created=false", res2, n.ID)
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM enrollments`); got != 1 {
@@ -347,7 +347,7 @@ func TestEnrollAfterLapse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c2.FirstName != "Aminata" || c2.LastName != "Benali-Idrissi" || c2.Email != "new@example.ma" || c2.Phone.Valid ||
-		c2.Language != "ar" || !c2.BirthDate.Equal(n.BirthDate) || c2.Status != store.CitizenPending {
+		c2.Language != "ar" || !c2.BirthDate.Equal(n.BirthDate) || c2.Status != domain.CitizenPending {
 		t.Errorf("citizen after re-enrolment = %+v, want the new details", c2)
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM citizens`); got != 1 {
@@ -542,7 +542,7 @@ func TestConfirmActivationAndCompleteEnrollment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Status != store.CitizenActive || c.PasswordHash != ns("$argon2id$chosen") || c.PendingPasswordHash.Valid ||
+	if c.Status != domain.CitizenActive || c.PasswordHash != ns("$argon2id$chosen") || c.PendingPasswordHash.Valid ||
 		!c.ActivatedAt.Valid || !c.ActivatedAt.Time.Equal(doneAt) {
 		t.Errorf("citizen = %+v, want active with the pending hash promoted", c)
 	}
@@ -581,7 +581,7 @@ func TestConfirmActivationAndCompleteEnrollment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c2.PasswordHash != ns("$argon2id$chosen") || !c2.ActivatedAt.Time.Equal(doneAt) || c2.Status != store.CitizenActive {
+	if c2.PasswordHash != ns("$argon2id$chosen") || !c2.ActivatedAt.Time.Equal(doneAt) || c2.Status != domain.CitizenActive {
 		t.Errorf("citizen after retry = %+v", c2)
 	}
 	if got := stepCount(t, db, eid, domain.StepPasswordChanged); got != 1 {
@@ -818,16 +818,16 @@ func TestSessions(t *testing.T) {
 	st, _ := newStore(t)
 	ctx := context.Background()
 
-	mk := func(name, kind string, subject int64, scope string) store.Session {
+	mk := func(name string, kind domain.SubjectKind, subject int64, scope domain.SessionScope) store.Session {
 		return store.Session{TokenHash: loginKey(name), SubjectKind: kind, SubjectID: subject, Scope: scope,
 			CreatedAt: t0, LastSeenAt: t0.Add(time.Minute), ExpiresAt: t0.Add(12 * time.Hour)}
 	}
-	keep := mk("keep", store.SubjectCitizen, 7, store.ScopePasswordChange)
-	sameA := mk("same-a", store.SubjectCitizen, 7, store.ScopeFull)
-	sameB := mk("same-b", store.SubjectCitizen, 7, store.ScopePasswordChange)
-	oldRevoked := mk("old", store.SubjectCitizen, 7, store.ScopeFull)
-	otherSubject := mk("other-subject", store.SubjectCitizen, 8, store.ScopeFull)
-	otherKind := mk("other-kind", store.SubjectStaff, 7, store.ScopeFull)
+	keep := mk("keep", domain.SubjectCitizen, 7, domain.ScopePasswordChange)
+	sameA := mk("same-a", domain.SubjectCitizen, 7, domain.ScopeFull)
+	sameB := mk("same-b", domain.SubjectCitizen, 7, domain.ScopePasswordChange)
+	oldRevoked := mk("old", domain.SubjectCitizen, 7, domain.ScopeFull)
+	otherSubject := mk("other-subject", domain.SubjectCitizen, 8, domain.ScopeFull)
+	otherKind := mk("other-kind", domain.SubjectStaff, 7, domain.ScopeFull)
 	for _, se := range []store.Session{keep, sameA, sameB, oldRevoked, otherSubject, otherKind} {
 		if err := st.CreateSession(ctx, se); err != nil {
 			t.Fatalf("CreateSession: %v", err)
@@ -839,7 +839,7 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("SessionByHash: %v", err)
 	}
 	if string(got.TokenHash) != string(keep.TokenHash) || got.SubjectKind != keep.SubjectKind || got.SubjectID != 7 ||
-		got.Scope != store.ScopePasswordChange || !got.CreatedAt.Equal(keep.CreatedAt) || !got.LastSeenAt.Equal(keep.LastSeenAt) ||
+		got.Scope != domain.ScopePasswordChange || !got.CreatedAt.Equal(keep.CreatedAt) || !got.LastSeenAt.Equal(keep.LastSeenAt) ||
 		!got.ExpiresAt.Equal(keep.ExpiresAt) || got.RevokedAt.Valid {
 		t.Errorf("SessionByHash = %+v, want %+v", got, keep)
 	}
@@ -856,21 +856,21 @@ func TestSessions(t *testing.T) {
 	}
 
 	at := t0.Add(2 * time.Hour)
-	if err := st.RevokeOtherSessions(ctx, store.SubjectCitizen, 7, keep.TokenHash, at); err != nil {
+	if err := st.RevokeOtherSessions(ctx, domain.SubjectCitizen, 7, keep.TokenHash, at); err != nil {
 		t.Fatalf("RevokeOtherSessions: %v", err)
 	}
 	for _, tc := range []struct {
 		name        string
 		se          store.Session
 		wantRevoked time.Time // zero: not revoked
-		wantScope   string
+		wantScope   domain.SessionScope
 	}{
-		{"kept", keep, time.Time{}, store.ScopeFull},
-		{"same subject full", sameA, at, store.ScopeFull},
-		{"same subject password_change", sameB, at, store.ScopePasswordChange},
-		{"already revoked keeps its time", oldRevoked, revokedAt, store.ScopeFull},
-		{"other subject", otherSubject, time.Time{}, store.ScopeFull},
-		{"other kind", otherKind, time.Time{}, store.ScopeFull},
+		{"kept", keep, time.Time{}, domain.ScopeFull},
+		{"same subject full", sameA, at, domain.ScopeFull},
+		{"same subject password_change", sameB, at, domain.ScopePasswordChange},
+		{"already revoked keeps its time", oldRevoked, revokedAt, domain.ScopeFull},
+		{"other subject", otherSubject, time.Time{}, domain.ScopeFull},
+		{"other kind", otherKind, time.Time{}, domain.ScopeFull},
 	} {
 		got, err := st.SessionByHash(ctx, tc.se.TokenHash)
 		if err != nil {

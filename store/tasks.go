@@ -4,43 +4,33 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"occonnect/domain"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// Task states and queues.
-const (
-	TaskOpen      = "open"
-	TaskClaimed   = "claimed"
-	TaskDone      = "done"
-	TaskCancelled = "cancelled"
-
-	QueueOfficers    = "officers"
-	QueueSupervisors = "supervisors"
-)
-
 // Task is an officer task: the read model of the workflow that owns it.
 type Task struct {
-	ID                 string         `db:"id"`
-	TaskKey            string         `db:"task_key"`
-	Kind               string         `db:"kind"`
-	SubjectID          string         `db:"subject_id"`
-	WorkflowID         string         `db:"workflow_id"`
-	State              string         `db:"state"`
-	Queue              string         `db:"queue"`
-	EscalationLevel    int            `db:"escalation_level"`
-	Version            int            `db:"version"`
-	AssigneeStaffID    sql.NullInt64  `db:"assignee_staff_id"`
-	DueAt              time.Time      `db:"due_at"`
-	CreatedAt          time.Time      `db:"created_at"`
-	ClaimedAt          sql.NullTime   `db:"claimed_at"`
-	CompletedAt        sql.NullTime   `db:"completed_at"`
-	CompletedByStaffID sql.NullInt64  `db:"completed_by_staff_id"`
-	Outcome            sql.NullString `db:"outcome"`
-	Comment            sql.NullString `db:"comment"`
-	UpdatedAt          time.Time      `db:"updated_at"`
+	ID                 string           `db:"id"`
+	TaskKey            string           `db:"task_key"`
+	Kind               domain.TaskKind  `db:"kind"`
+	SubjectID          string           `db:"subject_id"`
+	WorkflowID         string           `db:"workflow_id"`
+	State              domain.TaskState `db:"state"`
+	Queue              domain.Queue     `db:"queue"`
+	EscalationLevel    int              `db:"escalation_level"`
+	Version            int              `db:"version"`
+	AssigneeStaffID    sql.NullInt64    `db:"assignee_staff_id"`
+	DueAt              time.Time        `db:"due_at"`
+	CreatedAt          time.Time        `db:"created_at"`
+	ClaimedAt          sql.NullTime     `db:"claimed_at"`
+	CompletedAt        sql.NullTime     `db:"completed_at"`
+	CompletedByStaffID sql.NullInt64    `db:"completed_by_staff_id"`
+	Outcome            sql.NullString   `db:"outcome"`
+	Comment            sql.NullString   `db:"comment"`
+	UpdatedAt          time.Time        `db:"updated_at"`
 }
 
 const taskColumns = `id, task_key, kind, subject_id, workflow_id, state, queue, escalation_level, version, assignee_staff_id,
@@ -84,8 +74,8 @@ type TaskChange struct {
 	EventKey        string
 	Action          string // claimed, released, completed, escalated, cancelled
 	StaffID         int64  // who acted (0: the system)
-	State           string
-	Queue           string
+	State           domain.TaskState
+	Queue           domain.Queue
 	EscalationLevel int
 	Version         int   // the workflow's transition counter; older versions are ignored
 	AssigneeStaffID int64 // 0: none
@@ -102,7 +92,7 @@ func (s *Store) ApplyTaskChange(ctx context.Context, c TaskChange) error {
 func applyTaskChange(ctx context.Context, tx *sqlx.Tx, c TaskChange) error {
 	staff := sql.NullInt64{Int64: c.StaffID, Valid: c.StaffID != 0}
 	assignee := sql.NullInt64{Int64: c.AssigneeStaffID, Valid: c.AssigneeStaffID != 0}
-	done := c.State == TaskDone || c.State == TaskCancelled
+	done := c.State == domain.TaskDone || c.State == domain.TaskCancelled
 	_, err := tx.ExecContext(ctx, `UPDATE tasks SET state = ?, queue = ?, escalation_level = ?, version = ?, assignee_staff_id = ?,
 		claimed_at = IF(? = 'claimed', COALESCE(claimed_at, ?), IF(? = 'open', NULL, claimed_at)),
 		completed_at = IF(?, COALESCE(completed_at, ?), NULL),
@@ -129,10 +119,10 @@ func (s *Store) TaskByID(ctx context.Context, id string) (Task, error) {
 
 // TaskFilter selects tasks, ordered by due time.
 type TaskFilter struct {
-	States     []string
-	Kind       string
-	AssigneeID int64    // 0: any
-	Queues     []string // empty: any
+	States     []domain.TaskState
+	Kind       domain.TaskKind // "": any
+	AssigneeID int64           // 0: any
+	Queues     []domain.Queue  // empty: any
 	Overdue    *time.Time
 	// EscalationLevel: only this level (nil: any). Category: only complaint tasks whose
 	// complaint has this category.
@@ -216,7 +206,7 @@ type StaffContact struct {
 }
 
 // StaffByRole lists the enabled staff of a role (escalation notices).
-func (s *Store) StaffByRole(ctx context.Context, role string) ([]StaffContact, error) {
+func (s *Store) StaffByRole(ctx context.Context, role domain.Role) ([]StaffContact, error) {
 	var out []StaffContact
 	err := s.db.SelectContext(ctx, &out, `SELECT id, email FROM staff WHERE role = ? AND NOT disabled ORDER BY id`, role)
 	return out, err

@@ -10,9 +10,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"occonnect/activities"
+	"occonnect/activities/contract"
 	"occonnect/domain"
-	"occonnect/store"
 )
 
 // ComplaintConfig holds the service levels (DESIGN.md defaults).
@@ -55,7 +54,7 @@ type ComplaintInput struct {
 
 // ComplaintState is the whole state, carried across continue-as-new.
 type ComplaintState struct {
-	Status          string
+	Status          domain.ComplaintStatus
 	Version         int
 	Cycle           int
 	Task            task
@@ -81,18 +80,12 @@ type CitizenReplyRequest struct{ MessageID int64 }
 // ReopenRequest carries the id of the citizen's stored reason.
 type ReopenRequest struct{ MessageID int64 }
 
-// Complaint outcomes an officer completes the task with (and OutcomeReject).
-const (
-	OutcomeResolve     = "resolve"
-	OutcomeRequestInfo = "request_info"
-)
-
 // Complaint handles a complaint (ISO 10002): acknowledgement, an officer task with a first
 // response target in business days and a resolution target in calendar days, reminders
 // before each target and escalation (officer → supervisor → head of unit) after it,
 // requests for information that pause the clock, resolution, reopening within the window,
 // auto-close, rejection.
-func Complaint(ctx workflow.Context, in ComplaintInput) (string, error) {
+func Complaint(ctx workflow.Context, in ComplaintInput) (domain.ComplaintStatus, error) {
 	in.Config.Defaults()
 	c := &complaint{in: in}
 	if in.State != nil {
@@ -124,7 +117,7 @@ func (c *complaint) show(ctx workflow.Context) error {
 	if status == "" {
 		status = domain.ComplaintSubmitted
 	}
-	v := opsView{Process: processComplaint, Status: status, Level: c.EscalationLevel, ExchangePoint: c.ExchangePoint,
+	v := opsView{Process: processComplaint, Status: string(status), Level: c.EscalationLevel, ExchangePoint: c.ExchangePoint,
 		Year: complaintYear(c.in.Reference)}
 	var fact string
 	switch status {
@@ -147,7 +140,7 @@ func (c *complaint) show(ctx workflow.Context) error {
 	case domain.ComplaintRejected:
 		fact = "Rejected; the citizen was told of the recourse (chikaya.ma)."
 	}
-	v.Details = details(status, fact)
+	v.Details = details(string(status), fact)
 	return c.ops.show(ctx, v)
 }
 
@@ -184,7 +177,7 @@ func (c *complaint) setup(ctx workflow.Context) error {
 		}},
 		{UpdateReassignTask, c.reassign, func(r ReassignTaskRequest) error { return c.open(c.Task.validateReassign(r)) }},
 		{UpdateCompleteTask, c.complete, func(r CompleteTaskRequest) error {
-			if err := c.open(c.Task.validateComplete(r, []string{OutcomeResolve, OutcomeRequestInfo, OutcomeReject},
+			if err := c.open(c.Task.validateComplete(r, []string{domain.OutcomeResolve, domain.OutcomeRequestInfo, domain.OutcomeReject},
 				func(string) bool { return false })); err != nil {
 				return err
 			}
@@ -238,7 +231,7 @@ func (c *complaint) open(err error) error {
 	return refuse(ErrTaskClosed, "the complaint is %s", c.Status)
 }
 
-func (c *complaint) run(ctx workflow.Context) (string, error) {
+func (c *complaint) run(ctx workflow.Context) (domain.ComplaintStatus, error) {
 	if !c.started() {
 		if err := c.startCycle(ctx, 0, false); err != nil {
 			return "", err
@@ -365,7 +358,7 @@ func (c *complaint) fire(ctx workflow.Context, event string) error {
 // escalate moves the task one level up (at most the head of unit) and tells that level.
 func (c *complaint) escalate(ctx workflow.Context, target string, due time.Time) error {
 	c.EscalationLevel = min(c.EscalationLevel+1, 2)
-	c.Task.EscalationLevel, c.Task.Queue = c.EscalationLevel, queueOf(c.EscalationLevel)
+	c.Task.EscalationLevel, c.Task.Queue = c.EscalationLevel, domain.QueueForLevel(c.EscalationLevel)
 	tc := c.Task.change("escalated", 0, "escalated-"+target)
 	if _, err := c.apply(ctx, change{action: "escalated_" + target, from: c.Status, actor: "system", task: &tc}); err != nil {
 		return err
@@ -373,20 +366,10 @@ func (c *complaint) escalate(ctx workflow.Context, target string, due time.Time)
 	return c.notify(ctx, "escalation", target, due)
 }
 
-func queueOf(level int) string {
-	switch domain.EscalationRole(level) {
-	case domain.RoleSupervisor:
-		return store.QueueSupervisors
-	case domain.RoleHeadOfUnit:
-		return store.QueueHeadOfUnit
-	}
-	return store.QueueOfficers
-}
-
 // notify mails a reminder (to the assignee, else the level) or an escalation (the level).
 func (c *complaint) notify(ctx workflow.Context, kind, target string, due time.Time) error {
-	var res activities.NotifyComplaintStaffResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), kind+": "+strings.ReplaceAll(target, "_", " ")), a.NotifyComplaintStaff, activities.NotifyComplaintStaffInput{
+	var res contract.NotifyComplaintStaffResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), kind+": "+strings.ReplaceAll(target, "_", " ")), contract.NotifyComplaintStaff, contract.NotifyComplaintStaffInput{
 		Reference: c.in.Reference, Cycle: c.Cycle, Kind: kind, Target: target, DueAt: due, Level: c.EscalationLevel,
 		AssigneeID: c.Task.Assignee,
 	}).Get(ctx, &res); err != nil {
@@ -400,9 +383,9 @@ func (c *complaint) sendAll(ctx workflow.Context, ids ...int64) error {
 		if id == 0 {
 			continue
 		}
-		err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "send an e-mail"), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "send an e-mail"), contract.SendEmail, contract.SendEmailInput{OutboxID: id}).Get(ctx, nil)
 		var appErr *temporal.ApplicationError
-		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
+		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeEmailRejected) {
 			return err
 		}
 	}
@@ -430,9 +413,9 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 		c.changes++
 		defer func() { c.starting = false; c.changes++ }()
 	}
-	var res activities.StartComplaintCycleResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), fmt.Sprintf("open handling cycle %d", c.Cycle)), a.StartComplaintCycle, activities.StartComplaintCycleInput{
-		Snapshot: c.snapshot(), FromStatus: from, Level: c.EscalationLevel, Queue: queueOf(c.EscalationLevel),
+	var res contract.StartComplaintCycleResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), fmt.Sprintf("open handling cycle %d", c.Cycle)), contract.StartComplaintCycle, contract.StartComplaintCycleInput{
+		Snapshot: c.snapshot(), FromStatus: from, Level: c.EscalationLevel, Queue: domain.QueueForLevel(c.EscalationLevel),
 		FirstResponseBusinessDays: c.in.Config.FirstResponseBusinessDays, ResolutionDays: c.in.Config.ResolutionDays,
 		ReminderPercent: c.in.Config.ReminderPercent, FirstResponseOverride: c.in.Config.FirstResponseOverride,
 		PublishID: publishID, Reopen: reopen, At: workflow.Now(ctx),
@@ -440,7 +423,7 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 	}).Get(ctx, &res); err != nil {
 		return err
 	}
-	c.Task = task{ID: res.TaskID, Kind: "complaint", State: store.TaskOpen, Queue: queueOf(c.EscalationLevel),
+	c.Task = task{ID: res.TaskID, Kind: "complaint", State: domain.TaskOpen, Queue: domain.QueueForLevel(c.EscalationLevel),
 		EscalationLevel: c.EscalationLevel, DueAt: res.FirstResponseDue}
 	c.FirstResponseDue, c.FirstResponseReminder = res.FirstResponseDue, res.FirstResponseReminder
 	c.ResolutionDue, c.ResolutionReminder = res.ResolutionDue, res.ResolutionReminder
@@ -456,8 +439,8 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 	return c.sendAll(ctx, res.OutboxID)
 }
 
-func (c *complaint) snapshot() store.ComplaintSnapshot {
-	return store.ComplaintSnapshot{Reference: c.in.Reference, Version: c.Version, Status: c.Status,
+func (c *complaint) snapshot() domain.ComplaintSnapshot {
+	return domain.ComplaintSnapshot{Reference: c.in.Reference, Version: c.Version, Status: c.Status,
 		EscalationLevel: c.EscalationLevel, Cycle: c.Cycle, TaskID: c.Task.ID, FirstResponseDueAt: c.FirstResponseDue,
 		ResolutionDueAt: c.ResolutionDue, FirstResponseAt: c.FirstResponseAt, PausedAt: c.PausedAt,
 		FirstResponseOverdue: c.FirstResponseOverdue, ResolutionOverdue: c.ResolutionOverdue, ResolvedAt: c.ResolvedAt,
@@ -466,19 +449,20 @@ func (c *complaint) snapshot() store.ComplaintSnapshot {
 
 // change is one transition to mirror.
 type change struct {
-	action, from, actor string
-	staffID             int64
-	task                *activities.TaskChangeInput
-	publishID           int64
-	mail                string // the citizen's e-mail: info_requested, resolved, rejected, or none
+	action, actor string
+	from          domain.ComplaintStatus
+	staffID       int64
+	task          *contract.TaskChangeInput
+	publishID     int64
+	mail          string // the citizen's e-mail: info_requested, resolved, rejected, or none
 }
 
 // apply writes the current state as one transition and sends the citizen's e-mail.
 func (c *complaint) apply(ctx workflow.Context, ch change) (int64, error) {
 	c.Version++
 	c.changes++
-	var res activities.ApplyComplaintChangeResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+strings.ReplaceAll(ch.action, "_", " ")), a.ApplyComplaintChange, activities.ApplyComplaintChangeInput{
+	var res contract.ApplyComplaintChangeResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+strings.ReplaceAll(ch.action, "_", " ")), contract.ApplyComplaintChange, contract.ApplyComplaintChangeInput{
 		Snapshot: c.snapshot(), EventKey: fmt.Sprintf("%s/%d/%s", c.in.Reference, c.Version, ch.action),
 		Actor: ch.actor, StaffID: ch.staffID, Action: ch.action, FromStatus: ch.from, Task: ch.task,
 		PublishID: ch.publishID, Mail: ch.mail, At: workflow.Now(ctx),
@@ -493,33 +477,33 @@ func (c *complaint) apply(ctx workflow.Context, ch change) (int64, error) {
 
 func (c *complaint) claim(ctx workflow.Context, req ClaimTaskRequest) (TaskResult, error) {
 	from := c.Status
-	c.Task.State, c.Task.Assignee = store.TaskClaimed, req.Actor.StaffID
+	c.Task.State, c.Task.Assignee = domain.TaskClaimed, req.Actor.StaffID
 	c.Status = domain.ComplaintClaimed
 	tc := c.Task.change("claimed", req.Actor.StaffID, "claimed")
 	_, err := c.apply(ctx, change{action: "claimed", from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc})
-	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, SubjectStatus: c.Status}, err
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, SubjectStatus: string(c.Status)}, err
 }
 
 func (c *complaint) release(ctx workflow.Context, req ReleaseTaskRequest) (TaskResult, error) {
 	from := c.Status
-	c.Task.State, c.Task.Assignee = store.TaskOpen, 0
+	c.Task.State, c.Task.Assignee = domain.TaskOpen, 0
 	c.Status = domain.ComplaintInQueue
 	tc := c.Task.change("released", req.Actor.StaffID, "released")
 	_, err := c.apply(ctx, change{action: "released", from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc})
-	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, SubjectStatus: c.Status}, err
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, SubjectStatus: string(c.Status)}, err
 }
 
 // reassign gives the task to another staff member; a complaint waiting for the citizen
 // keeps waiting.
 func (c *complaint) reassign(ctx workflow.Context, req ReassignTaskRequest) (TaskResult, error) {
 	from := c.Status
-	c.Task.State, c.Task.Assignee = store.TaskClaimed, req.Assignee.StaffID
+	c.Task.State, c.Task.Assignee = domain.TaskClaimed, req.Assignee.StaffID
 	if c.Status == domain.ComplaintInQueue {
 		c.Status = domain.ComplaintClaimed
 	}
 	tc := c.Task.change("reassigned", req.Actor.StaffID, "reassigned")
 	_, err := c.apply(ctx, change{action: "reassigned", from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc})
-	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, SubjectStatus: c.Status}, err
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, SubjectStatus: string(c.Status)}, err
 }
 
 func (c *complaint) complete(ctx workflow.Context, req CompleteTaskRequest) (TaskResult, error) {
@@ -528,25 +512,25 @@ func (c *complaint) complete(ctx workflow.Context, req CompleteTaskRequest) (Tas
 	if c.FirstResponseAt.IsZero() {
 		c.FirstResponseAt = now
 	}
-	var tc activities.TaskChangeInput
+	var tc contract.TaskChangeInput
 	var mail string
 	switch req.Outcome {
-	case OutcomeRequestInfo:
+	case domain.OutcomeRequestInfo:
 		c.Status, c.PausedAt, mail = domain.ComplaintWaitingForCitizen, now, "info_requested"
 		tc = c.Task.change("info_requested", req.Actor.StaffID, fmt.Sprintf("info-requested-%d", req.MessageID))
-	case OutcomeResolve:
+	case domain.OutcomeResolve:
 		c.Status, c.ResolvedAt, mail = domain.ComplaintResolved, now, "resolved"
-		c.Task.State = store.TaskDone
+		c.Task.State = domain.TaskDone
 		tc = c.Task.change("completed", req.Actor.StaffID, "completed")
-	case OutcomeReject:
+	case domain.OutcomeReject:
 		c.Status, mail = domain.ComplaintRejected, "rejected"
-		c.Task.State = store.TaskDone
+		c.Task.State = domain.TaskDone
 		tc = c.Task.change("completed", req.Actor.StaffID, "completed")
 	}
 	tc.Outcome = req.Outcome
 	_, err := c.apply(ctx, change{action: req.Outcome, from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc,
 		publishID: req.MessageID, mail: mail})
-	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, Outcome: req.Outcome, SubjectStatus: c.Status}, err
+	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, Outcome: req.Outcome, SubjectStatus: string(c.Status)}, err
 }
 
 // citizenReply resumes the clock: calendar targets move by the paused time, business ones
@@ -555,8 +539,8 @@ func (c *complaint) citizenReply(ctx workflow.Context, req CitizenReplyRequest) 
 	now := workflow.Now(ctx)
 	paused := now.Sub(c.PausedAt)
 	if c.FirstResponseAt.IsZero() {
-		var res activities.ResumeClockResult
-		if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "resume the clock"), a.ResumeClock, activities.ResumeClockInput{
+		var res contract.ResumeClockResult
+		if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "resume the clock"), contract.ResumeClock, contract.ResumeClockInput{
 			PausedAt: c.PausedAt, At: now, Due: c.FirstResponseDue, Reminder: c.FirstResponseReminder,
 		}).Get(ctx, &res); err != nil {
 			return c.ComplaintState, err
@@ -566,7 +550,7 @@ func (c *complaint) citizenReply(ctx workflow.Context, req CitizenReplyRequest) 
 	c.ResolutionDue, c.ResolutionReminder = c.ResolutionDue.Add(paused), c.ResolutionReminder.Add(paused)
 	from := c.Status
 	c.Status, c.PausedAt = domain.ComplaintClaimed, time.Time{}
-	if c.Task.State != store.TaskClaimed {
+	if c.Task.State != domain.TaskClaimed {
 		c.Status = domain.ComplaintInQueue
 	}
 	_, err := c.apply(ctx, change{action: "citizen_replied", from: from, actor: "citizen", publishID: req.MessageID})

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"occonnect/activities/contract"
 	"reflect"
 	"strconv"
 	"sync"
@@ -76,7 +77,7 @@ func cplMailOutboxID(version int) int64 { return int64(500 + version) }
 
 // cplNoticeOutboxIDs are the staff notices of the n-th (1-based) NotifyComplaintStaff call:
 // one for a reminder to an assignee, two (the level's staff) otherwise.
-func cplNoticeOutboxIDs(n int, in activities.NotifyComplaintStaffInput) []int64 {
+func cplNoticeOutboxIDs(n int, in contract.NotifyComplaintStaffInput) []int64 {
 	base := int64(9000 + 10*n)
 	if in.Kind == "reminder" && in.AssigneeID != 0 {
 		return []int64{base + 1}
@@ -166,7 +167,7 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 		in: ComplaintInput{Reference: cplRef, Config: opts.config, State: opts.state}}
 
 	env.OnActivity(a.StartComplaintCycle, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.StartComplaintCycleInput) (activities.StartComplaintCycleResult, error) {
+		func(_ context.Context, in contract.StartComplaintCycleInput) (contract.StartComplaintCycleResult, error) {
 			h.record("StartComplaintCycle", cplNorm(in))
 			if in.Reopen && opts.failReopenOnce {
 				h.mu.Lock()
@@ -174,7 +175,7 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 				n := h.reopenAttempts
 				h.mu.Unlock()
 				if n == 1 {
-					return activities.StartComplaintCycleResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
+					return contract.StartComplaintCycleResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
 				}
 			}
 			d := cplDeadlinesFrom(in.At, in.FirstResponseBusinessDays, in.ResolutionDays, in.ReminderPercent)
@@ -182,7 +183,7 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 				d.FirstResponseDue = in.At.Add(in.FirstResponseOverride).UTC()
 				d.FirstResponseReminder = in.At.Add(in.FirstResponseOverride * time.Duration(in.ReminderPercent) / 100).UTC()
 			}
-			return activities.StartComplaintCycleResult{
+			return contract.StartComplaintCycleResult{
 				TaskID:           "T" + strconv.Itoa(in.Snapshot.Cycle),
 				FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
 				ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder,
@@ -191,33 +192,33 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 			}, nil
 		})
 	env.OnActivity(a.ApplyComplaintChange, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ApplyComplaintChangeInput) (activities.ApplyComplaintChangeResult, error) {
+		func(_ context.Context, in contract.ApplyComplaintChangeInput) (contract.ApplyComplaintChangeResult, error) {
 			h.record("ApplyComplaintChange", cplNorm(in))
 			if in.Mail == "" {
-				return activities.ApplyComplaintChangeResult{}, nil
+				return contract.ApplyComplaintChangeResult{}, nil
 			}
-			return activities.ApplyComplaintChangeResult{OutboxID: cplMailOutboxID(in.Snapshot.Version)}, nil
+			return contract.ApplyComplaintChangeResult{OutboxID: cplMailOutboxID(in.Snapshot.Version)}, nil
 		})
 	env.OnActivity(a.ResumeClock, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ResumeClockInput) (activities.ResumeClockResult, error) {
+		func(_ context.Context, in contract.ResumeClockInput) (contract.ResumeClockResult, error) {
 			h.record("ResumeClock", cplNorm(in))
 			cal := domain.NewCalendar(nil)
-			return activities.ResumeClockResult{
+			return contract.ResumeClockResult{
 				Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
 				Reminder: cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Reminder)),
 			}, nil
 		})
 	env.OnActivity(a.NotifyComplaintStaff, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.NotifyComplaintStaffInput) (activities.NotifyComplaintStaffResult, error) {
+		func(_ context.Context, in contract.NotifyComplaintStaffInput) (contract.NotifyComplaintStaffResult, error) {
 			h.record("NotifyComplaintStaff", cplNorm(in))
 			h.mu.Lock()
 			h.notices++
 			n := h.notices
 			h.mu.Unlock()
-			return activities.NotifyComplaintStaffResult{OutboxIDs: cplNoticeOutboxIDs(n, in)}, nil
+			return contract.NotifyComplaintStaffResult{OutboxIDs: cplNoticeOutboxIDs(n, in)}, nil
 		})
 	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SendEmailInput) error {
+		func(_ context.Context, in contract.SendEmailInput) error {
 			h.record("SendEmail", in)
 			return nil
 		})
@@ -231,7 +232,7 @@ func (h *cplHarness) record(activity string, in any) {
 }
 
 // runToEnd executes the workflow until it completes and returns its result and error.
-func (h *cplHarness) runToEnd() (string, error) {
+func (h *cplHarness) runToEnd() (domain.ComplaintStatus, error) {
 	h.t.Helper()
 	h.env.ExecuteWorkflow(Complaint, h.in)
 	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
@@ -239,13 +240,13 @@ func (h *cplHarness) runToEnd() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var res string
+	var res domain.ComplaintStatus
 	require.NoError(h.t, h.env.GetWorkflowResult(&res))
 	return res, nil
 }
 
 // run executes the workflow to a successful completion and returns its final status.
-func (h *cplHarness) run() string {
+func (h *cplHarness) run() domain.ComplaintStatus {
 	h.t.Helper()
 	res, err := h.runToEnd()
 	require.NoError(h.t, err)
@@ -264,18 +265,18 @@ func (h *cplHarness) callsOf(activity string) []cplCall {
 	return out
 }
 
-func (h *cplHarness) cycles() []activities.StartComplaintCycleInput {
-	var out []activities.StartComplaintCycleInput
+func (h *cplHarness) cycles() []contract.StartComplaintCycleInput {
+	var out []contract.StartComplaintCycleInput
 	for _, c := range h.callsOf("StartComplaintCycle") {
-		out = append(out, c.Input.(activities.StartComplaintCycleInput))
+		out = append(out, c.Input.(contract.StartComplaintCycleInput))
 	}
 	return out
 }
 
-func (h *cplHarness) changes() []activities.ApplyComplaintChangeInput {
-	var out []activities.ApplyComplaintChangeInput
+func (h *cplHarness) changes() []contract.ApplyComplaintChangeInput {
+	var out []contract.ApplyComplaintChangeInput
 	for _, c := range h.callsOf("ApplyComplaintChange") {
-		out = append(out, c.Input.(activities.ApplyComplaintChangeInput))
+		out = append(out, c.Input.(contract.ApplyComplaintChangeInput))
 	}
 	return out
 }
@@ -291,13 +292,13 @@ func (h *cplHarness) actions() []string {
 // cplNotice is a NotifyComplaintStaff call and when it ran.
 type cplNotice struct {
 	At time.Time
-	In activities.NotifyComplaintStaffInput
+	In contract.NotifyComplaintStaffInput
 }
 
 func (h *cplHarness) notifications() []cplNotice {
 	var out []cplNotice
 	for _, c := range h.callsOf("NotifyComplaintStaff") {
-		out = append(out, cplNotice{At: c.At, In: c.Input.(activities.NotifyComplaintStaffInput)})
+		out = append(out, cplNotice{At: c.At, In: c.Input.(contract.NotifyComplaintStaffInput)})
 	}
 	return out
 }
@@ -305,7 +306,7 @@ func (h *cplHarness) notifications() []cplNotice {
 func (h *cplHarness) emails() []int64 {
 	var out []int64
 	for _, c := range h.callsOf("SendEmail") {
-		out = append(out, c.Input.(activities.SendEmailInput).OutboxID)
+		out = append(out, c.Input.(contract.SendEmailInput).OutboxID)
 	}
 	return out
 }
@@ -441,9 +442,9 @@ func cplStateResult(t *testing.T, o *cplOutcome) ComplaintState {
 }
 
 // cplTaskChange is the task transition the workflow is expected to mirror.
-func cplTaskChange(taskID string, version int, action, key string, staffID int64, state, queue string, level int,
-	assignee int64, outcome string) *activities.TaskChangeInput {
-	return &activities.TaskChangeInput{
+func cplTaskChange(taskID string, version int, action, key string, staffID int64, state domain.TaskState, queue domain.Queue, level int,
+	assignee int64, outcome string) *contract.TaskChangeInput {
+	return &contract.TaskChangeInput{
 		TaskID: taskID, EventKey: taskID + "/" + strconv.Itoa(version) + "/" + key, Action: action, StaffID: staffID,
 		State: state, Queue: queue, EscalationLevel: level, AssigneeStaffID: assignee, Version: version, Outcome: outcome,
 	}
@@ -454,10 +455,10 @@ func cplEventKey(version int, action string) string {
 }
 
 // cplFirstCycle is the StartComplaintCycle input of a new complaint started at `at`.
-func cplFirstCycle(at time.Time) activities.StartComplaintCycleInput {
-	return activities.StartComplaintCycleInput{
+func cplFirstCycle(at time.Time) contract.StartComplaintCycleInput {
+	return contract.StartComplaintCycleInput{
 		Snapshot:   store.ComplaintSnapshot{Reference: cplRef, Version: 1, Status: domain.ComplaintInQueue, Cycle: 1},
-		FromStatus: domain.ComplaintSubmitted, Level: 0, Queue: store.QueueOfficers,
+		FromStatus: domain.ComplaintSubmitted, Level: 0, Queue: domain.QueueOfficers,
 		FirstResponseBusinessDays: 2, ResolutionDays: 60, ReminderPercent: 75, At: at.UTC(),
 		WorkflowID: "complaint/" + cplRef,
 	}
@@ -471,8 +472,8 @@ func TestComplaint_ResolveThenAutoClose(t *testing.T) {
 	s := h.start
 	d := cplDefaultDeadlines(s)
 	claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
-	noText := h.complete(90*time.Minute, "complete-no-text", "T1", cplOfficer, OutcomeResolve, 0)
-	resolve := h.complete(2*time.Hour, "complete-1", "T1", cplOfficer, OutcomeResolve, 41)
+	noText := h.complete(90*time.Minute, "complete-no-text", "T1", cplOfficer, domain.OutcomeResolve, 0)
+	resolve := h.complete(2*time.Hour, "complete-1", "T1", cplOfficer, domain.OutcomeResolve, 41)
 	resolved := h.queryAt(3 * time.Hour)
 	beforeClose := h.queryAt(2*time.Hour + 14*cplDay - time.Minute)
 
@@ -480,34 +481,34 @@ func TestComplaint_ResolveThenAutoClose(t *testing.T) {
 
 	assert.Equal(t, domain.ComplaintClosed, res)
 	assert.True(t, h.env.Now().Equal(s.Add(2*time.Hour+14*cplDay)), "ended at %v", h.env.Now())
-	assert.Equal(t, []activities.StartComplaintCycleInput{cplFirstCycle(s)}, h.cycles())
+	assert.Equal(t, []contract.StartComplaintCycleInput{cplFirstCycle(s)}, h.cycles())
 
 	cplAccepted(t, claim)
-	assert.Equal(t, TaskResult{TaskID: "T1", State: store.TaskClaimed, AssigneeID: 7, SubjectStatus: domain.ComplaintClaimed},
+	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 7, SubjectStatus: string(domain.ComplaintClaimed)},
 		cplTaskResult(t, claim))
 	cplRefused(t, noText, ErrTextRequired)
 	cplAccepted(t, resolve)
-	assert.Equal(t, TaskResult{TaskID: "T1", State: store.TaskDone, AssigneeID: 7, Outcome: OutcomeResolve,
-		SubjectStatus: domain.ComplaintResolved}, cplTaskResult(t, resolve))
+	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskDone, AssigneeID: 7, Outcome: domain.OutcomeResolve,
+		SubjectStatus: string(domain.ComplaintResolved)}, cplTaskResult(t, resolve))
 
 	at1, at2, closedAt := cplAt(s, time.Hour), cplAt(s, 2*time.Hour), cplAt(s, 2*time.Hour+14*cplDay)
-	assert.Equal(t, []activities.ApplyComplaintChangeInput{
+	assert.Equal(t, []contract.ApplyComplaintChangeInput{
 		{
 			Snapshot: store.ComplaintSnapshot{Reference: cplRef, Version: 2, Status: domain.ComplaintClaimed, Cycle: 1,
 				TaskID: "T1", FirstResponseDueAt: d.FirstResponseDue, ResolutionDueAt: d.ResolutionDue},
 			EventKey: cplEventKey(2, "claimed"), Actor: "staff", StaffID: 7, Action: "claimed",
 			FromStatus: domain.ComplaintInQueue,
-			Task:       cplTaskChange("T1", 1, "claimed", "claimed", 7, store.TaskClaimed, store.QueueOfficers, 0, 7, ""),
+			Task:       cplTaskChange("T1", 1, "claimed", "claimed", 7, domain.TaskClaimed, domain.QueueOfficers, 0, 7, ""),
 			At:         at1,
 		},
 		{
 			Snapshot: store.ComplaintSnapshot{Reference: cplRef, Version: 3, Status: domain.ComplaintResolved, Cycle: 1,
 				TaskID: "T1", FirstResponseDueAt: d.FirstResponseDue, ResolutionDueAt: d.ResolutionDue,
 				FirstResponseAt: at2, ResolvedAt: at2},
-			EventKey: cplEventKey(3, OutcomeResolve), Actor: "staff", StaffID: 7, Action: OutcomeResolve,
+			EventKey: cplEventKey(3, domain.OutcomeResolve), Actor: "staff", StaffID: 7, Action: domain.OutcomeResolve,
 			FromStatus: domain.ComplaintClaimed,
-			Task: cplTaskChange("T1", 2, "completed", "completed", 7, store.TaskDone, store.QueueOfficers, 0, 7,
-				OutcomeResolve),
+			Task: cplTaskChange("T1", 2, "completed", "completed", 7, domain.TaskDone, domain.QueueOfficers, 0, 7,
+				domain.OutcomeResolve),
 			PublishID: 41, Mail: "resolved", At: at2,
 		},
 		{
@@ -527,7 +528,7 @@ func TestComplaint_ResolveThenAutoClose(t *testing.T) {
 		assert.Equal(t, domain.ComplaintResolved, st.Status)
 		assert.False(t, st.FirstResponseOverdue)
 		assert.Equal(t, 0, st.EscalationLevel)
-		assert.Equal(t, store.TaskDone, st.Task.State)
+		assert.Equal(t, domain.TaskDone, st.Task.State)
 	}
 }
 
@@ -546,10 +547,10 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 
 			claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
 			earlyReply := h.reply(2*time.Hour, "reply-early", 20)
-			request := h.complete(requestAt, "request-info", "T1", cplOfficer, OutcomeRequestInfo, 21)
+			request := h.complete(requestAt, "request-info", "T1", cplOfficer, domain.OutcomeRequestInfo, 21)
 			waiting := h.queryAt(requestAt + time.Minute)
-			completeWaiting := h.complete(requestAt+time.Hour, "complete-waiting", "T1", cplOfficer, OutcomeResolve, 22)
-			rejectWaiting := h.complete(requestAt+time.Hour, "reject-waiting", "T1", cplOfficer, OutcomeReject, 22)
+			completeWaiting := h.complete(requestAt+time.Hour, "complete-waiting", "T1", cplOfficer, domain.OutcomeResolve, 22)
+			rejectWaiting := h.complete(requestAt+time.Hour, "reject-waiting", "T1", cplOfficer, domain.OutcomeReject, 22)
 			releaseWaiting := h.release(requestAt+2*time.Hour, "release-waiting", "T1", cplOfficer)
 			claimWaiting := h.claim(requestAt+2*time.Hour, "claim-waiting", "T1", cplOfficer2)
 			noMessage := h.reply(requestAt+3*time.Hour, "reply-no-message", 0)
@@ -557,7 +558,7 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 			reply := h.reply(replyAt, "reply-1", 23)
 			replyAgain := h.reply(replyAt+time.Minute, "reply-again", 24)
 			resumed := h.queryAt(replyAt + 2*time.Minute)
-			resolve := h.complete(replyAt+time.Hour, "resolve", "T1", cplOfficer, OutcomeResolve, 25)
+			resolve := h.complete(replyAt+time.Hour, "resolve", "T1", cplOfficer, domain.OutcomeResolve, 25)
 
 			res := h.run()
 
@@ -565,8 +566,8 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 			cplAccepted(t, claim)
 			cplRefused(t, earlyReply, ErrInvalidState)
 			cplAccepted(t, request)
-			assert.Equal(t, TaskResult{TaskID: "T1", State: store.TaskClaimed, AssigneeID: 7, Outcome: OutcomeRequestInfo,
-				SubjectStatus: domain.ComplaintWaitingForCitizen}, cplTaskResult(t, request))
+			assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 7, Outcome: domain.OutcomeRequestInfo,
+				SubjectStatus: string(domain.ComplaintWaitingForCitizen)}, cplTaskResult(t, request))
 			cplRefused(t, completeWaiting, ErrInvalidState)
 			cplRefused(t, rejectWaiting, ErrInvalidState)
 			cplRefused(t, releaseWaiting, ErrInvalidState)
@@ -598,21 +599,21 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 			assert.Equal(t, d.FirstResponseDue, st.FirstResponseDue)
 			assert.Equal(t, st, resumed.get(t))
 
-			assert.Equal(t, []string{"claimed", OutcomeRequestInfo, "citizen_replied", OutcomeResolve, "closed"}, h.actions())
+			assert.Equal(t, []string{"claimed", domain.OutcomeRequestInfo, "citizen_replied", domain.OutcomeResolve, "closed"}, h.actions())
 			changes := h.changes()
 			require.Len(t, changes, 5)
-			assert.Equal(t, activities.ApplyComplaintChangeInput{
+			assert.Equal(t, contract.ApplyComplaintChangeInput{
 				Snapshot: store.ComplaintSnapshot{Reference: cplRef, Version: 3, Status: domain.ComplaintWaitingForCitizen,
 					Cycle: 1, TaskID: "T1", FirstResponseDueAt: d.FirstResponseDue, ResolutionDueAt: d.ResolutionDue,
 					FirstResponseAt: requestedAt, PausedAt: requestedAt},
-				EventKey: cplEventKey(3, OutcomeRequestInfo), Actor: "staff", StaffID: 7, Action: OutcomeRequestInfo,
+				EventKey: cplEventKey(3, domain.OutcomeRequestInfo), Actor: "staff", StaffID: 7, Action: domain.OutcomeRequestInfo,
 				FromStatus: domain.ComplaintClaimed,
-				Task: cplTaskChange("T1", 2, "info_requested", "info-requested-21", 7, store.TaskClaimed,
-					store.QueueOfficers, 0, 7, OutcomeRequestInfo),
+				Task: cplTaskChange("T1", 2, "info_requested", "info-requested-21", 7, domain.TaskClaimed,
+					domain.QueueOfficers, 0, 7, domain.OutcomeRequestInfo),
 				PublishID: 21, Mail: "info_requested", At: requestedAt,
 			}, changes[1])
 			repliedAt := cplAt(s, replyAt)
-			assert.Equal(t, activities.ApplyComplaintChangeInput{
+			assert.Equal(t, contract.ApplyComplaintChangeInput{
 				Snapshot: store.ComplaintSnapshot{Reference: cplRef, Version: 4, Status: domain.ComplaintClaimed,
 					Cycle: 1, TaskID: "T1", FirstResponseDueAt: d.FirstResponseDue,
 					ResolutionDueAt: d.ResolutionDue.Add(paused), FirstResponseAt: requestedAt},
@@ -637,11 +638,11 @@ func TestComplaint_ResumedClockRemindsAtMovedTime(t *testing.T) {
 	d := cplDefaultDeadlines(s)
 	wait := 90 * cplDay
 	claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
-	request := h.complete(cplDay, "request-info", "T1", cplOfficer, OutcomeRequestInfo, 21)
+	request := h.complete(cplDay, "request-info", "T1", cplOfficer, domain.OutcomeRequestInfo, 21)
 	reply := h.reply(cplDay+wait, "reply-1", 22)
 	remindAt := d.ResolutionReminder.Add(wait).Sub(s)
 	afterReminder := h.queryAt(remindAt + time.Minute)
-	resolve := h.complete(remindAt+time.Hour, "resolve", "T1", cplOfficer, OutcomeResolve, 23)
+	resolve := h.complete(remindAt+time.Hour, "resolve", "T1", cplOfficer, domain.OutcomeResolve, 23)
 
 	res := h.run()
 
@@ -650,14 +651,14 @@ func TestComplaint_ResumedClockRemindsAtMovedTime(t *testing.T) {
 	cplAccepted(t, request)
 	cplAccepted(t, reply)
 	cplAccepted(t, resolve)
-	assert.Equal(t, []cplNotice{{At: d.ResolutionReminder.Add(wait), In: activities.NotifyComplaintStaffInput{
+	assert.Equal(t, []cplNotice{{At: d.ResolutionReminder.Add(wait), In: contract.NotifyComplaintStaffInput{
 		Reference: cplRef, Cycle: 1, Kind: "reminder", Target: "resolution", DueAt: d.ResolutionDue.Add(wait),
 		Level: 0, AssigneeID: 7,
 	}}}, h.notifications())
 	st := afterReminder.get(t)
 	assert.True(t, st.ResolutionReminded)
 	assert.False(t, st.ResolutionOverdue)
-	assert.Equal(t, []string{"claimed", OutcomeRequestInfo, "citizen_replied", OutcomeResolve, "closed"}, h.actions())
+	assert.Equal(t, []string{"claimed", domain.OutcomeRequestInfo, "citizen_replied", domain.OutcomeResolve, "closed"}, h.actions())
 	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), 9011, cplMailOutboxID(5)}, h.emails())
 }
 
@@ -680,7 +681,7 @@ func TestComplaint_FirstResponseEscalation(t *testing.T) {
 	officer := h.claim(untilDue+time.Hour, "claim-officer", "T1", cplOfficer)
 	agent := h.claim(untilDue+time.Hour, "claim-agent", "T1", cplAgent)
 	supervisor := h.claim(untilDue+2*time.Hour, "claim-supervisor", "T1", cplSupervisor)
-	resolve := h.complete(untilDue+3*time.Hour, "resolve", "T1", cplSupervisor, OutcomeResolve, 31)
+	resolve := h.complete(untilDue+3*time.Hour, "resolve", "T1", cplSupervisor, domain.OutcomeResolve, 31)
 
 	res := h.run()
 
@@ -693,43 +694,43 @@ func TestComplaint_FirstResponseEscalation(t *testing.T) {
 		assert.True(t, st.FirstResponseReminded)
 		assert.False(t, st.FirstResponseOverdue)
 		assert.Equal(t, 0, st.EscalationLevel)
-		assert.Equal(t, store.QueueOfficers, st.Task.Queue)
+		assert.Equal(t, domain.QueueOfficers, st.Task.Queue)
 	}
 	st = afterDue.get(t)
 	assert.True(t, st.FirstResponseOverdue)
 	assert.Equal(t, 1, st.EscalationLevel)
-	assert.Equal(t, store.QueueSupervisors, st.Task.Queue)
+	assert.Equal(t, domain.QueueSupervisors, st.Task.Queue)
 	assert.Equal(t, 1, st.Task.EscalationLevel)
-	assert.Equal(t, store.TaskOpen, st.Task.State)
+	assert.Equal(t, domain.TaskOpen, st.Task.State)
 	assert.Equal(t, domain.ComplaintInQueue, st.Status)
 
 	assert.Equal(t, []cplNotice{
-		{At: reminder, In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "reminder",
+		{At: reminder, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "reminder",
 			Target: "first_response", DueAt: due, Level: 0}},
-		{At: due, In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "escalation",
+		{At: due, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "escalation",
 			Target: "first_response", DueAt: due, Level: 1}},
 	}, h.notifications())
 
 	changes := h.changes()
 	require.NotEmpty(t, changes)
-	assert.Equal(t, activities.ApplyComplaintChangeInput{
+	assert.Equal(t, contract.ApplyComplaintChangeInput{
 		Snapshot: store.ComplaintSnapshot{Reference: cplRef, Version: 2, Status: domain.ComplaintInQueue,
 			EscalationLevel: 1, Cycle: 1, TaskID: "T1", FirstResponseDueAt: due, ResolutionDueAt: d.ResolutionDue,
 			FirstResponseOverdue: true},
 		EventKey: cplEventKey(2, "escalated_first_response"), Actor: "system", Action: "escalated_first_response",
 		FromStatus: domain.ComplaintInQueue,
-		Task: cplTaskChange("T1", 1, "escalated", "escalated-first_response", 0, store.TaskOpen,
-			store.QueueSupervisors, 1, 0, ""),
+		Task: cplTaskChange("T1", 1, "escalated", "escalated-first_response", 0, domain.TaskOpen,
+			domain.QueueSupervisors, 1, 0, ""),
 		At: due,
 	}, changes[0])
-	assert.Equal(t, []string{"escalated_first_response", "claimed", OutcomeResolve, "closed"}, h.actions())
+	assert.Equal(t, []string{"escalated_first_response", "claimed", domain.OutcomeResolve, "closed"}, h.actions())
 
 	cplRefused(t, officer, ErrTaskForbidden)
 	cplRefused(t, agent, ErrTaskForbidden)
 	cplAccepted(t, supervisor)
-	assert.Equal(t, TaskResult{TaskID: "T1", State: store.TaskClaimed, AssigneeID: 20, SubjectStatus: domain.ComplaintClaimed},
+	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 20, SubjectStatus: string(domain.ComplaintClaimed)},
 		cplTaskResult(t, supervisor))
-	assert.Equal(t, cplTaskChange("T1", 2, "claimed", "claimed", 20, store.TaskClaimed, store.QueueSupervisors, 1, 20, ""),
+	assert.Equal(t, cplTaskChange("T1", 2, "claimed", "claimed", 20, domain.TaskClaimed, domain.QueueSupervisors, 1, 20, ""),
 		changes[1].Task)
 	cplAccepted(t, resolve)
 	last := changes[len(changes)-1].Snapshot
@@ -751,7 +752,7 @@ func TestComplaint_ResolutionEscalationFromOfficers(t *testing.T) {
 	untilDue := resDue.Sub(s)
 
 	claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
-	request := h.complete(2*time.Hour, "request-info", "T1", cplOfficer, OutcomeRequestInfo, 51)
+	request := h.complete(2*time.Hour, "request-info", "T1", cplOfficer, domain.OutcomeRequestInfo, 51)
 	reply := h.reply(2*time.Hour+paused, "reply", 52)
 	beforeDue := h.queryAt(untilDue - time.Minute)
 	afterDue := h.queryAt(untilDue + time.Minute)
@@ -759,7 +760,7 @@ func TestComplaint_ResolutionEscalationFromOfficers(t *testing.T) {
 	release := h.release(untilDue+2*time.Hour, "release-officer", "T1", cplOfficer)
 	officer2 := h.claim(untilDue+3*time.Hour, "claim-officer2", "T1", cplOfficer2)
 	supervisor := h.claim(untilDue+4*time.Hour, "claim-supervisor", "T1", cplSupervisor)
-	resolve := h.complete(untilDue+5*time.Hour, "resolve", "T1", cplSupervisor, OutcomeResolve, 53)
+	resolve := h.complete(untilDue+5*time.Hour, "resolve", "T1", cplSupervisor, domain.OutcomeResolve, 53)
 
 	res := h.run()
 
@@ -779,27 +780,27 @@ func TestComplaint_ResolutionEscalationFromOfficers(t *testing.T) {
 	assert.Equal(t, 1, st.EscalationLevel)
 	assert.True(t, st.ResolutionOverdue)
 	assert.False(t, st.FirstResponseOverdue, "the first response was given in time")
-	assert.Equal(t, store.QueueSupervisors, st.Task.Queue)
+	assert.Equal(t, domain.QueueSupervisors, st.Task.Queue)
 
 	assert.Equal(t, []cplNotice{
-		{At: resReminder, In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "reminder",
+		{At: resReminder, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "reminder",
 			Target: "resolution", DueAt: resDue, Level: 0, AssigneeID: 7}},
-		{At: resDue, In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "escalation",
+		{At: resDue, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "escalation",
 			Target: "resolution", DueAt: resDue, Level: 1, AssigneeID: 7}},
 	}, h.notifications())
-	assert.Equal(t, []string{"claimed", OutcomeRequestInfo, "citizen_replied", "escalated_resolution", "released",
-		"claimed", OutcomeResolve, "closed"}, h.actions())
+	assert.Equal(t, []string{"claimed", domain.OutcomeRequestInfo, "citizen_replied", "escalated_resolution", "released",
+		"claimed", domain.OutcomeResolve, "closed"}, h.actions())
 	changes := h.changes()
 	require.Len(t, changes, 8)
 	requestedAt := cplAt(s, 2*time.Hour)
-	assert.Equal(t, activities.ApplyComplaintChangeInput{
+	assert.Equal(t, contract.ApplyComplaintChangeInput{
 		Snapshot: store.ComplaintSnapshot{Reference: cplRef, Version: 5, Status: domain.ComplaintClaimed,
 			EscalationLevel: 1, Cycle: 1, TaskID: "T1", FirstResponseDueAt: d.FirstResponseDue, ResolutionDueAt: resDue,
 			FirstResponseAt: requestedAt, ResolutionOverdue: true},
 		EventKey: cplEventKey(5, "escalated_resolution"), Actor: "system", Action: "escalated_resolution",
 		FromStatus: domain.ComplaintClaimed,
-		Task: cplTaskChange("T1", 3, "escalated", "escalated-resolution", 0, store.TaskClaimed,
-			store.QueueSupervisors, 1, 7, ""),
+		Task: cplTaskChange("T1", 3, "escalated", "escalated-resolution", 0, domain.TaskClaimed,
+			domain.QueueSupervisors, 1, 7, ""),
 		At: resDue,
 	}, changes[3])
 	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), 9011, 9021, 9022, cplMailOutboxID(8)}, h.emails())
@@ -816,13 +817,13 @@ func TestComplaint_ResolutionEscalationCapsAtHeadOfUnit(t *testing.T) {
 	resDue := d.ResolutionDue.Add(paused).Sub(s)
 
 	supClaim := h.claim(frDue+time.Hour, "claim-supervisor", "T1", cplSupervisor)
-	request := h.complete(frDue+2*time.Hour, "request-info", "T1", cplSupervisor, OutcomeRequestInfo, 54)
+	request := h.complete(frDue+2*time.Hour, "request-info", "T1", cplSupervisor, domain.OutcomeRequestInfo, 54)
 	reply := h.reply(frDue+2*time.Hour+paused, "reply", 55)
 	afterResDue := h.queryAt(resDue + time.Minute)
 	supRelease := h.release(resDue+time.Hour, "release-supervisor", "T1", cplSupervisor)
 	supAgain := h.claim(resDue+2*time.Hour, "claim-supervisor-again", "T1", cplSupervisor)
 	headClaim := h.claim(resDue+3*time.Hour, "claim-head", "T1", cplHead)
-	headResolve := h.complete(resDue+4*time.Hour, "resolve-head", "T1", cplHead, OutcomeResolve, 56)
+	headResolve := h.complete(resDue+4*time.Hour, "resolve-head", "T1", cplHead, domain.OutcomeResolve, 56)
 	reopenAt := resDue + 4*time.Hour + 2*cplDay
 	reopen := h.reopen(reopenAt, "reopen", 57)
 	d2 := cplDefaultDeadlines(s.Add(reopenAt))
@@ -830,7 +831,7 @@ func TestComplaint_ResolutionEscalationCapsAtHeadOfUnit(t *testing.T) {
 	supCycle2 := h.claim(reopenAt+time.Hour, "claim-supervisor-cycle2", "T2", cplSupervisor)
 	afterAll := h.queryAt(res2Due + time.Minute)
 	headClaim2 := h.claim(res2Due+time.Hour, "claim-head-cycle2", "T2", cplHead)
-	headReject := h.complete(res2Due+2*time.Hour, "reject-head", "T2", cplHead, OutcomeReject, 58)
+	headReject := h.complete(res2Due+2*time.Hour, "reject-head", "T2", cplHead, domain.OutcomeReject, 58)
 
 	res := h.run()
 
@@ -843,23 +844,23 @@ func TestComplaint_ResolutionEscalationCapsAtHeadOfUnit(t *testing.T) {
 
 	st := afterResDue.get(t)
 	assert.Equal(t, 2, st.EscalationLevel)
-	assert.Equal(t, store.QueueHeadOfUnit, st.Task.Queue)
+	assert.Equal(t, domain.QueueHeadOfUnit, st.Task.Queue)
 	assert.True(t, st.ResolutionOverdue)
 	st = afterAll.get(t)
 	assert.Equal(t, 2, st.EscalationLevel, "never above the head of unit")
 	assert.Equal(t, 2, st.Cycle)
 	assert.True(t, st.FirstResponseOverdue)
 	assert.True(t, st.ResolutionOverdue)
-	assert.Equal(t, store.QueueHeadOfUnit, st.Task.Queue)
+	assert.Equal(t, domain.QueueHeadOfUnit, st.Task.Queue)
 
 	cycles := h.cycles()
 	require.Len(t, cycles, 2)
 	assert.True(t, cycles[1].Reopen)
 	assert.Equal(t, 2, cycles[1].Level)
-	assert.Equal(t, store.QueueHeadOfUnit, cycles[1].Queue)
+	assert.Equal(t, domain.QueueHeadOfUnit, cycles[1].Queue)
 
 	notice := func(at time.Time, cycle int, kind, target string, due time.Time, level int, assignee int64) cplNotice {
-		return cplNotice{At: at, In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: cycle, Kind: kind,
+		return cplNotice{At: at, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: cycle, Kind: kind,
 			Target: target, DueAt: due, Level: level, AssigneeID: assignee}}
 	}
 	assert.Equal(t, []cplNotice{
@@ -873,7 +874,7 @@ func TestComplaint_ResolutionEscalationCapsAtHeadOfUnit(t *testing.T) {
 		notice(d2.ResolutionDue, 2, "escalation", "resolution", d2.ResolutionDue, 2, 0),
 	}, h.notifications())
 
-	var escalations []activities.ApplyComplaintChangeInput
+	var escalations []contract.ApplyComplaintChangeInput
 	for _, c := range h.changes() {
 		assert.LessOrEqualf(t, c.Snapshot.EscalationLevel, 2, "%s", c.EventKey)
 		if c.Task != nil {
@@ -885,7 +886,7 @@ func TestComplaint_ResolutionEscalationCapsAtHeadOfUnit(t *testing.T) {
 	}
 	require.Len(t, escalations, 4)
 	wantLevels := []int{1, 2, 2, 2}
-	wantQueues := []string{store.QueueSupervisors, store.QueueHeadOfUnit, store.QueueHeadOfUnit, store.QueueHeadOfUnit}
+	wantQueues := []domain.Queue{domain.QueueSupervisors, domain.QueueHeadOfUnit, domain.QueueHeadOfUnit, domain.QueueHeadOfUnit}
 	wantActions := []string{"escalated_first_response", "escalated_resolution", "escalated_first_response", "escalated_resolution"}
 	for i, e := range escalations {
 		assert.Equalf(t, wantActions[i], e.Action, "escalation %d", i)
@@ -895,7 +896,7 @@ func TestComplaint_ResolutionEscalationCapsAtHeadOfUnit(t *testing.T) {
 		assert.Equalf(t, wantQueues[i], e.Task.Queue, "escalation %d", i)
 	}
 	assert.Equal(t, "T2", escalations[2].Task.TaskID)
-	assert.Equal(t, store.TaskOpen, escalations[2].Task.State)
+	assert.Equal(t, domain.TaskOpen, escalations[2].Task.State)
 }
 
 // 5. Rejection with a text ends the workflow at once.
@@ -904,11 +905,11 @@ func TestComplaint_Reject(t *testing.T) {
 	s := h.start
 	d := cplDefaultDeadlines(s)
 	claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
-	noText := h.complete(2*time.Hour, "reject-no-text", "T1", cplOfficer, OutcomeReject, 0)
-	badOutcome := h.complete(2*time.Hour+10*time.Minute, "approve", "T1", cplOfficer, OutcomeApprove, 70)
-	notAssignee := h.complete(2*time.Hour+20*time.Minute, "reject-officer2", "T1", cplOfficer2, OutcomeReject, 70)
-	wrongTask := h.complete(2*time.Hour+30*time.Minute, "reject-wrong-task", "T9", cplOfficer, OutcomeReject, 70)
-	reject := h.complete(3*time.Hour, "reject", "T1", cplOfficer, OutcomeReject, 71)
+	noText := h.complete(2*time.Hour, "reject-no-text", "T1", cplOfficer, domain.OutcomeReject, 0)
+	badOutcome := h.complete(2*time.Hour+10*time.Minute, "approve", "T1", cplOfficer, domain.OutcomeApprove, 70)
+	notAssignee := h.complete(2*time.Hour+20*time.Minute, "reject-officer2", "T1", cplOfficer2, domain.OutcomeReject, 70)
+	wrongTask := h.complete(2*time.Hour+30*time.Minute, "reject-wrong-task", "T9", cplOfficer, domain.OutcomeReject, 70)
+	reject := h.complete(3*time.Hour, "reject", "T1", cplOfficer, domain.OutcomeReject, 71)
 
 	res := h.run()
 
@@ -920,19 +921,19 @@ func TestComplaint_Reject(t *testing.T) {
 	cplRefused(t, notAssignee, ErrTaskNotAssignee)
 	cplRefused(t, wrongTask, ErrTaskUnknown)
 	cplAccepted(t, reject)
-	assert.Equal(t, TaskResult{TaskID: "T1", State: store.TaskDone, AssigneeID: 7, Outcome: OutcomeReject,
-		SubjectStatus: domain.ComplaintRejected}, cplTaskResult(t, reject))
+	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskDone, AssigneeID: 7, Outcome: domain.OutcomeReject,
+		SubjectStatus: string(domain.ComplaintRejected)}, cplTaskResult(t, reject))
 
 	rejectedAt := cplAt(s, 3*time.Hour)
-	assert.Equal(t, []string{"claimed", OutcomeReject}, h.actions())
-	assert.Equal(t, activities.ApplyComplaintChangeInput{
+	assert.Equal(t, []string{"claimed", domain.OutcomeReject}, h.actions())
+	assert.Equal(t, contract.ApplyComplaintChangeInput{
 		Snapshot: store.ComplaintSnapshot{Reference: cplRef, Version: 3, Status: domain.ComplaintRejected, Cycle: 1,
 			TaskID: "T1", FirstResponseDueAt: d.FirstResponseDue, ResolutionDueAt: d.ResolutionDue,
 			FirstResponseAt: rejectedAt},
-		EventKey: cplEventKey(3, OutcomeReject), Actor: "staff", StaffID: 7, Action: OutcomeReject,
+		EventKey: cplEventKey(3, domain.OutcomeReject), Actor: "staff", StaffID: 7, Action: domain.OutcomeReject,
 		FromStatus: domain.ComplaintClaimed,
-		Task: cplTaskChange("T1", 2, "completed", "completed", 7, store.TaskDone, store.QueueOfficers, 0, 7,
-			OutcomeReject),
+		Task: cplTaskChange("T1", 2, "completed", "completed", 7, domain.TaskDone, domain.QueueOfficers, 0, 7,
+			domain.OutcomeReject),
 		PublishID: 71, Mail: "rejected", At: rejectedAt,
 	}, h.changes()[1])
 	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3)}, h.emails())
@@ -947,7 +948,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 	d := cplDefaultDeadlines(s)
 	frDue := d.FirstResponseDue.Sub(s)
 	claim := h.claim(frDue+time.Hour, "claim-supervisor", "T1", cplSupervisor)
-	resolve := h.complete(frDue+2*time.Hour, "resolve-1", "T1", cplSupervisor, OutcomeResolve, 61)
+	resolve := h.complete(frDue+2*time.Hour, "resolve-1", "T1", cplSupervisor, domain.OutcomeResolve, 61)
 	reopenAt := frDue + 2*time.Hour + 3*cplDay
 	noMessage := h.reopen(reopenAt-time.Minute, "reopen-no-message", 0)
 	reopen := h.reopen(reopenAt, "reopen", 62)
@@ -956,7 +957,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 	officer := h.claim(reopenAt+30*time.Minute, "claim-officer-T2", "T2", cplOfficer)
 	oldTask := h.claim(reopenAt+45*time.Minute, "claim-T1", "T1", cplSupervisor)
 	claim2 := h.claim(reopenAt+time.Hour, "claim-supervisor-T2", "T2", cplSupervisor)
-	resolve2 := h.complete(reopenAt+2*time.Hour, "resolve-2", "T2", cplSupervisor, OutcomeResolve, 63)
+	resolve2 := h.complete(reopenAt+2*time.Hour, "resolve-2", "T2", cplSupervisor, domain.OutcomeResolve, 63)
 
 	res := h.run()
 
@@ -979,7 +980,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 	assert.Equal(t, domain.ComplaintResolved, c2.FromStatus)
 	assert.True(t, c2.Reopen)
 	assert.Equal(t, 1, c2.Level, "reopened at the level it had")
-	assert.Equal(t, store.QueueSupervisors, c2.Queue)
+	assert.Equal(t, domain.QueueSupervisors, c2.Queue)
 	assert.Equal(t, int64(62), c2.PublishID)
 	assert.Equal(t, at, c2.At)
 	assert.Equal(t, "complaint/"+cplRef, c2.WorkflowID)
@@ -998,7 +999,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 	assert.False(t, sn.ResolutionOverdue)
 
 	want := ComplaintState{Status: domain.ComplaintInQueue, Version: 5, Cycle: 2,
-		Task: task{ID: "T2", Kind: "complaint", State: store.TaskOpen, Queue: store.QueueSupervisors, EscalationLevel: 1,
+		Task: task{ID: "T2", Kind: "complaint", State: domain.TaskOpen, Queue: domain.QueueSupervisors, EscalationLevel: 1,
 			DueAt: d2.FirstResponseDue},
 		EscalationLevel: 1, ReopenCount: 1,
 		FirstResponseDue: d2.FirstResponseDue, FirstResponseReminder: d2.FirstResponseReminder,
@@ -1006,10 +1007,10 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 	assert.Equal(t, want, cplStateResult(t, reopen))
 	assert.Equal(t, want, reopened.get(t))
 
-	assert.Equal(t, []string{"escalated_first_response", "claimed", OutcomeResolve, "claimed", OutcomeResolve, "closed"},
+	assert.Equal(t, []string{"escalated_first_response", "claimed", domain.OutcomeResolve, "claimed", domain.OutcomeResolve, "closed"},
 		h.actions())
 	changes := h.changes()
-	assert.Equal(t, cplTaskChange("T2", 1, "claimed", "claimed", 20, store.TaskClaimed, store.QueueSupervisors, 1, 20, ""),
+	assert.Equal(t, cplTaskChange("T2", 1, "claimed", "claimed", 20, domain.TaskClaimed, domain.QueueSupervisors, 1, 20, ""),
 		changes[3].Task)
 	assert.Equal(t, 2, changes[4].Snapshot.Cycle)
 	assert.Equal(t, "T2", changes[4].Snapshot.TaskID)
@@ -1029,7 +1030,7 @@ func TestComplaint_ReopenAfterWindow(t *testing.T) {
 		h := newCplHarness(t, cplOptions{})
 		s := h.start
 		claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
-		resolve := h.complete(2*time.Hour, "resolve", "T1", cplOfficer, OutcomeResolve, 41)
+		resolve := h.complete(2*time.Hour, "resolve", "T1", cplOfficer, domain.OutcomeResolve, 41)
 		noText := h.reopen(2*time.Hour+14*cplDay-time.Second, "reopen-no-text", 0)
 		atEnd := h.reopen(2*time.Hour+14*cplDay, "reopen-at-end", 42)
 		after := h.reopen(2*time.Hour+15*cplDay, "reopen-after", 43)
@@ -1051,7 +1052,7 @@ func TestComplaint_ReopenAfterWindow(t *testing.T) {
 		assert.False(t, after.accepted, "reopening after the window accepted")
 		assert.False(t, after.sent, "the workflow had closed")
 		assert.Len(t, h.cycles(), 1, "no new cycle")
-		assert.Equal(t, []string{"claimed", OutcomeResolve, "closed"}, h.actions())
+		assert.Equal(t, []string{"claimed", domain.OutcomeResolve, "closed"}, h.actions())
 		assert.Equal(t, cplAt(s, 2*time.Hour+14*cplDay), h.changes()[2].Snapshot.ClosedAt)
 	})
 
@@ -1062,7 +1063,7 @@ func TestComplaint_ReopenAfterWindow(t *testing.T) {
 		resolvedAt := s.Add(-14 * cplDay).UTC()
 		d := cplDefaultDeadlines(s.Add(-20 * cplDay))
 		state := &ComplaintState{Status: domain.ComplaintResolved, Version: 3, Cycle: 1,
-			Task: task{ID: "T1", Kind: "complaint", State: store.TaskDone, Queue: store.QueueOfficers, Assignee: 7,
+			Task: task{ID: "T1", Kind: "complaint", State: domain.TaskDone, Queue: domain.QueueOfficers, Assignee: 7,
 				DueAt: d.FirstResponseDue, Version: 2},
 			FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
 			ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder,
@@ -1093,11 +1094,11 @@ func TestComplaint_ReopenAfterWindow(t *testing.T) {
 func TestComplaint_ReopenRacingAutoClose(t *testing.T) {
 	h := newCplHarness(t, cplOptions{failReopenOnce: true})
 	claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
-	resolve := h.complete(2*time.Hour, "resolve", "T1", cplOfficer, OutcomeResolve, 41)
+	resolve := h.complete(2*time.Hour, "resolve", "T1", cplOfficer, domain.OutcomeResolve, 41)
 	reopenAt := 2*time.Hour + 14*cplDay - 500*time.Millisecond
 	reopen := h.reopen(reopenAt, "reopen", 42)
 	claim2 := h.claim(reopenAt+time.Hour, "claim-T2", "T2", cplOfficer)
-	reject := h.complete(reopenAt+2*time.Hour, "reject-T2", "T2", cplOfficer, OutcomeReject, 43)
+	reject := h.complete(reopenAt+2*time.Hour, "reject-T2", "T2", cplOfficer, domain.OutcomeReject, 43)
 
 	res := h.run()
 
@@ -1124,8 +1125,8 @@ func TestComplaint_ClaimRace(t *testing.T) {
 	// the loser is told that he is not the assignee. Then both reject: only the winner may.
 	probe7 := h.complete(2*time.Hour, "probe-7", "T1", cplOfficer, "bogus", 70)
 	probe8 := h.complete(2*time.Hour, "probe-8", "T1", cplOfficer2, "bogus", 70)
-	reject7 := h.complete(3*time.Hour, "reject-7", "T1", cplOfficer, OutcomeReject, 71)
-	reject8 := h.complete(3*time.Hour, "reject-8", "T1", cplOfficer2, OutcomeReject, 72)
+	reject7 := h.complete(3*time.Hour, "reject-7", "T1", cplOfficer, domain.OutcomeReject, 71)
+	reject8 := h.complete(3*time.Hour, "reject-8", "T1", cplOfficer2, domain.OutcomeReject, 72)
 
 	res := h.run()
 
@@ -1142,8 +1143,8 @@ func TestComplaint_ClaimRace(t *testing.T) {
 	}
 	cplAccepted(t, winner)
 	cplRefused(t, loser, ErrTaskAlreadyClaimed)
-	assert.Equal(t, TaskResult{TaskID: "T1", State: store.TaskClaimed, AssigneeID: winnerID,
-		SubjectStatus: domain.ComplaintClaimed}, cplTaskResult(t, winner))
+	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: winnerID,
+		SubjectStatus: string(domain.ComplaintClaimed)}, cplTaskResult(t, winner))
 	st := after.get(t)
 	assert.Equal(t, domain.ComplaintClaimed, st.Status)
 	assert.Equal(t, winnerID, st.Task.Assignee)
@@ -1161,9 +1162,9 @@ func TestComplaint_ClaimRace(t *testing.T) {
 	}
 
 	changes := h.changes()
-	assert.Equal(t, []string{"claimed", OutcomeReject}, h.actions())
+	assert.Equal(t, []string{"claimed", domain.OutcomeReject}, h.actions())
 	require.Len(t, changes, 2)
-	assert.Equal(t, cplTaskChange("T1", 1, "claimed", "claimed", winnerID, store.TaskClaimed, store.QueueOfficers, 0,
+	assert.Equal(t, cplTaskChange("T1", 1, "claimed", "claimed", winnerID, domain.TaskClaimed, domain.QueueOfficers, 0,
 		winnerID, ""), changes[0].Task)
 	assert.Equal(t, winnerID, changes[1].StaffID)
 	assert.Equal(t, winnerMsg, changes[1].PublishID)
@@ -1216,7 +1217,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 	var next ComplaintInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	wantState := ComplaintState{Status: domain.ComplaintClaimed, Version: 6, Cycle: 1,
-		Task: task{ID: "T1", Kind: "complaint", State: store.TaskClaimed, Queue: store.QueueOfficers, Assignee: 7,
+		Task: task{ID: "T1", Kind: "complaint", State: domain.TaskClaimed, Queue: domain.QueueOfficers, Assignee: 7,
 			DueAt: d.FirstResponseDue, Version: 5},
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
 		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
@@ -1232,7 +1233,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 	s2 := h2.start
 	first := h2.queryAt(time.Minute)
 	steal := h2.claim(5*time.Minute, "claim-officer2", "T1", cplOfficer2)
-	resolve := h2.complete(10*time.Minute, "resolve", "T1", cplOfficer, OutcomeResolve, 81)
+	resolve := h2.complete(10*time.Minute, "resolve", "T1", cplOfficer, domain.OutcomeResolve, 81)
 
 	res := h2.run()
 
@@ -1241,12 +1242,12 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 	cplRefused(t, steal, ErrTaskAlreadyClaimed)
 	cplAccepted(t, resolve)
 	assert.Empty(t, h2.cycles(), "a continued run starts no new cycle")
-	assert.Equal(t, []string{OutcomeResolve, "closed"}, h2.actions())
+	assert.Equal(t, []string{domain.OutcomeResolve, "closed"}, h2.actions())
 	changes := h2.changes()
 	require.Len(t, changes, 2)
 	assert.Equal(t, 7, changes[0].Snapshot.Version)
-	assert.Equal(t, cplTaskChange("T1", 6, "completed", "completed", 7, store.TaskDone, store.QueueOfficers, 0, 7,
-		OutcomeResolve), changes[0].Task)
+	assert.Equal(t, cplTaskChange("T1", 6, "completed", "completed", 7, domain.TaskDone, domain.QueueOfficers, 0, 7,
+		domain.OutcomeResolve), changes[0].Task)
 	assert.Equal(t, d.ResolutionDue, changes[0].Snapshot.ResolutionDueAt)
 	assert.Equal(t, cplAt(s2, 10*time.Minute+14*cplDay), changes[1].At)
 	assert.Equal(t, []int64{cplMailOutboxID(7)}, h2.emails())
@@ -1272,7 +1273,7 @@ func TestComplaint_ContinueAsNewWhenSuggested(t *testing.T) {
 	require.NotNil(t, next.State)
 	assert.Equal(t, domain.ComplaintInQueue, next.State.Status)
 	assert.Equal(t, 3, next.State.Version)
-	assert.Equal(t, store.TaskOpen, next.State.Task.State)
+	assert.Equal(t, domain.TaskOpen, next.State.Task.State)
 	assert.Equal(t, int64(0), next.State.Task.Assignee)
 	assert.Equal(t, 2, next.State.Task.Version)
 }
@@ -1283,14 +1284,14 @@ func TestComplaint_StartFromStateResumesTimers(t *testing.T) {
 	s := cplWednesday
 	frDue := s.Add(time.Hour).UTC()
 	state := &ComplaintState{Status: domain.ComplaintInQueue, Version: 7, Cycle: 1,
-		Task:             task{ID: "T1", Kind: "complaint", State: store.TaskOpen, Queue: store.QueueOfficers, DueAt: frDue, Version: 2},
+		Task:             task{ID: "T1", Kind: "complaint", State: domain.TaskOpen, Queue: domain.QueueOfficers, DueAt: frDue, Version: 2},
 		FirstResponseDue: frDue, FirstResponseReminder: s.Add(-11 * time.Hour).UTC(), FirstResponseReminded: true,
 		ResolutionDue: s.Add(50 * cplDay).UTC(), ResolutionReminder: s.Add(35 * cplDay).UTC()}
 	h := newCplHarness(t, cplOptions{start: s, state: state})
 	first := h.queryAt(30 * time.Minute)
 	officer := h.claim(90*time.Minute, "claim-officer", "T1", cplOfficer)
 	supervisor := h.claim(2*time.Hour, "claim-supervisor", "T1", cplSupervisor)
-	resolve := h.complete(3*time.Hour, "resolve", "T1", cplSupervisor, OutcomeResolve, 91)
+	resolve := h.complete(3*time.Hour, "resolve", "T1", cplSupervisor, domain.OutcomeResolve, 91)
 
 	res := h.run()
 
@@ -1300,16 +1301,16 @@ func TestComplaint_StartFromStateResumesTimers(t *testing.T) {
 	cplAccepted(t, supervisor)
 	cplAccepted(t, resolve)
 	assert.Empty(t, h.cycles(), "no new cycle")
-	assert.Equal(t, []cplNotice{{At: frDue, In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1,
+	assert.Equal(t, []cplNotice{{At: frDue, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1,
 		Kind: "escalation", Target: "first_response", DueAt: frDue, Level: 1}}}, h.notifications())
-	assert.Equal(t, []string{"escalated_first_response", "claimed", OutcomeResolve, "closed"}, h.actions())
+	assert.Equal(t, []string{"escalated_first_response", "claimed", domain.OutcomeResolve, "closed"}, h.actions())
 	changes := h.changes()
 	require.Len(t, changes, 4)
 	assert.Equal(t, 8, changes[0].Snapshot.Version)
 	assert.Equal(t, frDue, changes[0].At)
-	assert.Equal(t, cplTaskChange("T1", 3, "escalated", "escalated-first_response", 0, store.TaskOpen,
-		store.QueueSupervisors, 1, 0, ""), changes[0].Task)
-	assert.Equal(t, cplTaskChange("T1", 4, "claimed", "claimed", 20, store.TaskClaimed, store.QueueSupervisors, 1, 20, ""),
+	assert.Equal(t, cplTaskChange("T1", 3, "escalated", "escalated-first_response", 0, domain.TaskOpen,
+		domain.QueueSupervisors, 1, 0, ""), changes[0].Task)
+	assert.Equal(t, cplTaskChange("T1", 4, "claimed", "claimed", 20, domain.TaskClaimed, domain.QueueSupervisors, 1, 20, ""),
 		changes[1].Task)
 	assert.Equal(t, 11, changes[3].Snapshot.Version)
 }
@@ -1322,11 +1323,11 @@ func TestComplaint_QueryState(t *testing.T) {
 	queued := h.queryAt(30 * time.Minute)
 	claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
 	claimed := h.queryAt(90 * time.Minute)
-	request := h.complete(2*time.Hour, "request-info", "T1", cplOfficer, OutcomeRequestInfo, 21)
+	request := h.complete(2*time.Hour, "request-info", "T1", cplOfficer, domain.OutcomeRequestInfo, 21)
 	waiting := h.queryAt(150 * time.Minute)
 	reply := h.reply(2*time.Hour+3*cplDay, "reply", 22)
 	replied := h.queryAt(2*time.Hour + 3*cplDay + time.Minute)
-	resolve := h.complete(3*time.Hour+3*cplDay, "resolve", "T1", cplOfficer, OutcomeResolve, 23)
+	resolve := h.complete(3*time.Hour+3*cplDay, "resolve", "T1", cplOfficer, domain.OutcomeResolve, 23)
 	resolved := h.queryAt(3*time.Hour + 3*cplDay + time.Minute)
 
 	res := h.run()
@@ -1336,14 +1337,14 @@ func TestComplaint_QueryState(t *testing.T) {
 		cplAccepted(t, o)
 	}
 	st := ComplaintState{Status: domain.ComplaintInQueue, Version: 1, Cycle: 1,
-		Task: task{ID: "T1", Kind: "complaint", State: store.TaskOpen, Queue: store.QueueOfficers,
+		Task: task{ID: "T1", Kind: "complaint", State: domain.TaskOpen, Queue: domain.QueueOfficers,
 			DueAt: d.FirstResponseDue},
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
 		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, st, queued.get(t))
 
 	st.Status, st.Version = domain.ComplaintClaimed, 2
-	st.Task.State, st.Task.Assignee, st.Task.Version = store.TaskClaimed, 7, 1
+	st.Task.State, st.Task.Assignee, st.Task.Version = domain.TaskClaimed, 7, 1
 	assert.Equal(t, st, claimed.get(t))
 
 	requestedAt := cplAt(s, 2*time.Hour)
@@ -1357,7 +1358,7 @@ func TestComplaint_QueryState(t *testing.T) {
 	assert.Equal(t, st, cplStateResult(t, reply), "the reply answers the new state")
 
 	st.Status, st.Version, st.ResolvedAt = domain.ComplaintResolved, 5, cplAt(s, 3*time.Hour+3*cplDay)
-	st.Task.State, st.Task.Version = store.TaskDone, 3
+	st.Task.State, st.Task.Version = domain.TaskDone, 3
 	assert.Equal(t, st, resolved.get(t))
 }
 
@@ -1367,7 +1368,7 @@ func TestComplaint_FirstResponseOverride(t *testing.T) {
 	h := newCplHarness(t, cplOptions{config: ComplaintConfig{FirstResponseOverride: 2 * time.Minute}})
 	s := h.start
 	supervisor := h.claim(3*time.Minute, "claim-supervisor", "T1", cplSupervisor)
-	reject := h.complete(4*time.Minute, "reject", "T1", cplSupervisor, OutcomeReject, 5)
+	reject := h.complete(4*time.Minute, "reject", "T1", cplSupervisor, domain.OutcomeReject, 5)
 
 	res := h.run()
 
@@ -1379,10 +1380,10 @@ func TestComplaint_FirstResponseOverride(t *testing.T) {
 	assert.Equal(t, 2*time.Minute, cycles[0].FirstResponseOverride)
 	due := cplAt(s, 2*time.Minute)
 	assert.Equal(t, []cplNotice{
-		{At: cplAt(s, 90*time.Second), In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1,
+		{At: cplAt(s, 90*time.Second), In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1,
 			Kind: "reminder", Target: "first_response", DueAt: due}},
-		{At: due, In: activities.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "escalation",
+		{At: due, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1, Kind: "escalation",
 			Target: "first_response", DueAt: due, Level: 1}},
 	}, h.notifications())
-	assert.Equal(t, []string{"escalated_first_response", "claimed", OutcomeReject}, h.actions())
+	assert.Equal(t, []string{"escalated_first_response", "claimed", domain.OutcomeReject}, h.actions())
 }

@@ -7,8 +7,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"occonnect/activities"
-	"occonnect/store"
+	"occonnect/activities/contract"
+	"occonnect/domain"
 )
 
 // DTSInput starts the review of a DTS request. It carries the request id only.
@@ -20,7 +20,7 @@ type DTSInput struct {
 
 // DTSResult is the final status of the request (approved, rejected or cancelled).
 type DTSResult struct {
-	Status        string
+	Status        domain.DTSStatus
 	SupplementMAD int64
 }
 
@@ -29,18 +29,12 @@ type CancelDTSRequest struct{}
 
 // DTSState answers the state query and the cancel Update.
 type DTSState struct {
-	Status          string
+	Status          domain.DTSStatus
 	SupplementMAD   int64
 	TaskID          string
-	TaskState       string
+	TaskState       domain.TaskState
 	EscalationLevel int
 }
-
-// DTS outcomes an officer completes the task with.
-const (
-	OutcomeApprove = "approve"
-	OutcomeReject  = "reject"
-)
 
 // DTS reviews a request for the supplementary tourist allowance: compute the supplement,
 // open an officer task, escalate it to the supervisors after the deadline, and apply the
@@ -49,7 +43,7 @@ func DTS(ctx workflow.Context, in DTSInput) (DTSResult, error) {
 	if in.ReviewBusinessDays <= 0 {
 		in.ReviewBusinessDays = 2
 	}
-	d := &dtsReview{in: in, status: store.DTSPending}
+	d := &dtsReview{in: in, status: domain.DTSPending}
 	if err := d.setup(ctx); err != nil {
 		return DTSResult{}, err
 	}
@@ -62,7 +56,7 @@ func DTS(ctx workflow.Context, in DTSInput) (DTSResult, error) {
 
 type dtsReview struct {
 	in            DTSInput
-	status        string
+	status        domain.DTSStatus
 	supplementMAD int64
 	task          task
 	closing       bool // a decision or cancellation is being applied
@@ -76,10 +70,10 @@ type dtsReview struct {
 
 // show publishes the request's status to ops (search attributes, current details).
 func (d *dtsReview) show(ctx workflow.Context) error {
-	v := opsView{Process: processDTS, Status: d.status, Level: d.task.EscalationLevel, ExchangePoint: d.exchangePoint, Year: d.year}
+	v := opsView{Process: processDTS, Status: string(d.status), Level: d.task.EscalationLevel, ExchangePoint: d.exchangePoint, Year: d.year}
 	var fact string
 	switch {
-	case d.status != store.DTSPending:
+	case d.status != domain.DTSPending:
 		fact = "Decided; the citizen is mailed."
 	case d.task.ID == "":
 		fact = "Computing the supplement and opening the officers' task."
@@ -117,8 +111,8 @@ func (d *dtsReview) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompleteTask, d.complete, workflow.UpdateHandlerOptions{
 		Validator: func(req CompleteTaskRequest) error {
-			return d.open(d.task.validateComplete(req, []string{OutcomeApprove, OutcomeReject},
-				func(o string) bool { return o == OutcomeReject }))
+			return d.open(d.task.validateComplete(req, []string{domain.OutcomeApprove, domain.OutcomeReject},
+				func(o string) bool { return o == domain.OutcomeReject }))
 		},
 	}); err != nil {
 		return err
@@ -137,10 +131,10 @@ func (d *dtsReview) open(err error) error {
 }
 
 func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
-	var computed activities.ComputeDTSResult
-	err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "compute the supplement"), a.ComputeDTS, d.in.RequestID).Get(ctx, &computed)
+	var computed contract.ComputeDTSResult
+	err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "compute the supplement"), contract.ComputeDTS, d.in.RequestID).Get(ctx, &computed)
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNoRules {
+	if errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeNoRules {
 		// The rules of the year were removed after the request was accepted: refuse it,
 		// unless the citizen withdrew it meanwhile.
 		if err := workflow.Await(ctx, func() bool { return !d.closing || d.closed }); err != nil {
@@ -150,7 +144,7 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 			return d.finish(ctx, nil)
 		}
 		d.closing = true
-		return d.finish(ctx, d.decide(ctx, store.DTSRejected, 0, "Aucune règle de dotation pour cette année. / لا توجد قواعد مخصصات لهذه السنة.", nil))
+		return d.finish(ctx, d.decide(ctx, domain.DTSRejected, 0, "Aucune règle de dotation pour cette année. / لا توجد قواعد مخصصات لهذه السنة.", nil))
 	}
 	if err != nil {
 		return DTSResult{}, err
@@ -158,14 +152,14 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 	d.supplementMAD = computed.SupplementMAD
 	d.year, d.exchangePoint = computed.Year, computed.ExchangePointCode
 
-	var created activities.CreateTaskResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "open the officers' task"), a.CreateTask, activities.CreateTaskInput{
+	var created contract.CreateTaskResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "open the officers' task"), contract.CreateTask, contract.CreateTaskInput{
 		Kind: "dts", SubjectID: d.in.RequestID, WorkflowID: DTSWorkflowID(d.in.RequestID),
 		TaskKey: "dts/" + d.in.RequestID + "/review", BusinessDays: d.in.ReviewBusinessDays,
 	}).Get(ctx, &created); err != nil {
 		return DTSResult{}, err
 	}
-	d.task = task{ID: created.TaskID, Kind: "dts", State: store.TaskOpen, Queue: store.QueueOfficers, DueAt: created.DueAt}
+	d.task = task{ID: created.TaskID, Kind: "dts", State: domain.TaskOpen, Queue: domain.QueueOfficers, DueAt: created.DueAt}
 	if err := d.show(ctx); err != nil {
 		return DTSResult{}, err
 	}
@@ -174,8 +168,8 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 		if err := workflow.Await(ctx, func() bool { return d.closed }); err != nil {
 			return DTSResult{}, err
 		}
-		d.task.State = store.TaskCancelled
-		if err := workflow.ExecuteActivity(dbActivity(ctx), a.ApplyTaskChange, d.task.change("cancelled", 0, "cancelled")).Get(ctx, nil); err != nil {
+		d.task.State = domain.TaskCancelled
+		if err := workflow.ExecuteActivity(dbActivity(ctx), contract.ApplyTaskChange, d.task.change("cancelled", 0, "cancelled")).Get(ctx, nil); err != nil {
 			return DTSResult{}, err
 		}
 		return d.finish(ctx, nil)
@@ -211,9 +205,9 @@ func (d *dtsReview) finish(ctx workflow.Context, err error) (DTSResult, error) {
 		return DTSResult{}, err
 	}
 	if d.mailOutboxID != 0 {
-		err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "mail the decision"), a.SendEmail, activities.SendEmailInput{OutboxID: d.mailOutboxID}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "mail the decision"), contract.SendEmail, contract.SendEmailInput{OutboxID: d.mailOutboxID}).Get(ctx, nil)
 		var appErr *temporal.ApplicationError
-		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
+		if err != nil && !(errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeEmailRejected) {
 			return DTSResult{}, err
 		}
 	}
@@ -221,16 +215,16 @@ func (d *dtsReview) finish(ctx workflow.Context, err error) (DTSResult, error) {
 		return DTSResult{}, err
 	}
 	res := DTSResult{Status: d.status}
-	if d.status == store.DTSApproved {
+	if d.status == domain.DTSApproved {
 		res.SupplementMAD = d.supplementMAD
 	}
 	return res, nil
 }
 
 // decide applies a decision or cancellation through the DecideDTS activity.
-func (d *dtsReview) decide(ctx workflow.Context, status string, staffID int64, comment string, change *activities.TaskChangeInput) error {
-	var res activities.DecideDTSResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record the request "+status), a.DecideDTS, activities.DecideDTSInput{
+func (d *dtsReview) decide(ctx workflow.Context, status domain.DTSStatus, staffID int64, comment string, change *contract.TaskChangeInput) error {
+	var res contract.DecideDTSResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record the request "+string(status)), contract.DecideDTS, contract.DecideDTSInput{
 		RequestID: d.in.RequestID, Status: status, StaffID: staffID, Comment: comment, Task: change,
 	}).Get(ctx, &res); err != nil {
 		return err
@@ -241,12 +235,12 @@ func (d *dtsReview) decide(ctx workflow.Context, status string, staffID int64, c
 
 func (d *dtsReview) complete(ctx workflow.Context, req CompleteTaskRequest) (TaskResult, error) {
 	d.closing = true
-	status := store.DTSRejected
-	if req.Outcome == OutcomeApprove {
-		status = store.DTSApproved
+	status := domain.DTSRejected
+	if req.Outcome == domain.OutcomeApprove {
+		status = domain.DTSApproved
 	}
 	saved := d.task
-	d.task.State = store.TaskDone
+	d.task.State = domain.TaskDone
 	change := d.task.change("completed", req.Actor.StaffID, "completed")
 	change.Outcome, change.Comment = req.Outcome, req.Comment
 	if err := d.decide(ctx, status, req.Actor.StaffID, req.Comment, &change); err != nil {
@@ -254,19 +248,19 @@ func (d *dtsReview) complete(ctx workflow.Context, req CompleteTaskRequest) (Tas
 		return TaskResult{}, err
 	}
 	return TaskResult{TaskID: d.task.ID, State: d.task.State, AssigneeID: d.task.Assignee, Outcome: req.Outcome,
-		SubjectStatus: d.status, SupplementMAD: d.supplementMAD}, nil
+		SubjectStatus: string(d.status), SupplementMAD: d.supplementMAD}, nil
 }
 
 func (d *dtsReview) cancel(ctx workflow.Context, _ CancelDTSRequest) (DTSState, error) {
 	d.closing = true
 	saved := d.task
-	var change *activities.TaskChangeInput
+	var change *contract.TaskChangeInput
 	if d.task.ID != "" {
-		d.task.State, d.task.Assignee = store.TaskCancelled, 0
+		d.task.State, d.task.Assignee = domain.TaskCancelled, 0
 		c := d.task.change("cancelled", 0, "cancelled")
 		change = &c
 	}
-	if err := d.decide(ctx, store.DTSCancelled, 0, "", change); err != nil {
+	if err := d.decide(ctx, domain.DTSCancelled, 0, "", change); err != nil {
 		d.closing, d.task = false, saved
 		return d.state(), err
 	}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"occonnect/activities/contract"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,7 +17,6 @@ import (
 
 	"occonnect/activities"
 	"occonnect/domain"
-	"occonnect/store"
 )
 
 // The DTS tests mock the activities like the enrollment tests: the workflow calls them
@@ -51,7 +51,7 @@ type dtsHarnessOptions struct {
 	// computeErr, when set, is ComputeDTS's error.
 	computeErr error
 	// decide, when set, decides the outcome of the n-th (1-based) DecideDTS attempt.
-	decide func(in activities.DecideDTSInput, n int) (activities.DecideDTSResult, error)
+	decide func(in contract.DecideDTSInput, n int) (contract.DecideDTSResult, error)
 	// decideDelay and emailDelay are how long DecideDTS and SendEmail run on the workflow clock.
 	decideDelay time.Duration
 	emailDelay  time.Duration
@@ -93,33 +93,33 @@ func newDTSHarness(t *testing.T, opts dtsHarnessOptions) *dtsHarness {
 	}
 
 	env.OnActivity(a.ComputeDTS, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, requestID string) (activities.ComputeDTSResult, error) {
+		func(_ context.Context, requestID string) (contract.ComputeDTSResult, error) {
 			h.record("ComputeDTS", requestID)
 			if opts.computeErr != nil {
-				return activities.ComputeDTSResult{}, opts.computeErr
+				return contract.ComputeDTSResult{}, opts.computeErr
 			}
-			return activities.ComputeDTSResult{SupplementMAD: dtsTestSupplement, Year: dtsTestYear, ExchangePointCode: dtsTestExchangePoint}, nil
+			return contract.ComputeDTSResult{SupplementMAD: dtsTestSupplement, Year: dtsTestYear, ExchangePointCode: dtsTestExchangePoint}, nil
 		})
 	env.OnActivity(a.CreateTask, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.CreateTaskInput) (activities.CreateTaskResult, error) {
+		func(_ context.Context, in contract.CreateTaskInput) (contract.CreateTaskResult, error) {
 			h.record("CreateTask", in)
-			return activities.CreateTaskResult{
+			return contract.CreateTaskResult{
 				TaskID: dtsTestTaskID,
 				DueAt:  domain.NewCalendar(nil).AddBusinessDays(env.Now(), in.BusinessDays),
 			}, nil
 		})
 	env.OnActivity(a.ApplyTaskChange, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.TaskChangeInput) error {
+		func(_ context.Context, in contract.TaskChangeInput) error {
 			h.record("ApplyTaskChange", in)
 			return nil
 		})
 	env.OnActivity(a.EscalateTask, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.EscalateTaskInput) (activities.EscalateTaskResult, error) {
+		func(_ context.Context, in contract.EscalateTaskInput) (contract.EscalateTaskResult, error) {
 			h.record("EscalateTask", in)
-			return activities.EscalateTaskResult{OutboxIDs: escalationOutboxIDs}, nil
+			return contract.EscalateTaskResult{OutboxIDs: escalationOutboxIDs}, nil
 		})
 	env.OnActivity(a.DecideDTS, mock.Anything, mock.Anything).After(opts.decideDelay).Return(
-		func(_ context.Context, in activities.DecideDTSInput) (activities.DecideDTSResult, error) {
+		func(_ context.Context, in contract.DecideDTSInput) (contract.DecideDTSResult, error) {
 			h.record("DecideDTS", in)
 			h.mu.Lock()
 			h.decisions++
@@ -128,13 +128,13 @@ func newDTSHarness(t *testing.T, opts dtsHarnessOptions) *dtsHarness {
 			if opts.decide != nil {
 				return opts.decide(in, n)
 			}
-			if in.Status == store.DTSCancelled {
-				return activities.DecideDTSResult{}, nil
+			if in.Status == domain.DTSCancelled {
+				return contract.DecideDTSResult{}, nil
 			}
-			return activities.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
+			return contract.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
 		})
 	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).After(opts.emailDelay).Return(
-		func(_ context.Context, in activities.SendEmailInput) error {
+		func(_ context.Context, in contract.SendEmailInput) error {
 			h.record("SendEmail", in)
 			return nil
 		})
@@ -181,26 +181,26 @@ func (h *dtsHarness) order() []string {
 	return out
 }
 
-func (h *dtsHarness) decideInputs() []activities.DecideDTSInput {
-	var out []activities.DecideDTSInput
+func (h *dtsHarness) decideInputs() []contract.DecideDTSInput {
+	var out []contract.DecideDTSInput
 	for _, c := range h.callsOf("DecideDTS") {
-		out = append(out, c.Input.(activities.DecideDTSInput))
+		out = append(out, c.Input.(contract.DecideDTSInput))
 	}
 	return out
 }
 
-func (h *dtsHarness) taskChanges() []activities.TaskChangeInput {
-	var out []activities.TaskChangeInput
+func (h *dtsHarness) taskChanges() []contract.TaskChangeInput {
+	var out []contract.TaskChangeInput
 	for _, c := range h.callsOf("ApplyTaskChange") {
-		out = append(out, c.Input.(activities.TaskChangeInput))
+		out = append(out, c.Input.(contract.TaskChangeInput))
 	}
 	return out
 }
 
-func (h *dtsHarness) emails() []activities.SendEmailInput {
-	var out []activities.SendEmailInput
+func (h *dtsHarness) emails() []contract.SendEmailInput {
+	var out []contract.SendEmailInput
 	for _, c := range h.callsOf("SendEmail") {
-		out = append(out, c.Input.(activities.SendEmailInput))
+		out = append(out, c.Input.(contract.SendEmailInput))
 	}
 	return out
 }
@@ -318,8 +318,8 @@ func dtsStateResult(t *testing.T, o *dtsUpdateOutcome) DTSState {
 }
 
 // dtsChange is the transition the workflow is expected to mirror for the task T1.
-func dtsChange(version int, action, eventKey string, staffID int64, state, queue string, level int, assignee int64) activities.TaskChangeInput {
-	return activities.TaskChangeInput{
+func dtsChange(version int, action, eventKey string, staffID int64, state domain.TaskState, queue domain.Queue, level int, assignee int64) contract.TaskChangeInput {
+	return contract.TaskChangeInput{
 		TaskID: dtsTestTaskID, EventKey: dtsTestTaskID + "/" + strconv.Itoa(version) + "/" + eventKey, Action: action,
 		StaffID: staffID, State: state, Queue: queue, EscalationLevel: level, AssigneeStaffID: assignee, Version: version,
 	}
@@ -329,41 +329,41 @@ func TestDTS_Approve(t *testing.T) {
 	h := newDTSHarness(t, dtsHarnessOptions{})
 	due := domain.NewCalendar(nil).AddBusinessDays(h.start, 2)
 	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
-	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
 
 	computes := h.callsOf("ComputeDTS")
 	require.Len(t, computes, 1)
 	assert.Equal(t, dtsTestRequestID, computes[0].Input)
 	creates := h.callsOf("CreateTask")
 	require.Len(t, creates, 1)
-	assert.Equal(t, activities.CreateTaskInput{Kind: "dts", SubjectID: dtsTestRequestID, WorkflowID: "dts/" + dtsTestRequestID,
+	assert.Equal(t, contract.CreateTaskInput{Kind: "dts", SubjectID: dtsTestRequestID, WorkflowID: "dts/" + dtsTestRequestID,
 		TaskKey: "dts/" + dtsTestRequestID + "/review", BusinessDays: 2}, creates[0].Input)
 	assert.True(t, due.Equal(time.Date(2026, time.March, 6, 9, 0, 0, 0, domain.Casablanca)), "due %v", due)
 
 	requireDTSAccepted(t, claim)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskClaimed, AssigneeID: 7}, dtsTaskResult(t, claim))
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 7}, dtsTaskResult(t, claim))
 	changes := h.callsOf("ApplyTaskChange")
 	require.Len(t, changes, 1)
 	assert.True(t, changes[0].At.Equal(h.start.Add(time.Hour)), "claim mirrored at %v", changes[0].At.Sub(h.start))
-	assert.Equal(t, dtsChange(1, "claimed", "claimed", 7, store.TaskClaimed, store.QueueOfficers, 0, 7), changes[0].Input)
+	assert.Equal(t, dtsChange(1, "claimed", "claimed", 7, domain.TaskClaimed, domain.QueueOfficers, 0, 7), changes[0].Input)
 
 	requireDTSAccepted(t, complete)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskDone, AssigneeID: 7, Outcome: OutcomeApprove,
-		SubjectStatus: store.DTSApproved, SupplementMAD: dtsTestSupplement}, dtsTaskResult(t, complete))
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskDone, AssigneeID: 7, Outcome: domain.OutcomeApprove,
+		SubjectStatus: string(domain.DTSApproved), SupplementMAD: dtsTestSupplement}, dtsTaskResult(t, complete))
 
 	decisions := h.callsOf("DecideDTS")
 	require.Len(t, decisions, 1)
 	assert.True(t, decisions[0].At.Equal(h.start.Add(2*time.Hour)), "decided at %v", decisions[0].At.Sub(h.start))
-	done := dtsChange(2, "completed", "completed", 7, store.TaskDone, store.QueueOfficers, 0, 7)
-	done.Outcome = OutcomeApprove
-	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSApproved, StaffID: 7, Task: &done},
+	done := dtsChange(2, "completed", "completed", 7, domain.TaskDone, domain.QueueOfficers, 0, 7)
+	done.Outcome = domain.OutcomeApprove
+	assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSApproved, StaffID: 7, Task: &done},
 		decisions[0].Input)
 
-	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Equal(t, []contract.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
 	assert.Empty(t, h.callsOf("EscalateTask"))
 	assert.Equal(t, []string{"ComputeDTS", "CreateTask", "ApplyTaskChange", "DecideDTS", "SendEmail"}, h.order())
 	assert.True(t, h.env.Now().Before(due), "the workflow waited for the deadline: ended at %v", h.env.Now())
@@ -373,34 +373,34 @@ func TestDTS_Reject(t *testing.T) {
 	const reason = "Justificatif de l'impôt sur le revenu illisible."
 	h := newDTSHarness(t, dtsHarnessOptions{})
 	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
-	noComment := h.complete(2*time.Hour, "complete-no-comment", dtsOfficer, OutcomeReject, "")
+	noComment := h.complete(2*time.Hour, "complete-no-comment", dtsOfficer, domain.OutcomeReject, "")
 	badOutcome := h.complete(2*time.Hour+10*time.Minute, "complete-bad-outcome", dtsOfficer, "maybe", reason)
 	afterRefusals := h.queryAt(2*time.Hour + 20*time.Minute)
-	complete := h.complete(3*time.Hour, "complete-reject", dtsOfficer, OutcomeReject, reason)
+	complete := h.complete(3*time.Hour, "complete-reject", dtsOfficer, domain.OutcomeReject, reason)
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, store.DTSRejected, res.Status)
+	assert.Equal(t, domain.DTSRejected, res.Status)
 	requireDTSAccepted(t, claim)
 	requireDTSRefused(t, noComment, ErrInvalidOutcome)
 	requireDTSRefused(t, badOutcome, ErrInvalidOutcome)
 	st := afterRefusals.get(t)
-	assert.Equal(t, store.DTSPending, st.Status)
-	assert.Equal(t, store.TaskClaimed, st.TaskState, "a refused completion leaves the task claimed")
+	assert.Equal(t, domain.DTSPending, st.Status)
+	assert.Equal(t, domain.TaskClaimed, st.TaskState, "a refused completion leaves the task claimed")
 
 	requireDTSAccepted(t, complete)
 	r := dtsTaskResult(t, complete)
-	assert.Equal(t, store.DTSRejected, r.SubjectStatus)
-	assert.Equal(t, store.TaskDone, r.State)
-	assert.Equal(t, OutcomeReject, r.Outcome)
+	assert.Equal(t, string(domain.DTSRejected), r.SubjectStatus)
+	assert.Equal(t, domain.TaskDone, r.State)
+	assert.Equal(t, domain.OutcomeReject, r.Outcome)
 
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1, "the refused completions decided nothing")
-	done := dtsChange(2, "completed", "completed", 7, store.TaskDone, store.QueueOfficers, 0, 7)
-	done.Outcome, done.Comment = OutcomeReject, reason
-	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSRejected, StaffID: 7,
+	done := dtsChange(2, "completed", "completed", 7, domain.TaskDone, domain.QueueOfficers, 0, 7)
+	done.Outcome, done.Comment = domain.OutcomeReject, reason
+	assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSRejected, StaffID: 7,
 		Comment: reason, Task: &done}, decisions[0])
-	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Equal(t, []contract.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
 }
 
 func TestDTS_ClaimRacesAndRoles(t *testing.T) {
@@ -409,41 +409,41 @@ func TestDTS_ClaimRacesAndRoles(t *testing.T) {
 	claim7 := h.claim(time.Hour, "claim-7", dtsOfficer)
 	claim8 := h.claim(time.Hour, "claim-8", dtsOfficer2)
 	release8 := h.release(time.Hour+10*time.Minute, "release-8", dtsOfficer2)
-	complete8 := h.complete(time.Hour+20*time.Minute, "complete-8", dtsOfficer2, OutcomeApprove, "")
+	complete8 := h.complete(time.Hour+20*time.Minute, "complete-8", dtsOfficer2, domain.OutcomeApprove, "")
 	unknown := h.update(time.Hour+30*time.Minute, UpdateClaimTask, "claim-unknown",
 		ClaimTaskRequest{TaskID: "T-other", Actor: dtsOfficer2})
 	release7 := h.release(time.Hour+40*time.Minute, "release-7", dtsOfficer)
 	agent := h.claim(time.Hour+50*time.Minute, "claim-agent", dtsAgent)
 	reclaim8 := h.claim(2*time.Hour, "reclaim-8", dtsOfficer2)
-	staleComplete7 := h.complete(2*time.Hour+10*time.Minute, "complete-7", dtsOfficer, OutcomeApprove, "")
-	complete8b := h.complete(2*time.Hour+20*time.Minute, "complete-8b", dtsOfficer2, OutcomeApprove, "")
+	staleComplete7 := h.complete(2*time.Hour+10*time.Minute, "complete-7", dtsOfficer, domain.OutcomeApprove, "")
+	complete8b := h.complete(2*time.Hour+20*time.Minute, "complete-8b", dtsOfficer2, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, store.DTSApproved, res.Status)
+	assert.Equal(t, domain.DTSApproved, res.Status)
 	requireDTSAccepted(t, claim7)
 	requireDTSRefused(t, claim8, ErrTaskAlreadyClaimed)
 	requireDTSRefused(t, release8, ErrTaskNotAssignee)
 	requireDTSRefused(t, complete8, ErrTaskNotAssignee)
 	requireDTSRefused(t, unknown, ErrTaskUnknown)
 	requireDTSAccepted(t, release7)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskOpen}, dtsTaskResult(t, release7))
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskOpen}, dtsTaskResult(t, release7))
 	requireDTSRefused(t, agent, ErrTaskForbidden)
 	requireDTSAccepted(t, reclaim8)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskClaimed, AssigneeID: 8}, dtsTaskResult(t, reclaim8))
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 8}, dtsTaskResult(t, reclaim8))
 	requireDTSRefused(t, staleComplete7, ErrTaskNotAssignee)
 	requireDTSAccepted(t, complete8b)
 
-	assert.Equal(t, []activities.TaskChangeInput{
-		dtsChange(1, "claimed", "claimed", 7, store.TaskClaimed, store.QueueOfficers, 0, 7),
-		dtsChange(2, "released", "released", 7, store.TaskOpen, store.QueueOfficers, 0, 0),
-		dtsChange(3, "claimed", "claimed", 8, store.TaskClaimed, store.QueueOfficers, 0, 8),
+	assert.Equal(t, []contract.TaskChangeInput{
+		dtsChange(1, "claimed", "claimed", 7, domain.TaskClaimed, domain.QueueOfficers, 0, 7),
+		dtsChange(2, "released", "released", 7, domain.TaskOpen, domain.QueueOfficers, 0, 0),
+		dtsChange(3, "claimed", "claimed", 8, domain.TaskClaimed, domain.QueueOfficers, 0, 8),
 	}, h.taskChanges())
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
-	done := dtsChange(4, "completed", "completed", 8, store.TaskDone, store.QueueOfficers, 0, 8)
-	done.Outcome = OutcomeApprove
-	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSApproved, StaffID: 8, Task: &done},
+	done := dtsChange(4, "completed", "completed", 8, domain.TaskDone, domain.QueueOfficers, 0, 8)
+	done.Outcome = domain.OutcomeApprove
+	assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSApproved, StaffID: 8, Task: &done},
 		decisions[0])
 }
 
@@ -460,52 +460,52 @@ func TestDTS_EscalationOverWeekend(t *testing.T) {
 	officer := h.claim(untilDue+time.Hour, "claim-officer", dtsOfficer)
 	escalated := h.queryAt(untilDue + time.Hour + time.Minute)
 	supervisor := h.claim(untilDue+2*time.Hour, "claim-supervisor", dtsSupervisor)
-	complete := h.complete(untilDue+3*time.Hour, "complete-supervisor", dtsSupervisor, OutcomeApprove, "")
+	complete := h.complete(untilDue+3*time.Hour, "complete-supervisor", dtsSupervisor, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
 	for _, q := range []*dtsQueried{sunday, beforeDue} {
 		st := q.get(t)
 		assert.Equal(t, 0, st.EscalationLevel, "escalated before the deadline")
-		assert.Equal(t, store.TaskOpen, st.TaskState)
+		assert.Equal(t, domain.TaskOpen, st.TaskState)
 	}
 
 	escalations := h.callsOf("EscalateTask")
 	require.Len(t, escalations, 1)
 	assert.True(t, escalations[0].At.Equal(due), "escalated at %v, want %v (Tuesday 10:00)",
 		escalations[0].At.In(domain.Casablanca), due.In(domain.Casablanca))
-	in := escalations[0].Input.(activities.EscalateTaskInput)
-	assert.Equal(t, dtsChange(1, "escalated", "escalated", 0, store.TaskOpen, store.QueueSupervisors, 1, 0), in.Change)
-	assert.Equal(t, store.QueueSupervisors, in.Change.Queue)
+	in := escalations[0].Input.(contract.EscalateTaskInput)
+	assert.Equal(t, dtsChange(1, "escalated", "escalated", 0, domain.TaskOpen, domain.QueueSupervisors, 1, 0), in.Change)
+	assert.Equal(t, domain.QueueSupervisors, in.Change.Queue)
 	assert.Equal(t, 1, in.Change.EscalationLevel)
-	assert.Equal(t, "dts", in.Kind)
+	assert.Equal(t, domain.TaskDTS, in.Kind)
 	assert.Equal(t, dtsTestRequestID, in.Reference)
 	assert.True(t, in.DueAt.Equal(due), "escalation DueAt %v", in.DueAt)
 
 	emails := h.callsOf("SendEmail")
 	require.Len(t, emails, 3)
 	for i, id := range []int64{801, 802} {
-		assert.Equal(t, activities.SendEmailInput{OutboxID: id}, emails[i].Input)
+		assert.Equal(t, contract.SendEmailInput{OutboxID: id}, emails[i].Input)
 		assert.True(t, emails[i].At.Equal(due), "supervisor notice %d sent at %v", id, emails[i].At)
 	}
-	assert.Equal(t, activities.SendEmailInput{OutboxID: dtsDecisionOutboxID}, emails[2].Input)
+	assert.Equal(t, contract.SendEmailInput{OutboxID: dtsDecisionOutboxID}, emails[2].Input)
 
 	requireDTSRefused(t, officer, ErrTaskForbidden)
 	st := escalated.get(t)
 	assert.Equal(t, 1, st.EscalationLevel)
-	assert.Equal(t, store.TaskOpen, st.TaskState)
+	assert.Equal(t, domain.TaskOpen, st.TaskState)
 	requireDTSAccepted(t, supervisor)
-	assert.Equal(t, []activities.TaskChangeInput{
-		dtsChange(2, "claimed", "claimed", 20, store.TaskClaimed, store.QueueSupervisors, 1, 20),
+	assert.Equal(t, []contract.TaskChangeInput{
+		dtsChange(2, "claimed", "claimed", 20, domain.TaskClaimed, domain.QueueSupervisors, 1, 20),
 	}, h.taskChanges())
 	requireDTSAccepted(t, complete)
-	assert.Equal(t, store.DTSApproved, dtsTaskResult(t, complete).SubjectStatus)
+	assert.Equal(t, string(domain.DTSApproved), dtsTaskResult(t, complete).SubjectStatus)
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
-	done := dtsChange(3, "completed", "completed", 20, store.TaskDone, store.QueueSupervisors, 1, 20)
-	done.Outcome = OutcomeApprove
-	assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSApproved, StaffID: 20, Task: &done},
+	done := dtsChange(3, "completed", "completed", 20, domain.TaskDone, domain.QueueSupervisors, 1, 20)
+	done.Outcome = domain.OutcomeApprove
+	assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSApproved, StaffID: 20, Task: &done},
 		decisions[0])
 	assert.Equal(t, []string{"ComputeDTS", "CreateTask", "EscalateTask", "SendEmail", "SendEmail", "ApplyTaskChange",
 		"DecideDTS", "SendEmail"}, h.order())
@@ -528,10 +528,10 @@ func TestDTS_CancelledByCitizen(t *testing.T) {
 
 			res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-			assert.Equal(t, store.DTSCancelled, res.Status)
+			assert.Equal(t, domain.DTSCancelled, res.Status)
 			requireDTSAccepted(t, cancel)
-			assert.Equal(t, DTSState{Status: store.DTSCancelled, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
-				TaskState: store.TaskCancelled}, dtsStateResult(t, cancel))
+			assert.Equal(t, DTSState{Status: domain.DTSCancelled, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
+				TaskState: domain.TaskCancelled}, dtsStateResult(t, cancel))
 			requireDTSRefused(t, lateClaim, ErrTaskClosed)
 
 			version := 1
@@ -541,8 +541,8 @@ func TestDTS_CancelledByCitizen(t *testing.T) {
 			}
 			decisions := h.decideInputs()
 			require.Len(t, decisions, 1)
-			cancelled := dtsChange(version, "cancelled", "cancelled", 0, store.TaskCancelled, store.QueueOfficers, 0, 0)
-			assert.Equal(t, activities.DecideDTSInput{RequestID: dtsTestRequestID, Status: store.DTSCancelled, Task: &cancelled},
+			cancelled := dtsChange(version, "cancelled", "cancelled", 0, domain.TaskCancelled, domain.QueueOfficers, 0, 0)
+			assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSCancelled, Task: &cancelled},
 				decisions[0])
 			assert.Empty(t, h.emails(), "a cancellation mails nothing (OutboxID 0)")
 			assert.Empty(t, h.callsOf("EscalateTask"))
@@ -555,52 +555,52 @@ func TestDTS_CancelAfterApprovalRefused(t *testing.T) {
 	// citizen tries to cancel.
 	h := newDTSHarness(t, dtsHarnessOptions{emailDelay: 10 * time.Minute})
 	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
-	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 	cancel := h.cancel(2*time.Hour+5*time.Minute, "cancel-1")
 	lateClaim := h.claim(2*time.Hour+6*time.Minute, "claim-late", dtsOfficer2)
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
 	requireDTSAccepted(t, claim)
 	requireDTSAccepted(t, complete)
 	requireDTSRefused(t, cancel, ErrTaskClosed)
 	requireDTSRefused(t, lateClaim, ErrTaskClosed)
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
-	assert.Equal(t, store.DTSApproved, decisions[0].Status)
-	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Equal(t, domain.DTSApproved, decisions[0].Status)
+	assert.Equal(t, []contract.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
 }
 
 func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
 	h := newDTSHarness(t, dtsHarnessOptions{
-		decide: func(in activities.DecideDTSInput, n int) (activities.DecideDTSResult, error) {
+		decide: func(in contract.DecideDTSInput, n int) (contract.DecideDTSResult, error) {
 			if n <= 2 {
-				return activities.DecideDTSResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
+				return contract.DecideDTSResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
 			}
-			return activities.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
+			return contract.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
 		},
 	})
 	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
-	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 	// While DecideDTS is being retried (attempts at +0s, +1s, +3s), the request is still
 	// pending and a second completion is refused.
 	duringRetries := h.queryAt(2*time.Hour + 2*time.Second)
-	again := h.complete(2*time.Hour+2*time.Second, "complete-2", dtsOfficer, OutcomeApprove, "")
+	again := h.complete(2*time.Hour+2*time.Second, "complete-2", dtsOfficer, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, DTSResult{Status: store.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
+	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
 	requireDTSAccepted(t, claim)
 	requireDTSAccepted(t, complete)
-	assert.Equal(t, store.DTSApproved, dtsTaskResult(t, complete).SubjectStatus)
+	assert.Equal(t, string(domain.DTSApproved), dtsTaskResult(t, complete).SubjectStatus)
 	requireDTSRefused(t, again, ErrTaskClosed)
 	st := duringRetries.get(t)
-	assert.Equal(t, store.DTSPending, st.Status)
+	assert.Equal(t, domain.DTSPending, st.Status)
 
 	decisions := h.callsOf("DecideDTS")
 	require.Len(t, decisions, 3)
-	first := decisions[0].Input.(activities.DecideDTSInput)
+	first := decisions[0].Input.(contract.DecideDTSInput)
 	require.NotNil(t, first.Task)
 	assert.Equal(t, dtsTestRequestID, first.RequestID)
 	assert.Equal(t, "T1/2/completed", first.Task.EventKey)
@@ -614,29 +614,29 @@ func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
 	assert.False(t, complete.completedAt.Before(decisions[2].At),
 		"the complete Update answered at %v, before the successful attempt at %v",
 		complete.completedAt.Sub(h.start), decisions[2].At.Sub(h.start))
-	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Equal(t, []contract.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
 	assert.Len(t, h.taskChanges(), 1, "only the claim is mirrored outside DecideDTS")
 }
 
 func TestDTS_NoRulesRejects(t *testing.T) {
 	h := newDTSHarness(t, dtsHarnessOptions{
-		computeErr: temporal.NewNonRetryableApplicationError("no allowance rules for the year", activities.ErrTypeNoRules, nil),
+		computeErr: temporal.NewNonRetryableApplicationError("no allowance rules for the year", contract.ErrTypeNoRules, nil),
 	})
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, store.DTSRejected, res.Status)
+	assert.Equal(t, domain.DTSRejected, res.Status)
 	assert.Equal(t, int64(0), res.SupplementMAD)
 	assert.Len(t, h.callsOf("ComputeDTS"), 1, "a non-retryable error is not retried")
 	assert.Empty(t, h.callsOf("CreateTask"), "no task for a request without rules")
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
 	assert.Equal(t, dtsTestRequestID, decisions[0].RequestID)
-	assert.Equal(t, store.DTSRejected, decisions[0].Status)
+	assert.Equal(t, domain.DTSRejected, decisions[0].Status)
 	assert.Equal(t, int64(0), decisions[0].StaffID)
 	assert.Nil(t, decisions[0].Task)
 	assert.NotEmpty(t, decisions[0].Comment, "the rejection gives the citizen a reason")
-	assert.Equal(t, []activities.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
+	assert.Equal(t, []contract.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
 	assert.Equal(t, []string{"ComputeDTS", "DecideDTS", "SendEmail"}, h.order())
 }
 
@@ -645,35 +645,35 @@ func TestDTS_QueryState(t *testing.T) {
 	open := h.queryAt(30 * time.Minute)
 	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
 	claimed := h.queryAt(90 * time.Minute)
-	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, store.DTSApproved, res.Status)
+	assert.Equal(t, domain.DTSApproved, res.Status)
 	requireDTSAccepted(t, claim)
 	requireDTSAccepted(t, complete)
-	assert.Equal(t, DTSState{Status: store.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
-		TaskState: store.TaskOpen}, open.get(t))
-	assert.Equal(t, DTSState{Status: store.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
-		TaskState: store.TaskClaimed}, claimed.get(t))
+	assert.Equal(t, DTSState{Status: domain.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
+		TaskState: domain.TaskOpen}, open.get(t))
+	assert.Equal(t, DTSState{Status: domain.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
+		TaskState: domain.TaskClaimed}, claimed.get(t))
 }
 
 // A cancellation whose DecideDTS fails (e.g. a non-retryable NotFound) leaves the request
 // pending: the task must stay as it was, so that officers can still work on it.
 func TestDTS_FailedCancellationKeepsTaskOpen(t *testing.T) {
 	h := newDTSHarness(t, dtsHarnessOptions{
-		decide: func(in activities.DecideDTSInput, n int) (activities.DecideDTSResult, error) {
-			if in.Status == store.DTSCancelled && n == 1 {
-				return activities.DecideDTSResult{}, temporal.NewNonRetryableApplicationError("DTS request not found",
-					activities.ErrTypeNotFound, nil)
+		decide: func(in contract.DecideDTSInput, n int) (contract.DecideDTSResult, error) {
+			if in.Status == domain.DTSCancelled && n == 1 {
+				return contract.DecideDTSResult{}, temporal.NewNonRetryableApplicationError("DTS request not found",
+					contract.ErrTypeNotFound, nil)
 			}
-			return activities.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
+			return contract.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
 		},
 	})
 	cancel := h.cancel(time.Hour, "cancel-1")
 	afterCancel := h.queryAt(time.Hour + 10*time.Minute)
 	claim := h.claim(2*time.Hour, "claim-1", dtsOfficer)
-	complete := h.complete(3*time.Hour, "complete-1", dtsOfficer, OutcomeApprove, "")
+	complete := h.complete(3*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 	// Only reached if the task is stuck: ends the workflow (this second DecideDTS succeeds)
 	// instead of leaving it waiting for ten years.
 	fallback := h.cancel(4*time.Hour, "cancel-fallback")
@@ -683,16 +683,16 @@ func TestDTS_FailedCancellationKeepsTaskOpen(t *testing.T) {
 	require.Truef(t, cancel.sent && cancel.accepted && cancel.completed, "cancel: %+v", cancel)
 	require.Error(t, cancel.err, "the failed cancellation is reported to the citizen")
 	st := afterCancel.get(t)
-	assert.Equal(t, store.DTSPending, st.Status)
-	assert.Equal(t, store.TaskOpen, st.TaskState, "the failed cancellation left the task %s", st.TaskState)
+	assert.Equal(t, domain.DTSPending, st.Status)
+	assert.Equal(t, domain.TaskOpen, st.TaskState, "the failed cancellation left the task %s", st.TaskState)
 	assert.NoError(t, claim.rejected, "claim after a failed cancellation")
 	assert.NoError(t, complete.rejected, "complete after a failed cancellation")
 	assert.False(t, fallback.sent && fallback.accepted, "the request had to be cancelled again to end the workflow")
-	assert.Equal(t, store.DTSApproved, res.Status)
+	assert.Equal(t, domain.DTSApproved, res.Status)
 	changes := h.taskChanges()
 	if assert.NotEmpty(t, changes) {
 		// The claim after the failed cancellation must be version 1: the failed change
 		// was never mirrored.
-		assert.Equal(t, dtsChange(1, "claimed", "claimed", 7, store.TaskClaimed, store.QueueOfficers, 0, 7), changes[0])
+		assert.Equal(t, dtsChange(1, "claimed", "claimed", 7, domain.TaskClaimed, domain.QueueOfficers, 0, 7), changes[0])
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"occonnect/activities"
+	"occonnect/activities/contract"
 	"occonnect/domain"
 )
 
@@ -113,8 +113,6 @@ func (e *enrollment) show(ctx workflow.Context) error {
 	return e.ops.show(ctx, v)
 }
 
-var a *activities.Activities
-
 // dbActivity: MySQL writes; an outage delays the process, it never fails it.
 func dbActivity(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -152,7 +150,7 @@ func emailActivity(ctx workflow.Context) workflow.Context {
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        2 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeEmailRejected},
+			NonRetryableErrorTypes: []string{contract.ErrTypeEmailRejected},
 		},
 	})
 }
@@ -231,8 +229,8 @@ func (e *enrollment) run(ctx workflow.Context) (EnrollmentResult, error) {
 func (e *enrollment) issueCredentials(ctx workflow.Context) error {
 	e.resendRequested = false
 	e.state.IssueNo++
-	var issued activities.IssueCredentialsResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), fmt.Sprintf("issue credentials (issue %d)", e.state.IssueNo)), a.IssueCredentials, activities.IssueCredentialsInput{
+	var issued contract.IssueCredentialsResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), fmt.Sprintf("issue credentials (issue %d)", e.state.IssueNo)), contract.IssueCredentials, contract.IssueCredentialsInput{
 		EnrollmentID: e.in.EnrollmentID, IssueNo: e.state.IssueNo,
 	}).Get(ctx, &issued); err != nil {
 		return fmt.Errorf("issue credentials: %w", err)
@@ -253,11 +251,11 @@ func (e *enrollment) issueCredentials(ctx workflow.Context) error {
 // refusal is not a failure of the enrollment: it is recorded as failStep (when set) and the
 // process goes on (the agent can re-issue).
 func (e *enrollment) sendEmail(ctx workflow.Context, summary string, outboxID int64, step, stepKey, failStep string) error {
-	err := workflow.ExecuteActivity(summarized(emailActivity(ctx), summary), a.SendEmail, activities.SendEmailInput{
+	err := workflow.ExecuteActivity(summarized(emailActivity(ctx), summary), contract.SendEmail, contract.SendEmailInput{
 		OutboxID: outboxID, EnrollmentID: e.in.EnrollmentID, Step: step, StepKey: stepKey,
 	}).Get(ctx, nil)
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected {
+	if errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeEmailRejected {
 		workflow.GetLogger(ctx).Warn("e-mail rejected", "outbox_id", outboxID)
 		if failStep == "" {
 			return nil
@@ -296,7 +294,7 @@ func (e *enrollment) expire(ctx workflow.Context) (lapsed bool, err error) {
 }
 
 func (e *enrollment) setStatus(ctx workflow.Context, status domain.EnrollmentStatus, step, stepKey string) error {
-	return workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+step), a.SetEnrollmentStatus, activities.SetEnrollmentStatusInput{
+	return workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+step), contract.SetEnrollmentStatus, contract.SetEnrollmentStatusInput{
 		EnrollmentID: e.in.EnrollmentID, Status: status, Step: step, StepKey: stepKey,
 	}).Get(ctx, nil)
 }
@@ -314,7 +312,7 @@ func (e *enrollment) validateActivate(req ActivateRequest) error {
 func (e *enrollment) activate(ctx workflow.Context, req ActivateRequest) (EnrollmentState, error) {
 	// Set before the activity so that a concurrent activation fails validation.
 	e.state.Status = domain.EnrollmentPasswordChangeRequired
-	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "confirm the activation"), a.ConfirmActivation, activities.ConfirmActivationInput{
+	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "confirm the activation"), contract.ConfirmActivation, contract.ConfirmActivationInput{
 		EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo,
 	}).Get(ctx, nil); err != nil {
 		e.state.Status = domain.EnrollmentAwaitingActivation
@@ -332,8 +330,8 @@ func (e *enrollment) validatePasswordChanged() error {
 
 func (e *enrollment) passwordChanged(ctx workflow.Context) (EnrollmentState, error) {
 	e.completing = true
-	var res activities.CompleteEnrollmentResult
-	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "make the account active"), a.CompleteEnrollment, e.in.EnrollmentID).Get(ctx, &res); err != nil {
+	var res contract.CompleteEnrollmentResult
+	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "make the account active"), contract.CompleteEnrollment, e.in.EnrollmentID).Get(ctx, &res); err != nil {
 		e.completing = false
 		return e.state, err
 	}

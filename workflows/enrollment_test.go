@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"occonnect/activities/contract"
 	"strconv"
 	"sync"
 	"testing"
@@ -19,7 +20,7 @@ import (
 )
 
 // The activities are mocked; the workflow refers to them through the package's nil
-// *activities.Activities `a` (declared in enrollment.go), and so do the mocks below.
+// *activities.Activities `a` (declared in activities_test.go), and so do the mocks below.
 
 const (
 	testEnrollmentID = "enr-1"
@@ -42,7 +43,7 @@ type activityCall struct {
 type harnessOptions struct {
 	// sendEmail, when set, decides the outcome of the n-th attempt (1-based, counted per
 	// outbox id) of SendEmail; nil means every attempt succeeds.
-	sendEmail func(in activities.SendEmailInput, n int) error
+	sendEmail func(in contract.SendEmailInput, n int) error
 	// completeEnrollment, when set, decides the outcome of the n-th CompleteEnrollment call.
 	completeEnrollment func(n int) error
 	// completeDelay is how long CompleteEnrollment runs on the workflow clock.
@@ -69,16 +70,16 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	h := &harness{t: t, env: env, emailTries: map[int64]int{}}
 
 	env.OnActivity(a.IssueCredentials, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.IssueCredentialsInput) (activities.IssueCredentialsResult, error) {
+		func(_ context.Context, in contract.IssueCredentialsInput) (contract.IssueCredentialsResult, error) {
 			h.record("IssueCredentials", in)
-			return activities.IssueCredentialsResult{
+			return contract.IssueCredentialsResult{
 				ExpiresAt:         env.Now().Add(testTTL),
 				OutboxID:          credentialsOutboxID(in.IssueNo),
 				ExchangePointCode: testExchangePoint,
 			}, nil
 		})
 	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SendEmailInput) error {
+		func(_ context.Context, in contract.SendEmailInput) error {
 			h.record("SendEmail", in)
 			h.mu.Lock()
 			h.emailTries[in.OutboxID]++
@@ -90,17 +91,17 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 			return nil
 		})
 	env.OnActivity(a.SetEnrollmentStatus, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SetEnrollmentStatusInput) error {
+		func(_ context.Context, in contract.SetEnrollmentStatusInput) error {
 			h.record("SetEnrollmentStatus", in)
 			return nil
 		})
 	env.OnActivity(a.ConfirmActivation, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ConfirmActivationInput) error {
+		func(_ context.Context, in contract.ConfirmActivationInput) error {
 			h.record("ConfirmActivation", in)
 			return nil
 		})
 	env.OnActivity(a.CompleteEnrollment, mock.Anything, mock.Anything).After(opts.completeDelay).Return(
-		func(_ context.Context, enrollmentID string) (activities.CompleteEnrollmentResult, error) {
+		func(_ context.Context, enrollmentID string) (contract.CompleteEnrollmentResult, error) {
 			h.record("CompleteEnrollment", enrollmentID)
 			h.mu.Lock()
 			h.completions++
@@ -108,10 +109,10 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 			h.mu.Unlock()
 			if opts.completeEnrollment != nil {
 				if err := opts.completeEnrollment(n); err != nil {
-					return activities.CompleteEnrollmentResult{}, err
+					return contract.CompleteEnrollmentResult{}, err
 				}
 			}
-			return activities.CompleteEnrollmentResult{WelcomeOutboxID: testWelcomeID}, nil
+			return contract.CompleteEnrollmentResult{WelcomeOutboxID: testWelcomeID}, nil
 		})
 	return h
 }
@@ -159,33 +160,33 @@ func (h *harness) order() []string {
 func (h *harness) issueNos() []int {
 	var out []int
 	for _, c := range h.callsOf("IssueCredentials") {
-		in := c.Input.(activities.IssueCredentialsInput)
+		in := c.Input.(contract.IssueCredentialsInput)
 		assert.Equal(h.t, testEnrollmentID, in.EnrollmentID)
 		out = append(out, in.IssueNo)
 	}
 	return out
 }
 
-func (h *harness) emails() []activities.SendEmailInput {
-	var out []activities.SendEmailInput
+func (h *harness) emails() []contract.SendEmailInput {
+	var out []contract.SendEmailInput
 	for _, c := range h.callsOf("SendEmail") {
-		out = append(out, c.Input.(activities.SendEmailInput))
+		out = append(out, c.Input.(contract.SendEmailInput))
 	}
 	return out
 }
 
-func (h *harness) statuses() []activities.SetEnrollmentStatusInput {
-	var out []activities.SetEnrollmentStatusInput
+func (h *harness) statuses() []contract.SetEnrollmentStatusInput {
+	var out []contract.SetEnrollmentStatusInput
 	for _, c := range h.callsOf("SetEnrollmentStatus") {
-		out = append(out, c.Input.(activities.SetEnrollmentStatusInput))
+		out = append(out, c.Input.(contract.SetEnrollmentStatusInput))
 	}
 	return out
 }
 
-func (h *harness) activations() []activities.ConfirmActivationInput {
-	var out []activities.ConfirmActivationInput
+func (h *harness) activations() []contract.ConfirmActivationInput {
+	var out []contract.ConfirmActivationInput
 	for _, c := range h.callsOf("ConfirmActivation") {
-		out = append(out, c.Input.(activities.ConfirmActivationInput))
+		out = append(out, c.Input.(contract.ConfirmActivationInput))
 	}
 	return out
 }
@@ -254,14 +255,14 @@ func (h *harness) query(t *testing.T) EnrollmentState {
 	return st
 }
 
-func credentialsEmail(issueNo int) activities.SendEmailInput {
-	return activities.SendEmailInput{
+func credentialsEmail(issueNo int) contract.SendEmailInput {
+	return contract.SendEmailInput{
 		OutboxID: credentialsOutboxID(issueNo), EnrollmentID: testEnrollmentID,
 		Step: domain.StepCredentialsEmailed, StepKey: domain.StepCredentialsEmailed + "/" + strconv.Itoa(issueNo),
 	}
 }
 
-var welcomeEmail = activities.SendEmailInput{OutboxID: testWelcomeID, EnrollmentID: testEnrollmentID}
+var welcomeEmail = contract.SendEmailInput{OutboxID: testWelcomeID, EnrollmentID: testEnrollmentID}
 
 func TestEnrollment_HappyPath(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
@@ -279,12 +280,12 @@ func TestEnrollment_HappyPath(t *testing.T) {
 	assert.Equal(t, domain.EnrollmentActive, changed.state(t).Status)
 
 	assert.Equal(t, []int{1}, h.issueNos())
-	assert.Equal(t, []activities.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 1}}, h.activations())
+	assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 1}}, h.activations())
 	completes := h.callsOf("CompleteEnrollment")
 	require.Len(t, completes, 1)
 	assert.Equal(t, testEnrollmentID, completes[0].Input)
 	assert.True(t, completes[0].At.Equal(h.start.Add(2*time.Hour)), "completed at %v", completes[0].At.Sub(h.start))
-	assert.Equal(t, []activities.SendEmailInput{credentialsEmail(1), welcomeEmail}, h.emails())
+	assert.Equal(t, []contract.SendEmailInput{credentialsEmail(1), welcomeEmail}, h.emails())
 	assert.Empty(t, h.statuses(), "no status change besides the activities' own")
 	// The welcome e-mail goes out only once the enrollment is complete.
 	assert.Equal(t, []string{"IssueCredentials", "SendEmail", "ConfirmActivation", "CompleteEnrollment", "SendEmail"}, h.order())
@@ -306,7 +307,7 @@ func TestEnrollment_ExpiryThenResend(t *testing.T) {
 
 	statuses := h.callsOf("SetEnrollmentStatus")
 	require.Len(t, statuses, 1)
-	assert.Equal(t, activities.SetEnrollmentStatusInput{
+	assert.Equal(t, contract.SetEnrollmentStatusInput{
 		EnrollmentID: testEnrollmentID, Status: domain.EnrollmentCredentialsExpired,
 		Step: domain.StepCredentialsExpired, StepKey: domain.StepCredentialsExpired + "/1",
 	}, statuses[0].Input)
@@ -326,8 +327,8 @@ func TestEnrollment_ExpiryThenResend(t *testing.T) {
 	require.Len(t, issues, 2)
 	assert.Equal(t, []int{1, 2}, h.issueNos())
 	assert.True(t, issues[1].At.Equal(h.start.Add(resendAt)), "re-issued at %v", issues[1].At.Sub(h.start))
-	assert.Equal(t, []activities.SendEmailInput{credentialsEmail(1), credentialsEmail(2), welcomeEmail}, h.emails())
-	assert.Equal(t, []activities.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2}}, h.activations())
+	assert.Equal(t, []contract.SendEmailInput{credentialsEmail(1), credentialsEmail(2), welcomeEmail}, h.emails())
+	assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2}}, h.activations())
 	assert.Len(t, h.callsOf("CompleteEnrollment"), 1)
 }
 
@@ -353,16 +354,16 @@ func TestEnrollment_Lapse(t *testing.T) {
 
 			statuses := h.callsOf("SetEnrollmentStatus")
 			require.Len(t, statuses, 2)
-			assert.Equal(t, domain.EnrollmentCredentialsExpired, statuses[0].Input.(activities.SetEnrollmentStatusInput).Status)
+			assert.Equal(t, domain.EnrollmentCredentialsExpired, statuses[0].Input.(contract.SetEnrollmentStatusInput).Status)
 			assert.True(t, statuses[0].At.Equal(h.start.Add(testTTL)))
-			assert.Equal(t, activities.SetEnrollmentStatusInput{
+			assert.Equal(t, contract.SetEnrollmentStatusInput{
 				EnrollmentID: testEnrollmentID, Status: domain.EnrollmentLapsed,
 				Step: domain.StepLapsed, StepKey: domain.StepLapsed,
 			}, statuses[1].Input)
 			assert.True(t, statuses[1].At.Equal(h.start.Add(testTTL+tt.want)), "lapsed at %v", statuses[1].At.Sub(h.start))
 
 			assert.Equal(t, []int{1}, h.issueNos())
-			assert.Equal(t, []activities.SendEmailInput{credentialsEmail(1)}, h.emails(), "no welcome e-mail")
+			assert.Equal(t, []contract.SendEmailInput{credentialsEmail(1)}, h.emails(), "no welcome e-mail")
 			assert.Empty(t, h.activations())
 			assert.Empty(t, h.callsOf("CompleteEnrollment"))
 		})
@@ -456,7 +457,7 @@ func TestEnrollment_UpdatesRejectedInWrongState(t *testing.T) {
 
 func TestEnrollment_EmailRetriesDoNotReissue(t *testing.T) {
 	h := newHarness(t, harnessOptions{
-		sendEmail: func(in activities.SendEmailInput, n int) error {
+		sendEmail: func(in contract.SendEmailInput, n int) error {
 			if in.OutboxID == credentialsOutboxID(1) && n <= 2 {
 				return errors.New("421 service not available")
 			}
@@ -492,18 +493,18 @@ func TestEnrollment_CredentialsEmailRejected(t *testing.T) {
 	}{
 		{
 			name: "non-retryable application error",
-			err:  temporal.NewNonRetryableApplicationError("550 mailbox unavailable", activities.ErrTypeEmailRejected, nil),
+			err:  temporal.NewNonRetryableApplicationError("550 mailbox unavailable", contract.ErrTypeEmailRejected, nil),
 		},
 		{
 			// Not flagged non-retryable: the retry policy's NonRetryableErrorTypes stops it.
 			name: "application error of the rejected type",
-			err:  temporal.NewApplicationError("550 mailbox unavailable", activities.ErrTypeEmailRejected),
+			err:  temporal.NewApplicationError("550 mailbox unavailable", contract.ErrTypeEmailRejected),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{
-				sendEmail: func(in activities.SendEmailInput, _ int) error {
+				sendEmail: func(in contract.SendEmailInput, _ int) error {
 					if in.OutboxID == credentialsOutboxID(1) {
 						return tt.err
 					}
@@ -524,7 +525,7 @@ func TestEnrollment_CredentialsEmailRejected(t *testing.T) {
 
 			statuses := h.callsOf("SetEnrollmentStatus")
 			require.Len(t, statuses, 1)
-			assert.Equal(t, activities.SetEnrollmentStatusInput{
+			assert.Equal(t, contract.SetEnrollmentStatusInput{
 				EnrollmentID: testEnrollmentID, Status: domain.EnrollmentAwaitingActivation,
 				Step: domain.StepEmailFailed, StepKey: domain.StepEmailFailed + "/" + strconv.FormatInt(credentialsOutboxID(1), 10),
 			}, statuses[0].Input)
@@ -534,9 +535,9 @@ func TestEnrollment_CredentialsEmailRejected(t *testing.T) {
 			requireAccepted(t, activate)
 			requireAccepted(t, changed)
 			assert.Equal(t, []int{1, 2}, h.issueNos())
-			assert.Equal(t, []activities.SendEmailInput{credentialsEmail(1), credentialsEmail(2), welcomeEmail}, h.emails(),
+			assert.Equal(t, []contract.SendEmailInput{credentialsEmail(1), credentialsEmail(2), welcomeEmail}, h.emails(),
 				"the rejected e-mail is not retried")
-			assert.Equal(t, []activities.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2}}, h.activations())
+			assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2}}, h.activations())
 		})
 	}
 }
@@ -568,7 +569,7 @@ func TestEnrollment_FailedPasswordChangeKeepsCurrentCredentials(t *testing.T) {
 	h := newHarness(t, harnessOptions{
 		completeEnrollment: func(n int) error {
 			if n == 1 {
-				return temporal.NewNonRetryableApplicationError("no new password submitted", activities.ErrTypeInvalidState, nil)
+				return temporal.NewNonRetryableApplicationError("no new password submitted", contract.ErrTypeInvalidState, nil)
 			}
 			return nil
 		},

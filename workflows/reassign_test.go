@@ -1,15 +1,14 @@
 package workflows
 
 import (
+	"occonnect/activities/contract"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"occonnect/activities"
 	"occonnect/domain"
-	"occonnect/store"
 )
 
 // TestDTS_Reassign: only a supervisor (or the head of unit) reassigns; the assignee must be
@@ -26,24 +25,24 @@ func TestDTS_Reassign(t *testing.T) {
 	unknown := h.update(time.Hour+4*time.Minute, UpdateReassignTask, "unknown",
 		ReassignTaskRequest{TaskID: "T-other", Actor: dtsSupervisor, Assignee: dtsOfficer2})
 	moved := reassign(time.Hour+5*time.Minute, "moved", dtsSupervisor, dtsOfficer2) // a claimed task: to 8
-	stale := h.complete(2*time.Hour, "complete-7", dtsOfficer, OutcomeApprove, "")
-	done := h.complete(2*time.Hour+time.Minute, "complete-8", dtsOfficer2, OutcomeApprove, "")
+	stale := h.complete(2*time.Hour, "complete-7", dtsOfficer, domain.OutcomeApprove, "")
+	done := h.complete(2*time.Hour+time.Minute, "complete-8", dtsOfficer2, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, store.DTSApproved, res.Status)
+	assert.Equal(t, domain.DTSApproved, res.Status)
 	requireDTSRefused(t, byOfficer, ErrTaskForbidden)
 	requireDTSRefused(t, toAgent, ErrInvalidAssignee)
 	requireDTSAccepted(t, open)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: store.TaskClaimed, AssigneeID: 7}, dtsTaskResult(t, open))
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 7}, dtsTaskResult(t, open))
 	requireDTSRefused(t, same, ErrInvalidAssignee)
 	requireDTSRefused(t, unknown, ErrTaskUnknown)
 	requireDTSAccepted(t, moved)
 	requireDTSRefused(t, stale, ErrTaskNotAssignee)
 	requireDTSAccepted(t, done)
-	assert.Equal(t, []activities.TaskChangeInput{
-		dtsChange(1, "reassigned", "reassigned", 20, store.TaskClaimed, store.QueueOfficers, 0, 7),
-		dtsChange(2, "reassigned", "reassigned", 20, store.TaskClaimed, store.QueueOfficers, 0, 8),
+	assert.Equal(t, []contract.TaskChangeInput{
+		dtsChange(1, "reassigned", "reassigned", 20, domain.TaskClaimed, domain.QueueOfficers, 0, 7),
+		dtsChange(2, "reassigned", "reassigned", 20, domain.TaskClaimed, domain.QueueOfficers, 0, 8),
 	}, h.taskChanges())
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
@@ -60,35 +59,35 @@ func TestComplaint_Reassign(t *testing.T) {
 	}
 	byOfficer := reassign(time.Hour, "by-officer", cplOfficer, cplOfficer2)
 	first := reassign(2*time.Hour, "first", cplSupervisor, cplOfficer)
-	ask := h.complete(3*time.Hour, "ask", "T1", cplOfficer, OutcomeRequestInfo, 40)
+	ask := h.complete(3*time.Hour, "ask", "T1", cplOfficer, domain.OutcomeRequestInfo, 40)
 	second := reassign(4*time.Hour, "second", cplHead, cplOfficer2)
 	waiting := h.queryAt(4*time.Hour + time.Minute)
 	reply := h.reply(5*time.Hour, "reply", 41)
-	resolve := h.complete(6*time.Hour, "resolve", "T1", cplOfficer2, OutcomeResolve, 42)
+	resolve := h.complete(6*time.Hour, "resolve", "T1", cplOfficer2, domain.OutcomeResolve, 42)
 
 	h.run()
 
 	cplRefused(t, byOfficer, ErrTaskForbidden)
 	cplAccepted(t, first)
-	assert.Equal(t, TaskResult{TaskID: "T1", State: store.TaskClaimed, AssigneeID: 7, SubjectStatus: domain.ComplaintClaimed},
+	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 7, SubjectStatus: string(domain.ComplaintClaimed)},
 		cplTaskResult(t, first))
 	cplAccepted(t, ask)
 	cplAccepted(t, second)
-	assert.Equal(t, domain.ComplaintWaitingForCitizen, cplTaskResult(t, second).SubjectStatus)
+	assert.Equal(t, string(domain.ComplaintWaitingForCitizen), cplTaskResult(t, second).SubjectStatus)
 	st := waiting.get(t)
 	assert.Equal(t, int64(8), st.Task.Assignee)
 	assert.Equal(t, domain.ComplaintWaitingForCitizen, st.Status)
 	cplAccepted(t, reply)
 	cplAccepted(t, resolve)
 
-	assert.Equal(t, []string{"reassigned", OutcomeRequestInfo, "reassigned", "citizen_replied", OutcomeResolve, "closed"}, h.actions())
+	assert.Equal(t, []string{"reassigned", domain.OutcomeRequestInfo, "reassigned", "citizen_replied", domain.OutcomeResolve, "closed"}, h.actions())
 	changes := h.changes()
 	assert.Equal(t, domain.ComplaintInQueue, changes[0].FromStatus)
 	assert.Equal(t, domain.ComplaintClaimed, changes[0].Snapshot.Status)
 	assert.Equal(t, int64(20), changes[0].StaffID)
-	assert.Equal(t, cplTaskChange("T1", 1, "reassigned", "reassigned", 20, store.TaskClaimed, store.QueueOfficers, 0, 7, ""),
+	assert.Equal(t, cplTaskChange("T1", 1, "reassigned", "reassigned", 20, domain.TaskClaimed, domain.QueueOfficers, 0, 7, ""),
 		changes[0].Task)
 	assert.Equal(t, domain.ComplaintWaitingForCitizen, changes[2].Snapshot.Status)
-	assert.Equal(t, cplTaskChange("T1", 3, "reassigned", "reassigned", 30, store.TaskClaimed, store.QueueOfficers, 0, 8, ""),
+	assert.Equal(t, cplTaskChange("T1", 3, "reassigned", "reassigned", 30, domain.TaskClaimed, domain.QueueOfficers, 0, 8, ""),
 		changes[2].Task)
 }

@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"occonnect/domain"
-	"occonnect/store"
 )
 
 // saUpsert is one UpsertTypedSearchAttributes of a test run, at workflow time At. Attrs
@@ -133,13 +132,13 @@ func TestSearchAttributes_DTSEscalationAndDecision(t *testing.T) {
 	untilDue := due.Sub(s)
 	escalated := h.queryAt(untilDue + time.Minute)
 	h.claim(untilDue+time.Hour, "claim-supervisor", dtsSupervisor)
-	h.complete(untilDue+2*time.Hour, "approve", dtsSupervisor, OutcomeApprove, "")
+	h.complete(untilDue+2*time.Hour, "approve", dtsSupervisor, domain.OutcomeApprove, "")
 	var details string
 	h.env.RegisterDelayedCallback(func() { details = currentDetails(t, h.env) }, untilDue+2*time.Minute)
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, store.DTSApproved, res.Status)
+	assert.Equal(t, domain.DTSApproved, res.Status)
 	assert.Equal(t, 1, escalated.get(t).EscalationLevel)
 	assert.Equal(t, []saUpsert{
 		sa(s, SearchProcess.ValueSet("dts"), SearchStatus.ValueSet("pending"), SearchEscalationLevel.ValueSet(0)),
@@ -158,7 +157,7 @@ func TestSearchAttributes_DTSCancelled(t *testing.T) {
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
-	assert.Equal(t, store.DTSCancelled, res.Status)
+	assert.Equal(t, domain.DTSCancelled, res.Status)
 	ups := rec.all()
 	require.NotEmpty(t, ups)
 	assert.Equal(t, sa(h.start.Add(time.Hour), SearchStatus.ValueSet("cancelled"), SearchDueAt.ValueUnset()), ups[len(ups)-1])
@@ -175,11 +174,11 @@ func TestSearchAttributes_ComplaintLifecycle(t *testing.T) {
 	d := cplDefaultDeadlines(s)
 	frDue := d.FirstResponseDue.Sub(s)
 	h.claim(frDue+time.Hour, "claim", "T1", cplSupervisor)
-	h.complete(frDue+2*time.Hour, "request-info", "T1", cplSupervisor, OutcomeRequestInfo, 21)
+	h.complete(frDue+2*time.Hour, "request-info", "T1", cplSupervisor, domain.OutcomeRequestInfo, 21)
 	var paused string
 	h.env.RegisterDelayedCallback(func() { paused = currentDetails(t, h.env) }, frDue+3*time.Hour)
 	h.reply(frDue+2*time.Hour+cplDay, "reply", 22)
-	h.complete(frDue+3*time.Hour+cplDay, "resolve", "T1", cplSupervisor, OutcomeResolve, 23)
+	h.complete(frDue+3*time.Hour+cplDay, "resolve", "T1", cplSupervisor, domain.OutcomeResolve, 23)
 
 	res := h.run()
 
@@ -204,12 +203,12 @@ func TestSearchAttributes_ComplaintContinuedRun(t *testing.T) {
 	s := cplWednesday
 	due := s.Add(time.Hour).UTC()
 	state := &ComplaintState{Status: domain.ComplaintClaimed, Version: 7, Cycle: 1, EscalationLevel: 2,
-		Task:             task{ID: "T1", Kind: "complaint", State: store.TaskClaimed, Queue: store.QueueHeadOfUnit, EscalationLevel: 2, Assignee: 30, DueAt: due, Version: 4},
+		Task:             task{ID: "T1", Kind: "complaint", State: domain.TaskClaimed, Queue: domain.QueueHeadOfUnit, EscalationLevel: 2, Assignee: 30, DueAt: due, Version: 4},
 		FirstResponseDue: due, FirstResponseReminder: s.Add(-time.Hour).UTC(), FirstResponseReminded: true, FirstResponseOverdue: true,
 		ResolutionDue: s.Add(50 * cplDay).UTC(), ResolutionReminder: s.Add(35 * cplDay).UTC(), ExchangePoint: "EP-0005"}
 	h := newCplHarness(t, cplOptions{start: s, state: state})
 	rec := recordUpserts(h.env)
-	h.complete(time.Hour, "reject", "T1", cplHead, OutcomeReject, 5)
+	h.complete(time.Hour, "reject", "T1", cplHead, domain.OutcomeReject, 5)
 
 	res := h.run()
 

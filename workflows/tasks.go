@@ -9,9 +9,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"occonnect/activities"
+	"occonnect/activities/contract"
 	"occonnect/domain"
-	"occonnect/store"
 )
 
 // Error types with which task Updates are refused; the API maps them to HTTP answers.
@@ -30,7 +29,7 @@ const (
 // TaskActor is the staff member acting on a task (from the API's session).
 type TaskActor struct {
 	StaffID int64
-	Role    string
+	Role    domain.Role
 }
 
 // ClaimTaskRequest claims a task; the first claim wins.
@@ -68,7 +67,7 @@ type ReassignTaskRequest struct {
 // TaskResult answers the task Updates.
 type TaskResult struct {
 	TaskID        string
-	State         string
+	State         domain.TaskState
 	AssigneeID    int64
 	Outcome       string
 	SubjectStatus string // e.g. the DTS request's status after the outcome
@@ -79,9 +78,9 @@ type TaskResult struct {
 // Update validators run on it), mirrored to MySQL by the ApplyTaskChange activity.
 type task struct {
 	ID              string
-	Kind            string
-	State           string
-	Queue           string
+	Kind            domain.TaskKind
+	State           domain.TaskState
+	Queue           domain.Queue
 	EscalationLevel int
 	Assignee        int64
 	DueAt           time.Time
@@ -96,29 +95,20 @@ func (t *task) check(id string) error {
 	switch {
 	case t.ID == "" || t.ID != id:
 		return refuse(ErrTaskUnknown, "no such task in this workflow")
-	case t.State == store.TaskDone || t.State == store.TaskCancelled:
+	case t.State == domain.TaskDone || t.State == domain.TaskCancelled:
 		return refuse(ErrTaskClosed, "the task is %s", t.State)
 	}
 	return nil
-}
-
-// mayWork: a queue is open to its level and the levels above it (officers' queue: officers,
-// supervisors, head of unit; supervisors' queue: supervisors and head of unit; head of
-// unit's queue: the head of unit).
-func (t *task) mayWork(role string) bool {
-	rank := map[string]int{domain.RoleOfficer: 1, domain.RoleSupervisor: 2, domain.RoleHeadOfUnit: 3}
-	need := map[string]int{store.QueueOfficers: 1, store.QueueSupervisors: 2, store.QueueHeadOfUnit: 3}[t.Queue]
-	return rank[role] >= need && need > 0
 }
 
 func (t *task) validateClaim(req ClaimTaskRequest) error {
 	if err := t.check(req.TaskID); err != nil {
 		return err
 	}
-	if t.State == store.TaskClaimed {
+	if t.State == domain.TaskClaimed {
 		return refuse(ErrTaskAlreadyClaimed, "the task is already claimed")
 	}
-	if !t.mayWork(req.Actor.Role) {
+	if !req.Actor.Role.MayWork(t.Queue) {
 		return refuse(ErrTaskForbidden, "the %s queue is not open to role %s", t.Queue, req.Actor.Role)
 	}
 	return nil
@@ -128,7 +118,7 @@ func (t *task) validateRelease(req ReleaseTaskRequest) error {
 	if err := t.check(req.TaskID); err != nil {
 		return err
 	}
-	if t.State != store.TaskClaimed || t.Assignee != req.Actor.StaffID {
+	if t.State != domain.TaskClaimed || t.Assignee != req.Actor.StaffID {
 		return refuse(ErrTaskNotAssignee, "only the assignee releases a claimed task")
 	}
 	return nil
@@ -138,7 +128,7 @@ func (t *task) validateComplete(req CompleteTaskRequest, outcomes []string, need
 	if err := t.check(req.TaskID); err != nil {
 		return err
 	}
-	if t.State != store.TaskClaimed || t.Assignee != req.Actor.StaffID {
+	if t.State != domain.TaskClaimed || t.Assignee != req.Actor.StaffID {
 		return refuse(ErrTaskNotAssignee, "only the assignee completes a claimed task")
 	}
 	if !slices.Contains(outcomes, req.Outcome) {
@@ -157,24 +147,22 @@ func (t *task) validateReassign(req ReassignTaskRequest) error {
 	if err := t.check(req.TaskID); err != nil {
 		return err
 	}
-	if (req.Actor.Role != domain.RoleSupervisor && req.Actor.Role != domain.RoleHeadOfUnit) || !t.mayWork(req.Actor.Role) {
+	if !req.Actor.Role.Reassigns() || !req.Actor.Role.MayWork(t.Queue) {
 		return refuse(ErrTaskForbidden, "role %s may not reassign a task of the %s queue", req.Actor.Role, t.Queue)
 	}
-	switch req.Assignee.Role {
-	case domain.RoleOfficer, domain.RoleSupervisor, domain.RoleHeadOfUnit:
-	default:
+	if !req.Assignee.Role.WorksTasks() {
 		return refuse(ErrInvalidAssignee, "role %s does not work tasks", req.Assignee.Role)
 	}
-	if req.Assignee.StaffID == 0 || (t.State == store.TaskClaimed && t.Assignee == req.Assignee.StaffID) {
+	if req.Assignee.StaffID == 0 || (t.State == domain.TaskClaimed && t.Assignee == req.Assignee.StaffID) {
 		return refuse(ErrInvalidAssignee, "the task is already assigned to this staff member")
 	}
 	return nil
 }
 
 // change moves the task and returns the transition for the read model.
-func (t *task) change(action string, staffID int64, eventKey string) activities.TaskChangeInput {
+func (t *task) change(action string, staffID int64, eventKey string) contract.TaskChangeInput {
 	t.Version++
-	return activities.TaskChangeInput{
+	return contract.TaskChangeInput{
 		TaskID: t.ID, EventKey: fmt.Sprintf("%s/%d/%s", t.ID, t.Version, eventKey), Action: action, StaffID: staffID,
 		State: t.State, Queue: t.Queue, EscalationLevel: t.EscalationLevel, AssigneeStaffID: t.Assignee, Version: t.Version,
 	}
@@ -182,36 +170,36 @@ func (t *task) change(action string, staffID int64, eventKey string) activities.
 
 // claim and release apply a validated Update and mirror it.
 func (t *task) claim(ctx workflow.Context, req ClaimTaskRequest) (TaskResult, error) {
-	t.State, t.Assignee = store.TaskClaimed, req.Actor.StaffID
-	err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "record the claim"), a.ApplyTaskChange, t.change("claimed", req.Actor.StaffID, "claimed")).Get(ctx, nil)
+	t.State, t.Assignee = domain.TaskClaimed, req.Actor.StaffID
+	err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "record the claim"), contract.ApplyTaskChange, t.change("claimed", req.Actor.StaffID, "claimed")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State, AssigneeID: t.Assignee}, err
 }
 
 func (t *task) release(ctx workflow.Context, req ReleaseTaskRequest) (TaskResult, error) {
-	t.State, t.Assignee = store.TaskOpen, 0
-	err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "record the release"), a.ApplyTaskChange, t.change("released", req.Actor.StaffID, "released")).Get(ctx, nil)
+	t.State, t.Assignee = domain.TaskOpen, 0
+	err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "record the release"), contract.ApplyTaskChange, t.change("released", req.Actor.StaffID, "released")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State}, err
 }
 
 func (t *task) reassign(ctx workflow.Context, req ReassignTaskRequest) (TaskResult, error) {
-	t.State, t.Assignee = store.TaskClaimed, req.Assignee.StaffID
-	err := workflow.ExecuteActivity(answerActivity(ctx), a.ApplyTaskChange, t.change("reassigned", req.Actor.StaffID, "reassigned")).Get(ctx, nil)
+	t.State, t.Assignee = domain.TaskClaimed, req.Assignee.StaffID
+	err := workflow.ExecuteActivity(answerActivity(ctx), contract.ApplyTaskChange, t.change("reassigned", req.Actor.StaffID, "reassigned")).Get(ctx, nil)
 	return TaskResult{TaskID: t.ID, State: t.State, AssigneeID: t.Assignee}, err
 }
 
 // escalate moves the task to the supervisors' queue and mails them.
 func (t *task) escalate(ctx workflow.Context, reference string) error {
-	t.Queue, t.EscalationLevel = store.QueueSupervisors, t.EscalationLevel+1
-	var res activities.EscalateTaskResult
-	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "escalate to the supervisors"), a.EscalateTask, activities.EscalateTaskInput{
+	t.Queue, t.EscalationLevel = domain.QueueSupervisors, t.EscalationLevel+1
+	var res contract.EscalateTaskResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "escalate to the supervisors"), contract.EscalateTask, contract.EscalateTaskInput{
 		Change: t.change("escalated", 0, "escalated"), Kind: t.Kind, Reference: reference, DueAt: t.DueAt,
 	}).Get(ctx, &res); err != nil {
 		return err
 	}
 	for _, id := range res.OutboxIDs {
-		if err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "mail the supervisors"), a.SendEmail, activities.SendEmailInput{OutboxID: id}).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(summarized(emailActivity(ctx), "mail the supervisors"), contract.SendEmail, contract.SendEmailInput{OutboxID: id}).Get(ctx, nil); err != nil {
 			var appErr *temporal.ApplicationError
-			if !(errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailRejected) {
+			if !(errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeEmailRejected) {
 				return err
 			}
 			workflow.GetLogger(ctx).Warn("escalation e-mail rejected", "outbox_id", id)

@@ -147,7 +147,7 @@ func (s *system) close() {
 // seed adds the exchange point and the agents of the run, all with one password.
 func (s *system) seed(ctx context.Context, agents int, password string) ([]string, error) {
 	if err := s.store.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0001", Name: "Bench point", City: "Rabat",
-		Address: "Avenue Mohammed V", Lat: 34.02, Lon: -6.84, Hours: "{}", Active: true}); err != nil {
+		Address: "Avenue Mohammed V", Lat: 34.02, Lon: -6.84, Active: true}); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(password)

@@ -75,7 +75,15 @@ var demoExchangePoints = []store.ExchangePoint{
 	{Code: "EP-0006", Name: "Démo — Hôtel Agadir Bay (sous-délégataire)", City: "Agadir", Address: "Boulevard du 20 Août, Agadir", Lat: 30.416510, Lon: -9.598370},
 }
 
-const demoHours = `{"mon":"08:30-18:00","tue":"08:30-18:00","wed":"08:30-18:00","thu":"08:30-18:00","fri":"08:30-18:00","sat":"09:00-13:00","sun":null}`
+// demoHours: weekdays 08:30-18:00, Saturday morning, closed on Sunday.
+var demoHours = func() domain.WeeklyHours {
+	var h domain.WeeklyHours
+	for d := time.Monday; d <= time.Friday; d++ {
+		h[d] = []domain.Interval{{From: 8*60 + 30, To: 18 * 60}}
+	}
+	h[time.Saturday] = []domain.Interval{{From: 9 * 60, To: 13 * 60}}
+	return h
+}()
 
 func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 	if len(args) != 1 || args[0] != "demo" {
@@ -88,7 +96,7 @@ func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 	defer db.Close()
 	st := store.New(db)
 	for _, p := range demoExchangePoints {
-		p.Hours, p.Active = demoHours, true
+		p.OpeningHours, p.Active = demoHours, true
 		if err := st.UpsertExchangePoint(ctx, p); err != nil {
 			return err
 		}
@@ -104,7 +112,11 @@ func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	staff := []struct{ email, role, ep string }{
+	staff := []struct {
+		email string
+		role  domain.Role
+		ep    string
+	}{
 		{"agent@demo.oc.local", domain.RoleAgent, "EP-0001"},
 		{"officer@demo.oc.local", domain.RoleOfficer, ""},
 		{"supervisor@demo.oc.local", domain.RoleSupervisor, ""},
@@ -156,7 +168,7 @@ func runStaff(ctx context.Context, cfg config.Config, args []string) error {
 			return err
 		}
 	}
-	created, err := svc.Create(ctx, staffaccounts.Request{Role: *role, Email: *email, ExchangePointCode: *ep})
+	created, err := svc.Create(ctx, staffaccounts.Request{Role: domain.Role(*role), Email: *email, ExchangePointCode: *ep})
 	if err != nil {
 		return err
 	}

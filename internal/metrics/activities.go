@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"occonnect/domain"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,9 +73,9 @@ func (m *Activities) EmailFailed(kind string, permanent bool) {
 }
 
 // Escalated counts an escalation to level.
-func (m *Activities) Escalated(kind string, level int) {
+func (m *Activities) Escalated(kind domain.TaskKind, level int) {
 	if m != nil {
-		m.escalations.WithLabelValues(kind, strconv.Itoa(level)).Inc()
+		m.escalations.WithLabelValues(string(kind), strconv.Itoa(level)).Inc()
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 
 // Request describes the account to create.
 type Request struct {
-	Role              string
+	Role              domain.Role
 	Email             string
 	ExchangePointCode string // agents only, required for them
 	// By, when set (the admin API), is the admin creating the account: the account and its
@@ -59,7 +59,7 @@ type Created struct {
 func (s *Service) Create(ctx context.Context, req Request) (Created, error) {
 	email := strings.ToLower(strings.TrimSpace(req.Email))
 	switch {
-	case !domain.ValidRole(req.Role):
+	case !domain.ValidRole(string(req.Role)):
 		return Created{}, ErrInvalidRole
 	case !domain.ValidEmail(email):
 		return Created{}, ErrInvalidEmail

@@ -32,6 +32,7 @@ import (
 
 	"occonnect/activities"
 	"occonnect/api"
+	"occonnect/domain"
 	"occonnect/internal/codec"
 	"occonnect/internal/passhash"
 	"occonnect/internal/testenv"
@@ -235,7 +236,7 @@ func (d *demo) seed(ctx context.Context, hasher *passhash.Hasher) error {
 		{Code: "EP-0001", Name: "Démo — Bureau de change Hassan", City: "Rabat", Address: "Avenue Mohammed V", Lat: 34.0209, Lon: -6.8416},
 		{Code: "EP-0002", Name: "Démo — Bureau de change Atlas", City: "Casablanca", Address: "Boulevard d'Anfa", Lat: 33.5731, Lon: -7.5898},
 	} {
-		p.Hours, p.Active = "{}", true
+		p.Active = true
 		if err := d.store.UpsertExchangePoint(ctx, p); err != nil {
 			return err
 		}
@@ -244,7 +245,11 @@ func (d *demo) seed(ctx context.Context, hasher *passhash.Hasher) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range []struct{ email, role, ep string }{
+	for _, s := range []struct {
+		email string
+		role  domain.Role
+		ep    string
+	}{
 		{"agent@demo.oc.local", "agent", "EP-0001"},
 		{"officer@demo.oc.local", "officer", ""},
 		{"officer2@demo.oc.local", "officer", ""},

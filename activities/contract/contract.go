@@ -1,0 +1,223 @@
+// Package contract is what a workflow knows of an activity: the name it is registered
+// under, its input and result types, and the types of its non-retryable errors. Workflows
+// import this package, never package activities, so that no workflow reaches the store,
+// sqlx or a database driver: what travels in a payload is made of domain types, opaque ids
+// and times. The worker registers the methods of *activities.Activities, whose names are
+// these (a test checks that the two lists agree).
+package contract
+
+import (
+	"time"
+
+	"occonnect/domain"
+)
+
+// Activity names: the methods of *activities.Activities, as the worker registers them.
+const (
+	IssueCredentials     = "IssueCredentials"
+	SendEmail            = "SendEmail"
+	SetEnrollmentStatus  = "SetEnrollmentStatus"
+	ConfirmActivation    = "ConfirmActivation"
+	CompleteEnrollment   = "CompleteEnrollment"
+	StartComplaintCycle  = "StartComplaintCycle"
+	ApplyComplaintChange = "ApplyComplaintChange"
+	ResumeClock          = "ResumeClock"
+	NotifyComplaintStaff = "NotifyComplaintStaff"
+	ComputeDTS           = "ComputeDTS"
+	CreateTask           = "CreateTask"
+	ApplyTaskChange      = "ApplyTaskChange"
+	EscalateTask         = "EscalateTask"
+	DecideDTS            = "DecideDTS"
+)
+
+// Types of the activities' non-retryable errors (temporal.ApplicationError.Type).
+const (
+	// ErrTypeEmailRejected: the SMTP server refused the e-mail for good (5xx).
+	ErrTypeEmailRejected = "EmailRejected"
+	// ErrTypeNotFound: the row the activity works on does not exist.
+	ErrTypeNotFound = "NotFound"
+	// ErrTypeInvalidState: the row is not in a state the activity can act on.
+	ErrTypeInvalidState = "InvalidState"
+	// ErrTypeNoRules: no allowance rules for the request's year.
+	ErrTypeNoRules = "NoRules"
+)
+
+// IssueCredentialsInput names issue IssueNo of an enrollment's initial credentials.
+type IssueCredentialsInput struct {
+	EnrollmentID string
+	IssueNo      int
+}
+
+// IssueCredentialsResult says when they expire and which outbox e-mail carries them, and
+// the enrollment's exchange point (for the workflow's search attributes).
+type IssueCredentialsResult struct {
+	ExpiresAt         time.Time
+	OutboxID          int64
+	ExchangePointCode string
+}
+
+// SendEmailInput names a queued e-mail and, optionally, the enrollment step to record once
+// it is handed to the SMTP server.
+type SendEmailInput struct {
+	OutboxID     int64
+	EnrollmentID string
+	Step         string
+	StepKey      string
+}
+
+// SetEnrollmentStatusInput moves an enrollment's read model.
+type SetEnrollmentStatusInput struct {
+	EnrollmentID string
+	Status       domain.EnrollmentStatus
+	Step         string
+	StepKey      string
+}
+
+// ConfirmActivationInput names the credential issue that activated the account.
+type ConfirmActivationInput struct {
+	EnrollmentID string
+	IssueNo      int
+}
+
+// CompleteEnrollmentResult names the queued welcome e-mail.
+type CompleteEnrollmentResult struct {
+	WelcomeOutboxID int64
+}
+
+// StartComplaintCycleInput opens a handling cycle of a complaint at time At (the
+// workflow's clock, so that a retry computes the same deadlines).
+type StartComplaintCycleInput struct {
+	Snapshot                  domain.ComplaintSnapshot
+	FromStatus                domain.ComplaintStatus
+	Level                     int
+	Queue                     domain.Queue
+	FirstResponseBusinessDays int
+	ResolutionDays            int
+	ReminderPercent           int
+	FirstResponseOverride     time.Duration // demonstrations only: a plain duration instead of business days
+	PublishID                 int64
+	Reopen                    bool
+	At                        time.Time
+	WorkflowID                string
+}
+
+// StartComplaintCycleResult gives the task and the deadlines, and the citizen's enrolment
+// point (for the workflow's search attributes).
+type StartComplaintCycleResult struct {
+	TaskID                                  string
+	FirstResponseDue, FirstResponseReminder time.Time
+	ResolutionDue, ResolutionReminder       time.Time
+	OutboxID                                int64
+	ExchangePointCode                       string
+}
+
+// ApplyComplaintChangeInput is one transition decided by the workflow.
+type ApplyComplaintChangeInput struct {
+	Snapshot   domain.ComplaintSnapshot
+	EventKey   string
+	Actor      string
+	StaffID    int64
+	Action     string
+	FromStatus domain.ComplaintStatus
+	Task       *TaskChangeInput
+	PublishID  int64
+	Mail       string // info_requested, resolved, rejected, or ""
+	At         time.Time
+}
+
+// ApplyComplaintChangeResult names the citizen's e-mail (0: none).
+type ApplyComplaintChangeResult struct {
+	OutboxID int64
+}
+
+// ResumeClockInput moves a business-time target after a pause.
+type ResumeClockInput struct {
+	PausedAt, At  time.Time
+	Due, Reminder time.Time
+}
+
+// ResumeClockResult is the moved target.
+type ResumeClockResult struct {
+	Due, Reminder time.Time
+}
+
+// NotifyComplaintStaffInput is a reminder or an escalation notice.
+type NotifyComplaintStaffInput struct {
+	Reference  string
+	Cycle      int
+	Kind       string // reminder, escalation
+	Target     string // first_response, resolution
+	DueAt      time.Time
+	Level      int
+	AssigneeID int64
+}
+
+// NotifyComplaintStaffResult names the queued notices.
+type NotifyComplaintStaffResult struct {
+	OutboxIDs []int64
+}
+
+// ComputeDTSResult is the supplement of a request, with its allowance year and the
+// citizen's enrolment point (for the workflow's search attributes).
+type ComputeDTSResult struct {
+	SupplementMAD     int64
+	Year              int
+	ExchangePointCode string
+}
+
+// CreateTaskInput opens an officer task due BusinessDays business days from now.
+type CreateTaskInput struct {
+	Kind         domain.TaskKind
+	SubjectID    string
+	WorkflowID   string
+	TaskKey      string
+	BusinessDays int
+}
+
+// CreateTaskResult names the task and its deadline.
+type CreateTaskResult struct {
+	TaskID string
+	DueAt  time.Time
+}
+
+// TaskChangeInput is a task transition decided by its workflow.
+type TaskChangeInput struct {
+	TaskID          string
+	EventKey        string
+	Action          string
+	StaffID         int64
+	State           domain.TaskState
+	Queue           domain.Queue
+	EscalationLevel int
+	AssigneeStaffID int64
+	Version         int
+	Outcome         string
+	Comment         string
+}
+
+// EscalateTaskInput moves a task to the supervisors' queue.
+type EscalateTaskInput struct {
+	Change    TaskChangeInput
+	Kind      domain.TaskKind
+	Reference string
+	DueAt     time.Time
+}
+
+// EscalateTaskResult names the notices queued for the supervisors.
+type EscalateTaskResult struct {
+	OutboxIDs []int64
+}
+
+// DecideDTSInput is a decision (approved, rejected) or a cancellation.
+type DecideDTSInput struct {
+	RequestID string
+	Status    domain.DTSStatus
+	StaffID   int64
+	Comment   string
+	Task      *TaskChangeInput
+}
+
+// DecideDTSResult names the citizen's e-mail (0 for a cancellation).
+type DecideDTSResult struct {
+	OutboxID int64
+}
