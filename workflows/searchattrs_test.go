@@ -75,9 +75,8 @@ func TestSearchAttributes_Names(t *testing.T) {
 // The enrollment shows its status from the start, then the credentials' expiry as its
 // deadline and the agent's exchange point, and drops the deadline once active.
 func TestSearchAttributes_EnrollmentHappyPath(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
 	start := time.Date(2026, time.December, 31, 23, 30, 0, 0, time.UTC) // 2027 in Casablanca (UTC+1)
-	h.env.SetStartTime(start)
+	h := newEnrollmentHarness(t, enrollmentOptions{start: start})
 	rec := recordUpserts(h.env)
 	h.update(time.Hour, UpdateActivate, "activate-1", ActivateRequest{IssueNo: 1})
 	h.update(2*time.Hour, UpdatePasswordChanged, "password-changed-1")
@@ -98,9 +97,8 @@ func TestSearchAttributes_EnrollmentHappyPath(t *testing.T) {
 // Expired credentials show the lapse as the deadline; a re-issue shows the new expiry; an
 // enrollment left alone lapses and has no deadline.
 func TestSearchAttributes_EnrollmentExpiryReissueLapse(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
 	start := time.Date(2026, time.March, 4, 9, 0, 0, 0, time.UTC)
-	h.env.SetStartTime(start)
+	h := newEnrollmentHarness(t, enrollmentOptions{start: start})
 	rec := recordUpserts(h.env)
 	const window = 10 * 24 * time.Hour
 	resendAt := 2 * 24 * time.Hour
