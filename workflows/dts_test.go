@@ -3,9 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
-	"occonnect/activities/contract"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,15 +11,13 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
-	"occonnect/activities"
+	"occonnect/activities/contract"
 	"occonnect/domain"
 )
 
-// The DTS tests mock the activities like the enrollment tests: the workflow calls them
-// through the package's nil *activities.Activities `a`, and so do the mocks. Every name
-// here is prefixed with dts so as not to clash with the enrollment test harness.
+// The DTS tests use the shared harness (harness_test.go) with the DTS's mocks. Every name
+// here is prefixed with dts so as not to clash with the other workflows' tests.
 
 const (
 	dtsTestRequestID  = "req-1"
@@ -46,7 +42,7 @@ var (
 	dtsSupervisor = TaskActor{StaffID: 20, Role: domain.RoleSupervisor}
 )
 
-type dtsHarnessOptions struct {
+type dtsOptions struct {
 	start time.Time // zero: dtsDefaultStart
 	// computeErr, when set, is ComputeDTS's error.
 	computeErr error
@@ -59,262 +55,73 @@ type dtsHarnessOptions struct {
 	escalationOutboxIDs []int64
 }
 
-type dtsCall struct {
-	At       time.Time
-	Activity string
-	Input    any
-}
+// dtsHarness runs the DTS workflow with its activities mocked.
+type dtsHarness struct{ *harness }
 
-type dtsHarness struct {
-	t     *testing.T
-	env   *testsuite.TestWorkflowEnvironment
-	start time.Time
-
-	mu        sync.Mutex
-	calls     []dtsCall
-	decisions int
-}
-
-func newDTSHarness(t *testing.T, opts dtsHarnessOptions) *dtsHarness {
+func newDTSHarness(t *testing.T, opts dtsOptions) *dtsHarness {
 	t.Helper()
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	env.RegisterWorkflow(DTS)
-	env.RegisterActivity(&activities.Activities{})
 	start := opts.start
 	if start.IsZero() {
 		start = dtsDefaultStart
 	}
-	env.SetStartTime(start)
-	h := &dtsHarness{t: t, env: env, start: start}
+	h := &dtsHarness{newHarness(t, DTS, start)}
+	env := h.env
 	escalationOutboxIDs := opts.escalationOutboxIDs
 	if escalationOutboxIDs == nil {
 		escalationOutboxIDs = []int64{801, 802}
 	}
 
-	env.OnActivity(a.ComputeDTS, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, requestID string) (contract.ComputeDTSResult, error) {
-			h.record("ComputeDTS", requestID)
-			if opts.computeErr != nil {
-				return contract.ComputeDTSResult{}, opts.computeErr
-			}
-			return contract.ComputeDTSResult{SupplementMAD: dtsTestSupplement, Year: dtsTestYear, ExchangePointCode: dtsTestExchangePoint}, nil
-		})
+	computed := contract.ComputeDTSResult{SupplementMAD: dtsTestSupplement, Year: dtsTestYear, ExchangePointCode: dtsTestExchangePoint}
+	env.OnActivity(a.ComputeDTS, mock.Anything, mock.Anything).Return(computed, opts.computeErr)
 	env.OnActivity(a.CreateTask, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.CreateTaskInput) (contract.CreateTaskResult, error) {
-			h.record("CreateTask", in)
 			return contract.CreateTaskResult{
 				TaskID: dtsTestTaskID,
 				DueAt:  domain.NewCalendar(nil).AddBusinessDays(env.Now(), in.BusinessDays),
 			}, nil
 		})
-	env.OnActivity(a.ApplyTaskChange, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in contract.TaskChangeInput) error {
-			h.record("ApplyTaskChange", in)
-			return nil
-		})
+	env.OnActivity(a.ApplyTaskChange, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.EscalateTask, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in contract.EscalateTaskInput) (contract.EscalateTaskResult, error) {
-			h.record("EscalateTask", in)
-			return contract.EscalateTaskResult{OutboxIDs: escalationOutboxIDs}, nil
-		})
+		contract.EscalateTaskResult{OutboxIDs: escalationOutboxIDs}, nil)
 	env.OnActivity(a.DecideDTS, mock.Anything, mock.Anything).After(opts.decideDelay).Return(
 		func(_ context.Context, in contract.DecideDTSInput) (contract.DecideDTSResult, error) {
-			h.record("DecideDTS", in)
-			h.mu.Lock()
-			h.decisions++
-			n := h.decisions
-			h.mu.Unlock()
 			if opts.decide != nil {
-				return opts.decide(in, n)
+				return opts.decide(in, len(h.callsOf(a.DecideDTS)))
 			}
 			if in.Status == domain.DTSCancelled {
 				return contract.DecideDTSResult{}, nil
 			}
 			return contract.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
 		})
-	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).After(opts.emailDelay).Return(
-		func(_ context.Context, in contract.SendEmailInput) error {
-			h.record("SendEmail", in)
-			return nil
-		})
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).After(opts.emailDelay).Return(nil)
 	return h
-}
-
-// record notes an activity attempt; with After, At is when the mocked call returns.
-func (h *dtsHarness) record(activity string, in any) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.calls = append(h.calls, dtsCall{At: h.env.Now(), Activity: activity, Input: in})
 }
 
 // run executes the workflow to completion and returns its result.
 func (h *dtsHarness) run(in DTSInput) DTSResult {
 	h.t.Helper()
-	h.env.ExecuteWorkflow(DTS, in)
-	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
-	require.NoError(h.t, h.env.GetWorkflowError())
-	var res DTSResult
-	require.NoError(h.t, h.env.GetWorkflowResult(&res))
-	return res
-}
-
-func (h *dtsHarness) callsOf(activity string) []dtsCall {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []dtsCall
-	for _, c := range h.calls {
-		if c.Activity == activity {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (h *dtsHarness) order() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]string, len(h.calls))
-	for i, c := range h.calls {
-		out[i] = c.Activity
-	}
-	return out
+	return runToResult[DTSResult](h.harness, in)
 }
 
 func (h *dtsHarness) decideInputs() []contract.DecideDTSInput {
-	var out []contract.DecideDTSInput
-	for _, c := range h.callsOf("DecideDTS") {
-		out = append(out, c.Input.(contract.DecideDTSInput))
-	}
-	return out
+	return inputs[contract.DecideDTSInput](h.harness, a.DecideDTS)
 }
 
 func (h *dtsHarness) taskChanges() []contract.TaskChangeInput {
-	var out []contract.TaskChangeInput
-	for _, c := range h.callsOf("ApplyTaskChange") {
-		out = append(out, c.Input.(contract.TaskChangeInput))
-	}
-	return out
+	return inputs[contract.TaskChangeInput](h.harness, a.ApplyTaskChange)
 }
 
-func (h *dtsHarness) emails() []contract.SendEmailInput {
-	var out []contract.SendEmailInput
-	for _, c := range h.callsOf("SendEmail") {
-		out = append(out, c.Input.(contract.SendEmailInput))
-	}
-	return out
+// complete completes the task T1 with a decision.
+func (h *dtsHarness) complete(at time.Duration, id string, actor TaskActor, outcome, comment string) *updateOutcome {
+	return h.completeTask(at, id, CompleteTaskRequest{TaskID: dtsTestTaskID, Actor: actor, Outcome: outcome, Comment: comment})
 }
 
-// dtsUpdateOutcome collects the callbacks of one Update, with the workflow time of each.
-type dtsUpdateOutcome struct {
-	name        string
-	sent        bool
-	accepted    bool
-	rejected    error
-	completed   bool
-	completedAt time.Time
-	result      any
-	err         error
-}
-
-// update sends an Update `at` after the start of the workflow.
-func (h *dtsHarness) update(at time.Duration, name, id string, arg any) *dtsUpdateOutcome {
-	o := &dtsUpdateOutcome{name: name + "/" + id}
-	h.env.RegisterDelayedCallback(func() {
-		o.sent = true
-		h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
-			OnAccept: func() { o.accepted = true },
-			OnReject: func(err error) { o.rejected = err },
-			OnComplete: func(r any, err error) {
-				o.completed = true
-				o.completedAt = h.env.Now()
-				o.result = r
-				o.err = err
-			},
-		}, arg)
-	}, at)
-	return o
-}
-
-func (h *dtsHarness) claim(at time.Duration, id string, actor TaskActor) *dtsUpdateOutcome {
-	return h.update(at, UpdateClaimTask, id, ClaimTaskRequest{TaskID: dtsTestTaskID, Actor: actor})
-}
-
-func (h *dtsHarness) release(at time.Duration, id string, actor TaskActor) *dtsUpdateOutcome {
-	return h.update(at, UpdateReleaseTask, id, ReleaseTaskRequest{TaskID: dtsTestTaskID, Actor: actor})
-}
-
-func (h *dtsHarness) complete(at time.Duration, id string, actor TaskActor, outcome, comment string) *dtsUpdateOutcome {
-	return h.update(at, UpdateCompleteTask, id,
-		CompleteTaskRequest{TaskID: dtsTestTaskID, Actor: actor, Outcome: outcome, Comment: comment})
-}
-
-func (h *dtsHarness) cancel(at time.Duration, id string) *dtsUpdateOutcome {
+func (h *dtsHarness) cancel(at time.Duration, id string) *updateOutcome {
 	return h.update(at, UpdateCancelDTS, id, CancelDTSRequest{})
 }
 
-// dtsQueried is the answer of a state query run at some point of the workflow.
-type dtsQueried struct {
-	done  bool
-	state DTSState
-	err   error
-}
-
-func (h *dtsHarness) queryAt(at time.Duration) *dtsQueried {
-	q := &dtsQueried{}
-	h.env.RegisterDelayedCallback(func() {
-		q.done = true
-		v, err := h.env.QueryWorkflow(QueryDTSState)
-		if err != nil {
-			q.err = err
-			return
-		}
-		q.err = v.Get(&q.state)
-	}, at)
-	return q
-}
-
-func (q *dtsQueried) get(t *testing.T) DTSState {
-	t.Helper()
-	require.True(t, q.done, "the query was never run")
-	require.NoError(t, q.err)
-	return q.state
-}
-
-func requireDTSAccepted(t *testing.T, o *dtsUpdateOutcome) {
-	t.Helper()
-	require.Truef(t, o.sent, "update %s was never sent", o.name)
-	require.NoErrorf(t, o.rejected, "update %s rejected", o.name)
-	require.Truef(t, o.accepted, "update %s not accepted", o.name)
-	require.Truef(t, o.completed, "update %s did not complete", o.name)
-	require.NoErrorf(t, o.err, "update %s failed", o.name)
-}
-
-// requireDTSRefused checks that the validator refused the Update with an
-// ApplicationError of type errType, and that its handler never ran.
-func requireDTSRefused(t *testing.T, o *dtsUpdateOutcome, errType string) {
-	t.Helper()
-	require.Truef(t, o.sent, "update %s was never sent", o.name)
-	require.Errorf(t, o.rejected, "update %s should have been refused with %s", o.name, errType)
-	var appErr *temporal.ApplicationError
-	require.ErrorAsf(t, o.rejected, &appErr, "update %s refused with %T: %v", o.name, o.rejected, o.rejected)
-	assert.Equalf(t, errType, appErr.Type(), "update %s refused with %v", o.name, o.rejected)
-	assert.Falsef(t, o.accepted, "refused update %s was accepted", o.name)
-	assert.Falsef(t, o.completed, "refused update %s ran its handler", o.name)
-}
-
-func dtsTaskResult(t *testing.T, o *dtsUpdateOutcome) TaskResult {
-	t.Helper()
-	r, ok := o.result.(TaskResult)
-	require.Truef(t, ok, "update %s returned %T, not TaskResult", o.name, o.result)
-	return r
-}
-
-func dtsStateResult(t *testing.T, o *dtsUpdateOutcome) DTSState {
-	t.Helper()
-	r, ok := o.result.(DTSState)
-	require.Truef(t, ok, "update %s returned %T, not DTSState", o.name, o.result)
-	return r
+func (h *dtsHarness) queryAt(at time.Duration) *queried[DTSState] {
+	return queryAt[DTSState](h.harness, at, QueryDTSState)
 }
 
 // dtsChange is the transition the workflow is expected to mirror for the task T1.
@@ -326,36 +133,36 @@ func dtsChange(version int, action, eventKey string, staffID int64, state domain
 }
 
 func TestDTS_Approve(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{})
+	h := newDTSHarness(t, dtsOptions{})
 	due := domain.NewCalendar(nil).AddBusinessDays(h.start, 2)
-	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	claim := h.claim(time.Hour, "claim-1", dtsTestTaskID, dtsOfficer)
 	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
 
-	computes := h.callsOf("ComputeDTS")
+	computes := h.callsOf(a.ComputeDTS)
 	require.Len(t, computes, 1)
 	assert.Equal(t, dtsTestRequestID, computes[0].Input)
-	creates := h.callsOf("CreateTask")
+	creates := h.callsOf(a.CreateTask)
 	require.Len(t, creates, 1)
 	assert.Equal(t, contract.CreateTaskInput{Kind: "dts", SubjectID: dtsTestRequestID, WorkflowID: "dts/" + dtsTestRequestID,
 		TaskKey: "dts/" + dtsTestRequestID + "/review", BusinessDays: 2}, creates[0].Input)
 	assert.True(t, due.Equal(time.Date(2026, time.March, 6, 9, 0, 0, 0, domain.Casablanca)), "due %v", due)
 
-	requireDTSAccepted(t, claim)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 7}, dtsTaskResult(t, claim))
-	changes := h.callsOf("ApplyTaskChange")
+	requireAccepted(t, claim)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 7}, resultOf[TaskResult](t, claim))
+	changes := h.callsOf(a.ApplyTaskChange)
 	require.Len(t, changes, 1)
 	assert.True(t, changes[0].At.Equal(h.start.Add(time.Hour)), "claim mirrored at %v", changes[0].At.Sub(h.start))
 	assert.Equal(t, dtsChange(1, "claimed", "claimed", 7, domain.TaskClaimed, domain.QueueOfficers, 0, 7), changes[0].Input)
 
-	requireDTSAccepted(t, complete)
+	requireAccepted(t, complete)
 	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskDone, AssigneeID: 7, Outcome: domain.OutcomeApprove,
-		SubjectStatus: string(domain.DTSApproved), SupplementMAD: dtsTestSupplement}, dtsTaskResult(t, complete))
+		SubjectStatus: string(domain.DTSApproved), SupplementMAD: dtsTestSupplement}, resultOf[TaskResult](t, complete))
 
-	decisions := h.callsOf("DecideDTS")
+	decisions := h.callsOf(a.DecideDTS)
 	require.Len(t, decisions, 1)
 	assert.True(t, decisions[0].At.Equal(h.start.Add(2*time.Hour)), "decided at %v", decisions[0].At.Sub(h.start))
 	done := dtsChange(2, "completed", "completed", 7, domain.TaskDone, domain.QueueOfficers, 0, 7)
@@ -364,15 +171,15 @@ func TestDTS_Approve(t *testing.T) {
 		decisions[0].Input)
 
 	assert.Equal(t, []contract.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
-	assert.Empty(t, h.callsOf("EscalateTask"))
-	assert.Equal(t, []string{"ComputeDTS", "CreateTask", "ApplyTaskChange", "DecideDTS", "SendEmail"}, h.order())
+	assert.Empty(t, h.callsOf(a.EscalateTask))
+	assert.Equal(t, activityNames(a.ComputeDTS, a.CreateTask, a.ApplyTaskChange, a.DecideDTS, a.SendEmail), h.order())
 	assert.True(t, h.env.Now().Before(due), "the workflow waited for the deadline: ended at %v", h.env.Now())
 }
 
 func TestDTS_Reject(t *testing.T) {
 	const reason = "Justificatif de l'impôt sur le revenu illisible."
-	h := newDTSHarness(t, dtsHarnessOptions{})
-	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	h := newDTSHarness(t, dtsOptions{})
+	claim := h.claim(time.Hour, "claim-1", dtsTestTaskID, dtsOfficer)
 	noComment := h.complete(2*time.Hour, "complete-no-comment", dtsOfficer, domain.OutcomeReject, "")
 	badOutcome := h.complete(2*time.Hour+10*time.Minute, "complete-bad-outcome", dtsOfficer, "maybe", reason)
 	afterRefusals := h.queryAt(2*time.Hour + 20*time.Minute)
@@ -381,15 +188,15 @@ func TestDTS_Reject(t *testing.T) {
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, domain.DTSRejected, res.Status)
-	requireDTSAccepted(t, claim)
-	requireDTSRefused(t, noComment, ErrInvalidOutcome)
-	requireDTSRefused(t, badOutcome, ErrInvalidOutcome)
+	requireAccepted(t, claim)
+	requireRefused(t, noComment, ErrInvalidOutcome)
+	requireRefused(t, badOutcome, ErrInvalidOutcome)
 	st := afterRefusals.get(t)
 	assert.Equal(t, domain.DTSPending, st.Status)
 	assert.Equal(t, domain.TaskClaimed, st.TaskState, "a refused completion leaves the task claimed")
 
-	requireDTSAccepted(t, complete)
-	r := dtsTaskResult(t, complete)
+	requireAccepted(t, complete)
+	r := resultOf[TaskResult](t, complete)
 	assert.Equal(t, string(domain.DTSRejected), r.SubjectStatus)
 	assert.Equal(t, domain.TaskDone, r.State)
 	assert.Equal(t, domain.OutcomeReject, r.Outcome)
@@ -404,35 +211,34 @@ func TestDTS_Reject(t *testing.T) {
 }
 
 func TestDTS_ClaimRacesAndRoles(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{})
+	h := newDTSHarness(t, dtsOptions{})
 	// Two officers claim at the same instant: the first one wins.
-	claim7 := h.claim(time.Hour, "claim-7", dtsOfficer)
-	claim8 := h.claim(time.Hour, "claim-8", dtsOfficer2)
-	release8 := h.release(time.Hour+10*time.Minute, "release-8", dtsOfficer2)
+	claim7 := h.claim(time.Hour, "claim-7", dtsTestTaskID, dtsOfficer)
+	claim8 := h.claim(time.Hour, "claim-8", dtsTestTaskID, dtsOfficer2)
+	release8 := h.release(time.Hour+10*time.Minute, "release-8", dtsTestTaskID, dtsOfficer2)
 	complete8 := h.complete(time.Hour+20*time.Minute, "complete-8", dtsOfficer2, domain.OutcomeApprove, "")
-	unknown := h.update(time.Hour+30*time.Minute, UpdateClaimTask, "claim-unknown",
-		ClaimTaskRequest{TaskID: "T-other", Actor: dtsOfficer2})
-	release7 := h.release(time.Hour+40*time.Minute, "release-7", dtsOfficer)
-	agent := h.claim(time.Hour+50*time.Minute, "claim-agent", dtsAgent)
-	reclaim8 := h.claim(2*time.Hour, "reclaim-8", dtsOfficer2)
+	unknown := h.claim(time.Hour+30*time.Minute, "claim-unknown", "T-other", dtsOfficer2)
+	release7 := h.release(time.Hour+40*time.Minute, "release-7", dtsTestTaskID, dtsOfficer)
+	agent := h.claim(time.Hour+50*time.Minute, "claim-agent", dtsTestTaskID, dtsAgent)
+	reclaim8 := h.claim(2*time.Hour, "reclaim-8", dtsTestTaskID, dtsOfficer2)
 	staleComplete7 := h.complete(2*time.Hour+10*time.Minute, "complete-7", dtsOfficer, domain.OutcomeApprove, "")
 	complete8b := h.complete(2*time.Hour+20*time.Minute, "complete-8b", dtsOfficer2, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, domain.DTSApproved, res.Status)
-	requireDTSAccepted(t, claim7)
-	requireDTSRefused(t, claim8, ErrTaskAlreadyClaimed)
-	requireDTSRefused(t, release8, ErrTaskNotAssignee)
-	requireDTSRefused(t, complete8, ErrTaskNotAssignee)
-	requireDTSRefused(t, unknown, ErrTaskUnknown)
-	requireDTSAccepted(t, release7)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskOpen}, dtsTaskResult(t, release7))
-	requireDTSRefused(t, agent, ErrTaskForbidden)
-	requireDTSAccepted(t, reclaim8)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 8}, dtsTaskResult(t, reclaim8))
-	requireDTSRefused(t, staleComplete7, ErrTaskNotAssignee)
-	requireDTSAccepted(t, complete8b)
+	requireAccepted(t, claim7)
+	requireRefused(t, claim8, ErrTaskAlreadyClaimed)
+	requireRefused(t, release8, ErrTaskNotAssignee)
+	requireRefused(t, complete8, ErrTaskNotAssignee)
+	requireRefused(t, unknown, ErrTaskUnknown)
+	requireAccepted(t, release7)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskOpen}, resultOf[TaskResult](t, release7))
+	requireRefused(t, agent, ErrTaskForbidden)
+	requireAccepted(t, reclaim8)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 8}, resultOf[TaskResult](t, reclaim8))
+	requireRefused(t, staleComplete7, ErrTaskNotAssignee)
+	requireAccepted(t, complete8b)
 
 	assert.Equal(t, []contract.TaskChangeInput{
 		dtsChange(1, "claimed", "claimed", 7, domain.TaskClaimed, domain.QueueOfficers, 0, 7),
@@ -454,24 +260,24 @@ func TestDTS_EscalationOverWeekend(t *testing.T) {
 	require.True(t, due.Equal(time.Date(2026, time.March, 10, 10, 0, 0, 0, domain.Casablanca)), "due %v", due)
 	untilDue := due.Sub(friday)
 
-	h := newDTSHarness(t, dtsHarnessOptions{start: friday, escalationOutboxIDs: []int64{801, 802}})
+	h := newDTSHarness(t, dtsOptions{start: friday, escalationOutboxIDs: []int64{801, 802}})
 	sunday := h.queryAt(48*time.Hour + time.Minute)
 	beforeDue := h.queryAt(untilDue - time.Minute)
-	officer := h.claim(untilDue+time.Hour, "claim-officer", dtsOfficer)
+	officer := h.claim(untilDue+time.Hour, "claim-officer", dtsTestTaskID, dtsOfficer)
 	escalated := h.queryAt(untilDue + time.Hour + time.Minute)
-	supervisor := h.claim(untilDue+2*time.Hour, "claim-supervisor", dtsSupervisor)
+	supervisor := h.claim(untilDue+2*time.Hour, "claim-supervisor", dtsTestTaskID, dtsSupervisor)
 	complete := h.complete(untilDue+3*time.Hour, "complete-supervisor", dtsSupervisor, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
-	for _, q := range []*dtsQueried{sunday, beforeDue} {
+	for _, q := range []*queried[DTSState]{sunday, beforeDue} {
 		st := q.get(t)
 		assert.Equal(t, 0, st.EscalationLevel, "escalated before the deadline")
 		assert.Equal(t, domain.TaskOpen, st.TaskState)
 	}
 
-	escalations := h.callsOf("EscalateTask")
+	escalations := h.callsOf(a.EscalateTask)
 	require.Len(t, escalations, 1)
 	assert.True(t, escalations[0].At.Equal(due), "escalated at %v, want %v (Tuesday 10:00)",
 		escalations[0].At.In(domain.Casablanca), due.In(domain.Casablanca))
@@ -483,7 +289,7 @@ func TestDTS_EscalationOverWeekend(t *testing.T) {
 	assert.Equal(t, dtsTestRequestID, in.Reference)
 	assert.True(t, in.DueAt.Equal(due), "escalation DueAt %v", in.DueAt)
 
-	emails := h.callsOf("SendEmail")
+	emails := h.callsOf(a.SendEmail)
 	require.Len(t, emails, 3)
 	for i, id := range []int64{801, 802} {
 		assert.Equal(t, contract.SendEmailInput{OutboxID: id}, emails[i].Input)
@@ -491,24 +297,24 @@ func TestDTS_EscalationOverWeekend(t *testing.T) {
 	}
 	assert.Equal(t, contract.SendEmailInput{OutboxID: dtsDecisionOutboxID}, emails[2].Input)
 
-	requireDTSRefused(t, officer, ErrTaskForbidden)
+	requireRefused(t, officer, ErrTaskForbidden)
 	st := escalated.get(t)
 	assert.Equal(t, 1, st.EscalationLevel)
 	assert.Equal(t, domain.TaskOpen, st.TaskState)
-	requireDTSAccepted(t, supervisor)
+	requireAccepted(t, supervisor)
 	assert.Equal(t, []contract.TaskChangeInput{
 		dtsChange(2, "claimed", "claimed", 20, domain.TaskClaimed, domain.QueueSupervisors, 1, 20),
 	}, h.taskChanges())
-	requireDTSAccepted(t, complete)
-	assert.Equal(t, string(domain.DTSApproved), dtsTaskResult(t, complete).SubjectStatus)
+	requireAccepted(t, complete)
+	assert.Equal(t, string(domain.DTSApproved), resultOf[TaskResult](t, complete).SubjectStatus)
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
 	done := dtsChange(3, "completed", "completed", 20, domain.TaskDone, domain.QueueSupervisors, 1, 20)
 	done.Outcome = domain.OutcomeApprove
 	assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSApproved, StaffID: 20, Task: &done},
 		decisions[0])
-	assert.Equal(t, []string{"ComputeDTS", "CreateTask", "EscalateTask", "SendEmail", "SendEmail", "ApplyTaskChange",
-		"DecideDTS", "SendEmail"}, h.order())
+	assert.Equal(t, activityNames(a.ComputeDTS, a.CreateTask, a.EscalateTask, a.SendEmail, a.SendEmail, a.ApplyTaskChange,
+		a.DecideDTS, a.SendEmail), h.order())
 }
 
 func TestDTS_CancelledByCitizen(t *testing.T) {
@@ -518,25 +324,25 @@ func TestDTS_CancelledByCitizen(t *testing.T) {
 	}{{"open task", false}, {"claimed task", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			// DecideDTS takes a minute so that a claim arrives while the cancellation is applied.
-			h := newDTSHarness(t, dtsHarnessOptions{decideDelay: time.Minute})
-			var claim *dtsUpdateOutcome
+			h := newDTSHarness(t, dtsOptions{decideDelay: time.Minute})
+			var claim *updateOutcome
 			if tc.claimed {
-				claim = h.claim(30*time.Minute, "claim-1", dtsOfficer)
+				claim = h.claim(30*time.Minute, "claim-1", dtsTestTaskID, dtsOfficer)
 			}
 			cancel := h.cancel(time.Hour, "cancel-1")
-			lateClaim := h.claim(time.Hour+30*time.Second, "claim-late", dtsOfficer2)
+			lateClaim := h.claim(time.Hour+30*time.Second, "claim-late", dtsTestTaskID, dtsOfficer2)
 
 			res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 			assert.Equal(t, domain.DTSCancelled, res.Status)
-			requireDTSAccepted(t, cancel)
+			requireAccepted(t, cancel)
 			assert.Equal(t, DTSState{Status: domain.DTSCancelled, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
-				TaskState: domain.TaskCancelled}, dtsStateResult(t, cancel))
-			requireDTSRefused(t, lateClaim, ErrTaskClosed)
+				TaskState: domain.TaskCancelled}, resultOf[DTSState](t, cancel))
+			requireRefused(t, lateClaim, ErrTaskClosed)
 
 			version := 1
 			if tc.claimed {
-				requireDTSAccepted(t, claim)
+				requireAccepted(t, claim)
 				version = 2
 			}
 			decisions := h.decideInputs()
@@ -545,7 +351,7 @@ func TestDTS_CancelledByCitizen(t *testing.T) {
 			assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSCancelled, Task: &cancelled},
 				decisions[0])
 			assert.Empty(t, h.emails(), "a cancellation mails nothing (OutboxID 0)")
-			assert.Empty(t, h.callsOf("EscalateTask"))
+			assert.Empty(t, h.callsOf(a.EscalateTask))
 		})
 	}
 }
@@ -553,19 +359,19 @@ func TestDTS_CancelledByCitizen(t *testing.T) {
 func TestDTS_CancelAfterApprovalRefused(t *testing.T) {
 	// The decision e-mail takes 10 minutes: the workflow is still running when the
 	// citizen tries to cancel.
-	h := newDTSHarness(t, dtsHarnessOptions{emailDelay: 10 * time.Minute})
-	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	h := newDTSHarness(t, dtsOptions{emailDelay: 10 * time.Minute})
+	claim := h.claim(time.Hour, "claim-1", dtsTestTaskID, dtsOfficer)
 	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 	cancel := h.cancel(2*time.Hour+5*time.Minute, "cancel-1")
-	lateClaim := h.claim(2*time.Hour+6*time.Minute, "claim-late", dtsOfficer2)
+	lateClaim := h.claim(2*time.Hour+6*time.Minute, "claim-late", dtsTestTaskID, dtsOfficer2)
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
-	requireDTSAccepted(t, claim)
-	requireDTSAccepted(t, complete)
-	requireDTSRefused(t, cancel, ErrTaskClosed)
-	requireDTSRefused(t, lateClaim, ErrTaskClosed)
+	requireAccepted(t, claim)
+	requireAccepted(t, complete)
+	requireRefused(t, cancel, ErrTaskClosed)
+	requireRefused(t, lateClaim, ErrTaskClosed)
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
 	assert.Equal(t, domain.DTSApproved, decisions[0].Status)
@@ -573,7 +379,7 @@ func TestDTS_CancelAfterApprovalRefused(t *testing.T) {
 }
 
 func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{
+	h := newDTSHarness(t, dtsOptions{
 		decide: func(in contract.DecideDTSInput, n int) (contract.DecideDTSResult, error) {
 			if n <= 2 {
 				return contract.DecideDTSResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
@@ -581,7 +387,7 @@ func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
 			return contract.DecideDTSResult{OutboxID: dtsDecisionOutboxID}, nil
 		},
 	})
-	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	claim := h.claim(time.Hour, "claim-1", dtsTestTaskID, dtsOfficer)
 	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 	// While DecideDTS is being retried (attempts at +0s, +1s, +3s), the request is still
 	// pending and a second completion is refused.
@@ -591,14 +397,14 @@ func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, DTSResult{Status: domain.DTSApproved, SupplementMAD: dtsTestSupplement}, res)
-	requireDTSAccepted(t, claim)
-	requireDTSAccepted(t, complete)
-	assert.Equal(t, string(domain.DTSApproved), dtsTaskResult(t, complete).SubjectStatus)
-	requireDTSRefused(t, again, ErrTaskClosed)
+	requireAccepted(t, claim)
+	requireAccepted(t, complete)
+	assert.Equal(t, string(domain.DTSApproved), resultOf[TaskResult](t, complete).SubjectStatus)
+	requireRefused(t, again, ErrTaskClosed)
 	st := duringRetries.get(t)
 	assert.Equal(t, domain.DTSPending, st.Status)
 
-	decisions := h.callsOf("DecideDTS")
+	decisions := h.callsOf(a.DecideDTS)
 	require.Len(t, decisions, 3)
 	first := decisions[0].Input.(contract.DecideDTSInput)
 	require.NotNil(t, first.Task)
@@ -607,6 +413,7 @@ func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
 	assert.Equal(t, 2, first.Task.Version)
 	for i, c := range decisions {
 		assert.Equalf(t, first, c.Input, "attempt %d has another input", i+1)
+		assert.Equalf(t, int32(i+1), c.Attempt, "call %d is not a retry of the first", i+1)
 		if i > 0 {
 			assert.Truef(t, c.At.After(decisions[i-1].At), "attempt %d at %v", i+1, c.At.Sub(h.start))
 		}
@@ -619,7 +426,7 @@ func TestDTS_CreditRetriedWithoutDoubleCredit(t *testing.T) {
 }
 
 func TestDTS_NoRulesRejects(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{
+	h := newDTSHarness(t, dtsOptions{
 		computeErr: temporal.NewNonRetryableApplicationError("no allowance rules for the year", contract.ErrTypeNoRules, nil),
 	})
 
@@ -627,8 +434,8 @@ func TestDTS_NoRulesRejects(t *testing.T) {
 
 	assert.Equal(t, domain.DTSRejected, res.Status)
 	assert.Equal(t, int64(0), res.SupplementMAD)
-	assert.Len(t, h.callsOf("ComputeDTS"), 1, "a non-retryable error is not retried")
-	assert.Empty(t, h.callsOf("CreateTask"), "no task for a request without rules")
+	assert.Len(t, h.callsOf(a.ComputeDTS), 1, "a non-retryable error is not retried")
+	assert.Empty(t, h.callsOf(a.CreateTask), "no task for a request without rules")
 	decisions := h.decideInputs()
 	require.Len(t, decisions, 1)
 	assert.Equal(t, dtsTestRequestID, decisions[0].RequestID)
@@ -637,21 +444,21 @@ func TestDTS_NoRulesRejects(t *testing.T) {
 	assert.Nil(t, decisions[0].Task)
 	assert.NotEmpty(t, decisions[0].Comment, "the rejection gives the citizen a reason")
 	assert.Equal(t, []contract.SendEmailInput{{OutboxID: dtsDecisionOutboxID}}, h.emails())
-	assert.Equal(t, []string{"ComputeDTS", "DecideDTS", "SendEmail"}, h.order())
+	assert.Equal(t, activityNames(a.ComputeDTS, a.DecideDTS, a.SendEmail), h.order())
 }
 
 func TestDTS_QueryState(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{})
+	h := newDTSHarness(t, dtsOptions{})
 	open := h.queryAt(30 * time.Minute)
-	claim := h.claim(time.Hour, "claim-1", dtsOfficer)
+	claim := h.claim(time.Hour, "claim-1", dtsTestTaskID, dtsOfficer)
 	claimed := h.queryAt(90 * time.Minute)
 	complete := h.complete(2*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, domain.DTSApproved, res.Status)
-	requireDTSAccepted(t, claim)
-	requireDTSAccepted(t, complete)
+	requireAccepted(t, claim)
+	requireAccepted(t, complete)
 	assert.Equal(t, DTSState{Status: domain.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
 		TaskState: domain.TaskOpen}, open.get(t))
 	assert.Equal(t, DTSState{Status: domain.DTSPending, SupplementMAD: dtsTestSupplement, TaskID: dtsTestTaskID,
@@ -661,7 +468,7 @@ func TestDTS_QueryState(t *testing.T) {
 // A cancellation whose DecideDTS fails (e.g. a non-retryable NotFound) leaves the request
 // pending: the task must stay as it was, so that officers can still work on it.
 func TestDTS_FailedCancellationKeepsTaskOpen(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{
+	h := newDTSHarness(t, dtsOptions{
 		decide: func(in contract.DecideDTSInput, n int) (contract.DecideDTSResult, error) {
 			if in.Status == domain.DTSCancelled && n == 1 {
 				return contract.DecideDTSResult{}, temporal.NewNonRetryableApplicationError("DTS request not found",
@@ -672,7 +479,7 @@ func TestDTS_FailedCancellationKeepsTaskOpen(t *testing.T) {
 	})
 	cancel := h.cancel(time.Hour, "cancel-1")
 	afterCancel := h.queryAt(time.Hour + 10*time.Minute)
-	claim := h.claim(2*time.Hour, "claim-1", dtsOfficer)
+	claim := h.claim(2*time.Hour, "claim-1", dtsTestTaskID, dtsOfficer)
 	complete := h.complete(3*time.Hour, "complete-1", dtsOfficer, domain.OutcomeApprove, "")
 	// Only reached if the task is stuck: ends the workflow (this second DecideDTS succeeds)
 	// instead of leaving it waiting for ten years.

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"occonnect/activities"
@@ -199,6 +200,24 @@ func (h *harness) update(at time.Duration, name, id string, args ...any) *update
 	return o
 }
 
+// The task Updates of the DTS and complaint workflows (tasks.go).
+
+func (h *harness) claim(at time.Duration, id, taskID string, actor TaskActor) *updateOutcome {
+	return h.update(at, UpdateClaimTask, id, ClaimTaskRequest{TaskID: taskID, Actor: actor})
+}
+
+func (h *harness) release(at time.Duration, id, taskID string, actor TaskActor) *updateOutcome {
+	return h.update(at, UpdateReleaseTask, id, ReleaseTaskRequest{TaskID: taskID, Actor: actor})
+}
+
+func (h *harness) reassign(at time.Duration, id, taskID string, actor, to TaskActor) *updateOutcome {
+	return h.update(at, UpdateReassignTask, id, ReassignTaskRequest{TaskID: taskID, Actor: actor, Assignee: to})
+}
+
+func (h *harness) completeTask(at time.Duration, id string, req CompleteTaskRequest) *updateOutcome {
+	return h.update(at, UpdateCompleteTask, id, req)
+}
+
 // requireAccepted checks that the Update was accepted and its handler succeeded.
 func requireAccepted(t *testing.T, o *updateOutcome) {
 	t.Helper()
@@ -207,6 +226,17 @@ func requireAccepted(t *testing.T, o *updateOutcome) {
 	require.Truef(t, o.accepted, "update %s not accepted", o.name)
 	require.Truef(t, o.completed, "update %s did not complete", o.name)
 	require.NoErrorf(t, o.err, "update %s failed", o.name)
+}
+
+// requireRefused checks that the validator refused the Update with an ApplicationError of
+// one of errTypes (mostly one), and that its handler never ran.
+func requireRefused(t *testing.T, o *updateOutcome, errTypes ...string) {
+	t.Helper()
+	require.NotEmpty(t, errTypes, "requireRefused needs an error type")
+	requireValidatorRefused(t, o, errTypes)
+	var appErr *temporal.ApplicationError
+	require.ErrorAsf(t, o.rejected, &appErr, "update %s refused with %T: %v", o.name, o.rejected, o.rejected)
+	assert.Containsf(t, errTypes, appErr.Type(), "update %s refused with %v", o.name, o.rejected)
 }
 
 // requireRefusedSaying checks that the validator refused the Update with an error whose

@@ -14,32 +14,28 @@ import (
 // TestDTS_Reassign: only a supervisor (or the head of unit) reassigns; the assignee must be
 // a staff member who works tasks and not already the assignee; the new assignee completes.
 func TestDTS_Reassign(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{})
-	reassign := func(at time.Duration, id string, actor, to TaskActor) *dtsUpdateOutcome {
-		return h.update(at, UpdateReassignTask, id, ReassignTaskRequest{TaskID: dtsTestTaskID, Actor: actor, Assignee: to})
-	}
-	byOfficer := reassign(time.Hour, "by-officer", dtsOfficer, dtsOfficer2)
-	toAgent := reassign(time.Hour+time.Minute, "to-agent", dtsSupervisor, dtsAgent)
-	open := reassign(time.Hour+2*time.Minute, "open", dtsSupervisor, dtsOfficer) // an open task: given to 7
-	same := reassign(time.Hour+3*time.Minute, "same", dtsSupervisor, dtsOfficer)
-	unknown := h.update(time.Hour+4*time.Minute, UpdateReassignTask, "unknown",
-		ReassignTaskRequest{TaskID: "T-other", Actor: dtsSupervisor, Assignee: dtsOfficer2})
-	moved := reassign(time.Hour+5*time.Minute, "moved", dtsSupervisor, dtsOfficer2) // a claimed task: to 8
+	h := newDTSHarness(t, dtsOptions{})
+	byOfficer := h.reassign(time.Hour, "by-officer", dtsTestTaskID, dtsOfficer, dtsOfficer2)
+	toAgent := h.reassign(time.Hour+time.Minute, "to-agent", dtsTestTaskID, dtsSupervisor, dtsAgent)
+	open := h.reassign(time.Hour+2*time.Minute, "open", dtsTestTaskID, dtsSupervisor, dtsOfficer) // an open task: given to 7
+	same := h.reassign(time.Hour+3*time.Minute, "same", dtsTestTaskID, dtsSupervisor, dtsOfficer)
+	unknown := h.reassign(time.Hour+4*time.Minute, "unknown", "T-other", dtsSupervisor, dtsOfficer2)
+	moved := h.reassign(time.Hour+5*time.Minute, "moved", dtsTestTaskID, dtsSupervisor, dtsOfficer2) // a claimed task: to 8
 	stale := h.complete(2*time.Hour, "complete-7", dtsOfficer, domain.OutcomeApprove, "")
 	done := h.complete(2*time.Hour+time.Minute, "complete-8", dtsOfficer2, domain.OutcomeApprove, "")
 
 	res := h.run(DTSInput{RequestID: dtsTestRequestID})
 
 	assert.Equal(t, domain.DTSApproved, res.Status)
-	requireDTSRefused(t, byOfficer, ErrTaskForbidden)
-	requireDTSRefused(t, toAgent, ErrInvalidAssignee)
-	requireDTSAccepted(t, open)
-	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 7}, dtsTaskResult(t, open))
-	requireDTSRefused(t, same, ErrInvalidAssignee)
-	requireDTSRefused(t, unknown, ErrTaskUnknown)
-	requireDTSAccepted(t, moved)
-	requireDTSRefused(t, stale, ErrTaskNotAssignee)
-	requireDTSAccepted(t, done)
+	requireRefused(t, byOfficer, ErrTaskForbidden)
+	requireRefused(t, toAgent, ErrInvalidAssignee)
+	requireAccepted(t, open)
+	assert.Equal(t, TaskResult{TaskID: dtsTestTaskID, State: domain.TaskClaimed, AssigneeID: 7}, resultOf[TaskResult](t, open))
+	requireRefused(t, same, ErrInvalidAssignee)
+	requireRefused(t, unknown, ErrTaskUnknown)
+	requireAccepted(t, moved)
+	requireRefused(t, stale, ErrTaskNotAssignee)
+	requireAccepted(t, done)
 	assert.Equal(t, []contract.TaskChangeInput{
 		dtsChange(1, "reassigned", "reassigned", 20, domain.TaskClaimed, domain.QueueOfficers, 0, 7),
 		dtsChange(2, "reassigned", "reassigned", 20, domain.TaskClaimed, domain.QueueOfficers, 0, 8),

@@ -123,13 +123,13 @@ func TestSearchAttributes_EnrollmentExpiryReissueLapse(t *testing.T) {
 // and the task's due time; the escalation raises the level and leaves the deadline in the
 // past (overdue); the decision drops it.
 func TestSearchAttributes_DTSEscalationAndDecision(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{})
+	h := newDTSHarness(t, dtsOptions{})
 	rec := recordUpserts(h.env)
 	s := h.start
 	due := domain.NewCalendar(nil).AddBusinessDays(s, 2)
 	untilDue := due.Sub(s)
 	escalated := h.queryAt(untilDue + time.Minute)
-	h.claim(untilDue+time.Hour, "claim-supervisor", dtsSupervisor)
+	h.claim(untilDue+time.Hour, "claim-supervisor", dtsTestTaskID, dtsSupervisor)
 	h.complete(untilDue+2*time.Hour, "approve", dtsSupervisor, domain.OutcomeApprove, "")
 	var details string
 	h.env.RegisterDelayedCallback(func() { details = currentDetails(t, h.env) }, untilDue+2*time.Minute)
@@ -149,7 +149,7 @@ func TestSearchAttributes_DTSEscalationAndDecision(t *testing.T) {
 
 // A cancelled request shows cancelled and no deadline.
 func TestSearchAttributes_DTSCancelled(t *testing.T) {
-	h := newDTSHarness(t, dtsHarnessOptions{})
+	h := newDTSHarness(t, dtsOptions{})
 	rec := recordUpserts(h.env)
 	h.cancel(time.Hour, "cancel")
 
