@@ -3,29 +3,25 @@ package workflows
 import (
 	"context"
 	"errors"
-	"occonnect/activities/contract"
-	"reflect"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"occonnect/activities"
+	"occonnect/activities/contract"
 	"occonnect/domain"
 	"occonnect/store"
 )
 
-// The complaint tests mock the activities like the DTS and enrollment tests: the workflow
-// calls them through the package's nil *activities.Activities `a`, and so do the mocks.
-// Every name here is prefixed with cpl so as not to clash with the other test harnesses.
+// The complaint tests use the shared harness (harness_test.go) with the complaint's mocks.
+// Every name here is prefixed with cpl so as not to clash with the other workflows' tests.
 
 const (
 	cplRef = "REC-2026-000123"
@@ -85,45 +81,6 @@ func cplNoticeOutboxIDs(n int, in contract.NotifyComplaintStaffInput) []int64 {
 	return []int64{base + 1, base + 2}
 }
 
-var cplTimeType = reflect.TypeOf(time.Time{})
-
-// cplNorm returns v with every time.Time in it (through structs, pointers and slices) in
-// UTC, so that times that went through the data converter compare equal with assert.Equal.
-func cplNorm[T any](v T) T {
-	p := reflect.New(reflect.TypeOf(&v).Elem())
-	p.Elem().Set(reflect.ValueOf(&v).Elem())
-	cplNormValue(p.Elem())
-	return p.Elem().Interface().(T)
-}
-
-func cplNormValue(v reflect.Value) {
-	switch {
-	case v.Type() == cplTimeType:
-		if v.CanSet() {
-			v.Set(reflect.ValueOf(v.Interface().(time.Time).UTC()))
-		}
-	case v.Kind() == reflect.Pointer:
-		if !v.IsNil() {
-			c := reflect.New(v.Type().Elem())
-			c.Elem().Set(v.Elem())
-			cplNormValue(c.Elem())
-			if v.CanSet() {
-				v.Set(c)
-			}
-		}
-	case v.Kind() == reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if f := v.Field(i); f.CanSet() {
-				cplNormValue(f)
-			}
-		}
-	case v.Kind() == reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			cplNormValue(v.Index(i))
-		}
-	}
-}
-
 type cplOptions struct {
 	start  time.Time       // zero: cplWednesday
 	config ComplaintConfig // zero: the defaults
@@ -133,50 +90,26 @@ type cplOptions struct {
 	failReopenOnce bool
 }
 
-type cplCall struct {
-	At       time.Time
-	Activity string
-	Input    any
-}
-
+// cplHarness runs the Complaint workflow with its activities mocked.
 type cplHarness struct {
-	t     *testing.T
-	env   *testsuite.TestWorkflowEnvironment
-	start time.Time
-	in    ComplaintInput
-
-	mu             sync.Mutex
-	calls          []cplCall
-	notices        int
-	reopenAttempts int
+	*harness
+	in ComplaintInput
 }
 
 func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 	t.Helper()
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	env.SetTestTimeout(time.Minute)
-	env.RegisterWorkflow(Complaint)
-	env.RegisterActivity(&activities.Activities{})
 	start := opts.start
 	if start.IsZero() {
 		start = cplWednesday
 	}
-	env.SetStartTime(start)
-	h := &cplHarness{t: t, env: env, start: start,
+	h := &cplHarness{harness: newHarness(t, Complaint, start),
 		in: ComplaintInput{Reference: cplRef, Config: opts.config, State: opts.state}}
+	env := h.env
 
 	env.OnActivity(a.StartComplaintCycle, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in contract.StartComplaintCycleInput) (contract.StartComplaintCycleResult, error) {
-			h.record("StartComplaintCycle", cplNorm(in))
-			if in.Reopen && opts.failReopenOnce {
-				h.mu.Lock()
-				h.reopenAttempts++
-				n := h.reopenAttempts
-				h.mu.Unlock()
-				if n == 1 {
-					return contract.StartComplaintCycleResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
-				}
+		func(ctx context.Context, in contract.StartComplaintCycleInput) (contract.StartComplaintCycleResult, error) {
+			if in.Reopen && opts.failReopenOnce && activity.GetInfo(ctx).Attempt == 1 {
+				return contract.StartComplaintCycleResult{}, errors.New("Error 1213: Deadlock found when trying to get lock")
 			}
 			d := cplDeadlinesFrom(in.At, in.FirstResponseBusinessDays, in.ResolutionDays, in.ReminderPercent)
 			if in.FirstResponseOverride > 0 { // like the activity: a plain duration
@@ -193,7 +126,6 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 		})
 	env.OnActivity(a.ApplyComplaintChange, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.ApplyComplaintChangeInput) (contract.ApplyComplaintChangeResult, error) {
-			h.record("ApplyComplaintChange", cplNorm(in))
 			if in.Mail == "" {
 				return contract.ApplyComplaintChangeResult{}, nil
 			}
@@ -201,7 +133,6 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 		})
 	env.OnActivity(a.ResumeClock, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.ResumeClockInput) (contract.ResumeClockResult, error) {
-			h.record("ResumeClock", cplNorm(in))
 			cal := domain.NewCalendar(nil)
 			return contract.ResumeClockResult{
 				Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
@@ -210,75 +141,25 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 		})
 	env.OnActivity(a.NotifyComplaintStaff, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.NotifyComplaintStaffInput) (contract.NotifyComplaintStaffResult, error) {
-			h.record("NotifyComplaintStaff", cplNorm(in))
-			h.mu.Lock()
-			h.notices++
-			n := h.notices
-			h.mu.Unlock()
+			n := len(h.callsOf(a.NotifyComplaintStaff))
 			return contract.NotifyComplaintStaffResult{OutboxIDs: cplNoticeOutboxIDs(n, in)}, nil
 		})
-	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in contract.SendEmailInput) error {
-			h.record("SendEmail", in)
-			return nil
-		})
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(nil)
 	return h
-}
-
-func (h *cplHarness) record(activity string, in any) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.calls = append(h.calls, cplCall{At: h.env.Now().UTC(), Activity: activity, Input: in})
-}
-
-// runToEnd executes the workflow until it completes and returns its result and error.
-func (h *cplHarness) runToEnd() (domain.ComplaintStatus, error) {
-	h.t.Helper()
-	h.env.ExecuteWorkflow(Complaint, h.in)
-	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
-	err := h.env.GetWorkflowError()
-	if err != nil {
-		return "", err
-	}
-	var res domain.ComplaintStatus
-	require.NoError(h.t, h.env.GetWorkflowResult(&res))
-	return res, nil
 }
 
 // run executes the workflow to a successful completion and returns its final status.
 func (h *cplHarness) run() domain.ComplaintStatus {
 	h.t.Helper()
-	res, err := h.runToEnd()
-	require.NoError(h.t, err)
-	return res
-}
-
-func (h *cplHarness) callsOf(activity string) []cplCall {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []cplCall
-	for _, c := range h.calls {
-		if c.Activity == activity {
-			out = append(out, c)
-		}
-	}
-	return out
+	return runToResult[domain.ComplaintStatus](h.harness, h.in)
 }
 
 func (h *cplHarness) cycles() []contract.StartComplaintCycleInput {
-	var out []contract.StartComplaintCycleInput
-	for _, c := range h.callsOf("StartComplaintCycle") {
-		out = append(out, c.Input.(contract.StartComplaintCycleInput))
-	}
-	return out
+	return inputs[contract.StartComplaintCycleInput](h.harness, a.StartComplaintCycle)
 }
 
 func (h *cplHarness) changes() []contract.ApplyComplaintChangeInput {
-	var out []contract.ApplyComplaintChangeInput
-	for _, c := range h.callsOf("ApplyComplaintChange") {
-		out = append(out, c.Input.(contract.ApplyComplaintChangeInput))
-	}
-	return out
+	return inputs[contract.ApplyComplaintChangeInput](h.harness, a.ApplyComplaintChange)
 }
 
 func (h *cplHarness) actions() []string {
@@ -297,148 +178,35 @@ type cplNotice struct {
 
 func (h *cplHarness) notifications() []cplNotice {
 	var out []cplNotice
-	for _, c := range h.callsOf("NotifyComplaintStaff") {
+	for _, c := range h.callsOf(a.NotifyComplaintStaff) {
 		out = append(out, cplNotice{At: c.At, In: c.Input.(contract.NotifyComplaintStaffInput)})
 	}
 	return out
 }
 
-func (h *cplHarness) emails() []int64 {
+// mailed are the outbox ids of the e-mails sent.
+func (h *cplHarness) mailed() []int64 {
 	var out []int64
-	for _, c := range h.callsOf("SendEmail") {
-		out = append(out, c.Input.(contract.SendEmailInput).OutboxID)
+	for _, in := range h.emails() {
+		out = append(out, in.OutboxID)
 	}
 	return out
 }
 
-// cplOutcome collects the callbacks of one Update.
-type cplOutcome struct {
-	name        string
-	sent        bool
-	accepted    bool
-	rejected    error
-	completed   bool
-	completedAt time.Time
-	result      any
-	err         error
+func (h *cplHarness) complete(at time.Duration, id, taskID string, actor TaskActor, outcome string, messageID int64) *updateOutcome {
+	return h.completeTask(at, id, CompleteTaskRequest{TaskID: taskID, Actor: actor, Outcome: outcome, MessageID: messageID})
 }
 
-// update sends an Update `at` after the start of the workflow (0: before its first task
-// has run, in the same instant).
-func (h *cplHarness) update(at time.Duration, name, id string, arg any) *cplOutcome {
-	o := &cplOutcome{name: name + "/" + id}
-	h.env.RegisterDelayedCallback(func() {
-		o.sent = true
-		h.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
-			OnAccept: func() { o.accepted = true },
-			OnReject: func(err error) { o.rejected = err },
-			OnComplete: func(r any, err error) {
-				o.completed = true
-				o.completedAt = h.env.Now()
-				o.result = r
-				o.err = err
-			},
-		}, arg)
-	}, at)
-	return o
-}
-
-func (h *cplHarness) claim(at time.Duration, id, taskID string, actor TaskActor) *cplOutcome {
-	return h.update(at, UpdateClaimTask, id, ClaimTaskRequest{TaskID: taskID, Actor: actor})
-}
-
-func (h *cplHarness) release(at time.Duration, id, taskID string, actor TaskActor) *cplOutcome {
-	return h.update(at, UpdateReleaseTask, id, ReleaseTaskRequest{TaskID: taskID, Actor: actor})
-}
-
-func (h *cplHarness) complete(at time.Duration, id, taskID string, actor TaskActor, outcome string, messageID int64) *cplOutcome {
-	return h.update(at, UpdateCompleteTask, id,
-		CompleteTaskRequest{TaskID: taskID, Actor: actor, Outcome: outcome, MessageID: messageID})
-}
-
-func (h *cplHarness) reply(at time.Duration, id string, messageID int64) *cplOutcome {
+func (h *cplHarness) reply(at time.Duration, id string, messageID int64) *updateOutcome {
 	return h.update(at, UpdateCitizenReply, id, CitizenReplyRequest{MessageID: messageID})
 }
 
-func (h *cplHarness) reopen(at time.Duration, id string, messageID int64) *cplOutcome {
+func (h *cplHarness) reopen(at time.Duration, id string, messageID int64) *updateOutcome {
 	return h.update(at, UpdateReopen, id, ReopenRequest{MessageID: messageID})
 }
 
-// cplQueried is the answer of a state query run at some point of the workflow.
-type cplQueried struct {
-	at    time.Duration
-	done  bool
-	state ComplaintState
-	err   error
-}
-
-func (h *cplHarness) queryAt(at time.Duration) *cplQueried {
-	q := &cplQueried{at: at}
-	h.env.RegisterDelayedCallback(func() {
-		q.done = true
-		v, err := h.env.QueryWorkflow(QueryComplaintState)
-		if err != nil {
-			q.err = err
-			return
-		}
-		q.err = v.Get(&q.state)
-	}, at)
-	return q
-}
-
-func (q *cplQueried) get(t *testing.T) ComplaintState {
-	t.Helper()
-	require.Truef(t, q.done, "the query at %v was never run", q.at)
-	require.NoError(t, q.err)
-	return cplNorm(q.state)
-}
-
-func cplAccepted(t *testing.T, o *cplOutcome) {
-	t.Helper()
-	require.Truef(t, o.sent, "update %s was never sent", o.name)
-	require.NoErrorf(t, o.rejected, "update %s refused", o.name)
-	require.Truef(t, o.accepted, "update %s not accepted", o.name)
-	require.Truef(t, o.completed, "update %s did not complete", o.name)
-	require.NoErrorf(t, o.err, "update %s failed", o.name)
-}
-
-// cplRefused checks that the validator refused the Update with an ApplicationError of type
-// errType, and that its handler never ran.
-func cplRefused(t *testing.T, o *cplOutcome, errType string) {
-	t.Helper()
-	require.Truef(t, o.sent, "update %s was never sent", o.name)
-	require.Errorf(t, o.rejected, "update %s should have been refused with %s", o.name, errType)
-	var appErr *temporal.ApplicationError
-	require.ErrorAsf(t, o.rejected, &appErr, "update %s refused with %T: %v", o.name, o.rejected, o.rejected)
-	assert.Equalf(t, errType, appErr.Type(), "update %s refused with %v", o.name, o.rejected)
-	assert.Falsef(t, o.accepted, "refused update %s was accepted", o.name)
-	assert.Falsef(t, o.completed, "refused update %s ran its handler", o.name)
-}
-
-// cplRefusedOneOf is cplRefused for an Update whose error type may be any of errTypes.
-func cplRefusedOneOf(t *testing.T, o *cplOutcome, errTypes ...string) {
-	t.Helper()
-	require.Truef(t, o.sent, "update %s was never sent", o.name)
-	require.Errorf(t, o.rejected, "update %s should have been refused with one of %v", o.name, errTypes)
-	var appErr *temporal.ApplicationError
-	require.ErrorAsf(t, o.rejected, &appErr, "update %s refused with %T: %v", o.name, o.rejected, o.rejected)
-	assert.Containsf(t, errTypes, appErr.Type(), "update %s refused with %v", o.name, o.rejected)
-	assert.Falsef(t, o.accepted, "refused update %s was accepted", o.name)
-	assert.Falsef(t, o.completed, "refused update %s ran its handler", o.name)
-}
-
-func cplTaskResult(t *testing.T, o *cplOutcome) TaskResult {
-	t.Helper()
-	r, ok := o.result.(TaskResult)
-	require.Truef(t, ok, "update %s returned %T, not TaskResult", o.name, o.result)
-	return r
-}
-
-func cplStateResult(t *testing.T, o *cplOutcome) ComplaintState {
-	t.Helper()
-	r, ok := o.result.(ComplaintState)
-	require.Truef(t, ok, "update %s returned %T, not ComplaintState", o.name, o.result)
-	return cplNorm(r)
+func (h *cplHarness) queryAt(at time.Duration) *queried[ComplaintState] {
+	return queryAt[ComplaintState](h.harness, at, QueryComplaintState)
 }
 
 // cplTaskChange is the task transition the workflow is expected to mirror.
@@ -483,13 +251,13 @@ func TestComplaint_ResolveThenAutoClose(t *testing.T) {
 	assert.True(t, h.env.Now().Equal(s.Add(2*time.Hour+14*cplDay)), "ended at %v", h.env.Now())
 	assert.Equal(t, []contract.StartComplaintCycleInput{cplFirstCycle(s)}, h.cycles())
 
-	cplAccepted(t, claim)
+	requireAccepted(t, claim)
 	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 7, SubjectStatus: string(domain.ComplaintClaimed)},
-		cplTaskResult(t, claim))
-	cplRefused(t, noText, ErrTextRequired)
-	cplAccepted(t, resolve)
+		resultOf[TaskResult](t, claim))
+	requireRefused(t, noText, ErrTextRequired)
+	requireAccepted(t, resolve)
 	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskDone, AssigneeID: 7, Outcome: domain.OutcomeResolve,
-		SubjectStatus: string(domain.ComplaintResolved)}, cplTaskResult(t, resolve))
+		SubjectStatus: string(domain.ComplaintResolved)}, resultOf[TaskResult](t, resolve))
 
 	at1, at2, closedAt := cplAt(s, time.Hour), cplAt(s, 2*time.Hour), cplAt(s, 2*time.Hour+14*cplDay)
 	assert.Equal(t, []contract.ApplyComplaintChangeInput{
@@ -519,11 +287,11 @@ func TestComplaint_ResolveThenAutoClose(t *testing.T) {
 			At: closedAt,
 		},
 	}, h.changes())
-	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3)}, h.emails())
+	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3)}, h.mailed())
 	assert.Empty(t, h.notifications(), "no reminder nor escalation")
-	assert.Empty(t, h.callsOf("ResumeClock"))
+	assert.Empty(t, h.callsOf(a.ResumeClock))
 
-	for _, q := range []*cplQueried{resolved, beforeClose} {
+	for _, q := range []*queried[ComplaintState]{resolved, beforeClose} {
 		st := q.get(t)
 		assert.Equal(t, domain.ComplaintResolved, st.Status)
 		assert.False(t, st.FirstResponseOverdue)
@@ -563,23 +331,23 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 			res := h.run()
 
 			assert.Equal(t, domain.ComplaintClosed, res)
-			cplAccepted(t, claim)
-			cplRefused(t, earlyReply, ErrInvalidState)
-			cplAccepted(t, request)
+			requireAccepted(t, claim)
+			requireRefused(t, earlyReply, ErrInvalidState)
+			requireAccepted(t, request)
 			assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 7, Outcome: domain.OutcomeRequestInfo,
-				SubjectStatus: string(domain.ComplaintWaitingForCitizen)}, cplTaskResult(t, request))
-			cplRefused(t, completeWaiting, ErrInvalidState)
-			cplRefused(t, rejectWaiting, ErrInvalidState)
-			cplRefused(t, releaseWaiting, ErrInvalidState)
-			cplRefused(t, claimWaiting, ErrTaskAlreadyClaimed)
+				SubjectStatus: string(domain.ComplaintWaitingForCitizen)}, resultOf[TaskResult](t, request))
+			requireRefused(t, completeWaiting, ErrInvalidState)
+			requireRefused(t, rejectWaiting, ErrInvalidState)
+			requireRefused(t, releaseWaiting, ErrInvalidState)
+			requireRefused(t, claimWaiting, ErrTaskAlreadyClaimed)
 			// Refused as InvalidState today (with a confusing message); TextRequired would do too.
-			cplRefusedOneOf(t, noMessage, ErrInvalidState, ErrTextRequired)
-			cplAccepted(t, reply)
-			cplRefused(t, replyAgain, ErrInvalidState)
-			cplAccepted(t, resolve)
+			requireRefused(t, noMessage, ErrInvalidState, ErrTextRequired)
+			requireAccepted(t, reply)
+			requireRefused(t, replyAgain, ErrInvalidState)
+			requireAccepted(t, resolve)
 
 			requestedAt := cplAt(s, requestAt)
-			for _, q := range []*cplQueried{waiting, stillWaiting} {
+			for _, q := range []*queried[ComplaintState]{waiting, stillWaiting} {
 				st := q.get(t)
 				assert.Equal(t, domain.ComplaintWaitingForCitizen, st.Status)
 				assert.Equal(t, requestedAt, st.PausedAt)
@@ -591,7 +359,7 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 			}
 
 			paused := tc.wait
-			st := cplStateResult(t, reply)
+			st := resultOf[ComplaintState](t, reply)
 			assert.Equal(t, domain.ComplaintClaimed, st.Status)
 			assert.True(t, st.PausedAt.IsZero())
 			assert.Equal(t, d.ResolutionDue.Add(paused), st.ResolutionDue, "moved by the paused time")
@@ -625,8 +393,8 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 			assert.Equal(t, "resolved", changes[3].Mail)
 
 			assert.Empty(t, h.notifications(), "no reminder nor escalation while the clock was paused")
-			assert.Empty(t, h.callsOf("ResumeClock"), "the first response was given: no business target to move")
-			assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), cplMailOutboxID(5)}, h.emails())
+			assert.Empty(t, h.callsOf(a.ResumeClock), "the first response was given: no business target to move")
+			assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), cplMailOutboxID(5)}, h.mailed())
 		})
 	}
 }
@@ -647,10 +415,10 @@ func TestComplaint_ResumedClockRemindsAtMovedTime(t *testing.T) {
 	res := h.run()
 
 	assert.Equal(t, domain.ComplaintClosed, res)
-	cplAccepted(t, claim)
-	cplAccepted(t, request)
-	cplAccepted(t, reply)
-	cplAccepted(t, resolve)
+	requireAccepted(t, claim)
+	requireAccepted(t, request)
+	requireAccepted(t, reply)
+	requireAccepted(t, resolve)
 	assert.Equal(t, []cplNotice{{At: d.ResolutionReminder.Add(wait), In: contract.NotifyComplaintStaffInput{
 		Reference: cplRef, Cycle: 1, Kind: "reminder", Target: "resolution", DueAt: d.ResolutionDue.Add(wait),
 		Level: 0, AssigneeID: 7,
@@ -659,7 +427,7 @@ func TestComplaint_ResumedClockRemindsAtMovedTime(t *testing.T) {
 	assert.True(t, st.ResolutionReminded)
 	assert.False(t, st.ResolutionOverdue)
 	assert.Equal(t, []string{"claimed", domain.OutcomeRequestInfo, "citizen_replied", domain.OutcomeResolve, "closed"}, h.actions())
-	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), 9011, cplMailOutboxID(5)}, h.emails())
+	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), 9011, cplMailOutboxID(5)}, h.mailed())
 }
 
 // 3. Nobody answers a complaint filed on a Friday: reminder on Monday evening, escalation to
@@ -689,7 +457,7 @@ func TestComplaint_FirstResponseEscalation(t *testing.T) {
 	st := beforeReminder.get(t)
 	assert.False(t, st.FirstResponseReminded)
 	assert.Equal(t, domain.ComplaintInQueue, st.Status)
-	for _, q := range []*cplQueried{afterReminder, beforeDue} {
+	for _, q := range []*queried[ComplaintState]{afterReminder, beforeDue} {
 		st := q.get(t)
 		assert.True(t, st.FirstResponseReminded)
 		assert.False(t, st.FirstResponseOverdue)
@@ -725,19 +493,19 @@ func TestComplaint_FirstResponseEscalation(t *testing.T) {
 	}, changes[0])
 	assert.Equal(t, []string{"escalated_first_response", "claimed", domain.OutcomeResolve, "closed"}, h.actions())
 
-	cplRefused(t, officer, ErrTaskForbidden)
-	cplRefused(t, agent, ErrTaskForbidden)
-	cplAccepted(t, supervisor)
+	requireRefused(t, officer, ErrTaskForbidden)
+	requireRefused(t, agent, ErrTaskForbidden)
+	requireAccepted(t, supervisor)
 	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 20, SubjectStatus: string(domain.ComplaintClaimed)},
-		cplTaskResult(t, supervisor))
+		resultOf[TaskResult](t, supervisor))
 	assert.Equal(t, cplTaskChange("T1", 2, "claimed", "claimed", 20, domain.TaskClaimed, domain.QueueSupervisors, 1, 20, ""),
 		changes[1].Task)
-	cplAccepted(t, resolve)
+	requireAccepted(t, resolve)
 	last := changes[len(changes)-1].Snapshot
 	assert.Equal(t, domain.ComplaintClosed, last.Status)
 	assert.True(t, last.FirstResponseOverdue, "the breach stays recorded")
 	assert.Equal(t, 1, last.EscalationLevel)
-	assert.Equal(t, []int64{cplCycleOutboxID(1), 9011, 9012, 9021, 9022, cplMailOutboxID(4)}, h.emails())
+	assert.Equal(t, []int64{cplCycleOutboxID(1), 9011, 9012, 9021, 9022, cplMailOutboxID(4)}, h.mailed())
 	assert.Len(t, h.cycles(), 1)
 }
 
@@ -765,11 +533,11 @@ func TestComplaint_ResolutionEscalationFromOfficers(t *testing.T) {
 	res := h.run()
 
 	assert.Equal(t, domain.ComplaintClosed, res)
-	for _, o := range []*cplOutcome{claim, request, reply, release, supervisor, resolve} {
-		cplAccepted(t, o)
+	for _, o := range []*updateOutcome{claim, request, reply, release, supervisor, resolve} {
+		requireAccepted(t, o)
 	}
-	cplRefused(t, supervisorWhileClaimed, ErrTaskAlreadyClaimed)
-	cplRefused(t, officer2, ErrTaskForbidden)
+	requireRefused(t, supervisorWhileClaimed, ErrTaskAlreadyClaimed)
+	requireRefused(t, officer2, ErrTaskForbidden)
 
 	st := beforeDue.get(t)
 	assert.Equal(t, 0, st.EscalationLevel)
@@ -803,7 +571,7 @@ func TestComplaint_ResolutionEscalationFromOfficers(t *testing.T) {
 			domain.QueueSupervisors, 1, 7, ""),
 		At: resDue,
 	}, changes[3])
-	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), 9011, 9021, 9022, cplMailOutboxID(8)}, h.emails())
+	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), 9011, 9021, 9022, cplMailOutboxID(8)}, h.mailed())
 }
 
 // 4b. Escalated to the supervisors for the first response, then to the head of unit for
@@ -836,11 +604,11 @@ func TestComplaint_ResolutionEscalationCapsAtHeadOfUnit(t *testing.T) {
 	res := h.run()
 
 	assert.Equal(t, domain.ComplaintRejected, res)
-	for _, o := range []*cplOutcome{supClaim, request, reply, supRelease, headClaim, headResolve, reopen, headClaim2, headReject} {
-		cplAccepted(t, o)
+	for _, o := range []*updateOutcome{supClaim, request, reply, supRelease, headClaim, headResolve, reopen, headClaim2, headReject} {
+		requireAccepted(t, o)
 	}
-	cplRefused(t, supAgain, ErrTaskForbidden)
-	cplRefused(t, supCycle2, ErrTaskForbidden)
+	requireRefused(t, supAgain, ErrTaskForbidden)
+	requireRefused(t, supCycle2, ErrTaskForbidden)
 
 	st := afterResDue.get(t)
 	assert.Equal(t, 2, st.EscalationLevel)
@@ -915,14 +683,14 @@ func TestComplaint_Reject(t *testing.T) {
 
 	assert.Equal(t, domain.ComplaintRejected, res)
 	assert.True(t, h.env.Now().Equal(s.Add(3*time.Hour)), "ended at %v", h.env.Now())
-	cplAccepted(t, claim)
-	cplRefused(t, noText, ErrTextRequired)
-	cplRefused(t, badOutcome, ErrInvalidOutcome)
-	cplRefused(t, notAssignee, ErrTaskNotAssignee)
-	cplRefused(t, wrongTask, ErrTaskUnknown)
-	cplAccepted(t, reject)
+	requireAccepted(t, claim)
+	requireRefused(t, noText, ErrTextRequired)
+	requireRefused(t, badOutcome, ErrInvalidOutcome)
+	requireRefused(t, notAssignee, ErrTaskNotAssignee)
+	requireRefused(t, wrongTask, ErrTaskUnknown)
+	requireAccepted(t, reject)
 	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskDone, AssigneeID: 7, Outcome: domain.OutcomeReject,
-		SubjectStatus: string(domain.ComplaintRejected)}, cplTaskResult(t, reject))
+		SubjectStatus: string(domain.ComplaintRejected)}, resultOf[TaskResult](t, reject))
 
 	rejectedAt := cplAt(s, 3*time.Hour)
 	assert.Equal(t, []string{"claimed", domain.OutcomeReject}, h.actions())
@@ -936,7 +704,7 @@ func TestComplaint_Reject(t *testing.T) {
 			domain.OutcomeReject),
 		PublishID: 71, Mail: "rejected", At: rejectedAt,
 	}, h.changes()[1])
-	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3)}, h.emails())
+	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3)}, h.mailed())
 	assert.Empty(t, h.notifications())
 }
 
@@ -964,13 +732,13 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 	assert.Equal(t, domain.ComplaintClosed, res)
 	closeAt := cplAt(s, reopenAt+2*time.Hour+14*cplDay)
 	assert.True(t, h.env.Now().Equal(closeAt), "ended at %v, want %v", h.env.Now(), closeAt)
-	for _, o := range []*cplOutcome{claim, resolve, reopen, claim2, resolve2} {
-		cplAccepted(t, o)
+	for _, o := range []*updateOutcome{claim, resolve, reopen, claim2, resolve2} {
+		requireAccepted(t, o)
 	}
-	cplRefusedOneOf(t, noMessage, ErrInvalidState, ErrTextRequired)
-	cplRefused(t, reopenAgain, ErrInvalidState)
-	cplRefused(t, officer, ErrTaskForbidden)
-	cplRefused(t, oldTask, ErrTaskUnknown)
+	requireRefused(t, noMessage, ErrInvalidState, ErrTextRequired)
+	requireRefused(t, reopenAgain, ErrInvalidState)
+	requireRefused(t, officer, ErrTaskForbidden)
+	requireRefused(t, oldTask, ErrTaskUnknown)
 
 	at := cplAt(s, reopenAt)
 	d2 := cplDefaultDeadlines(at)
@@ -1004,7 +772,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 		EscalationLevel: 1, ReopenCount: 1,
 		FirstResponseDue: d2.FirstResponseDue, FirstResponseReminder: d2.FirstResponseReminder,
 		ResolutionDue: d2.ResolutionDue, ResolutionReminder: d2.ResolutionReminder, ExchangePoint: cplExchangePoint}
-	assert.Equal(t, want, cplStateResult(t, reopen))
+	assert.Equal(t, want, resultOf[ComplaintState](t, reopen))
 	assert.Equal(t, want, reopened.get(t))
 
 	assert.Equal(t, []string{"escalated_first_response", "claimed", domain.OutcomeResolve, "claimed", domain.OutcomeResolve, "closed"},
@@ -1019,7 +787,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 	assert.Equal(t, "resolved", changes[4].Mail)
 	assert.Equal(t, 1, changes[5].Snapshot.ReopenCount)
 	assert.Equal(t, []int64{cplCycleOutboxID(1), 9011, 9012, 9021, 9022, cplMailOutboxID(4), cplCycleOutboxID(2),
-		cplMailOutboxID(7)}, h.emails())
+		cplMailOutboxID(7)}, h.mailed())
 	// The second cycle was resolved two hours after the reopening: no reminder in it.
 	assert.Len(t, h.notifications(), 2)
 }
@@ -1038,9 +806,9 @@ func TestComplaint_ReopenAfterWindow(t *testing.T) {
 		res := h.run()
 
 		assert.Equal(t, domain.ComplaintClosed, res)
-		cplAccepted(t, claim)
-		cplAccepted(t, resolve)
-		cplRefusedOneOf(t, noText, ErrInvalidState, ErrTextRequired) // a reopening needs the citizen's reason
+		requireAccepted(t, claim)
+		requireAccepted(t, resolve)
+		requireRefused(t, noText, ErrInvalidState, ErrTextRequired) // a reopening needs the citizen's reason
 		// The auto-close timer and the Update fall in the same instant: either the
 		// validator sees the window closed, or the complaint already closed.
 		assert.Falsef(t, atEnd.accepted, "reopening at the end of the window accepted")
@@ -1074,7 +842,7 @@ func TestComplaint_ReopenAfterWindow(t *testing.T) {
 		res := h.run()
 
 		assert.Equal(t, domain.ComplaintClosed, res)
-		cplRefused(t, late, ErrReopenWindowClosed)
+		requireRefused(t, late, ErrReopenWindowClosed)
 		assert.Empty(t, h.cycles(), "no new cycle, and none at the start of a continued run")
 		assert.Equal(t, []string{"closed"}, h.actions())
 		assert.Equal(t, 4, h.changes()[0].Snapshot.Version)
@@ -1102,13 +870,15 @@ func TestComplaint_ReopenRacingAutoClose(t *testing.T) {
 
 	res := h.run()
 
-	cplAccepted(t, claim)
-	cplAccepted(t, resolve)
-	cplAccepted(t, reopen)
+	requireAccepted(t, claim)
+	requireAccepted(t, resolve)
+	requireAccepted(t, reopen)
 	cycles := h.cycles()
 	require.Len(t, cycles, 3, "the first cycle and two attempts of the reopening")
 	assert.True(t, cycles[2].Reopen)
-	assert.Equal(t, domain.ComplaintInQueue, cplStateResult(t, reopen).Status, "state answered to the reopening")
+	calls := h.callsOf(a.StartComplaintCycle)
+	assert.Equal(t, []int32{1, 1, 2}, []int32{calls[0].Attempt, calls[1].Attempt, calls[2].Attempt}, "the reopening is retried")
+	assert.Equal(t, domain.ComplaintInQueue, resultOf[ComplaintState](t, reopen).Status, "state answered to the reopening")
 	assert.NotContains(t, h.actions(), "closed", "a reopened complaint was auto-closed")
 	assert.Equal(t, domain.ComplaintRejected, res, "the reopened cycle should have been handled")
 	assert.NoError(t, claim2.rejected, "claim of the reopened cycle's task")
@@ -1141,17 +911,17 @@ func TestComplaint_ClaimRace(t *testing.T) {
 		winnerReject, loserReject = reject8, reject7
 		winnerID, winnerMsg = 8, 72
 	}
-	cplAccepted(t, winner)
-	cplRefused(t, loser, ErrTaskAlreadyClaimed)
+	requireAccepted(t, winner)
+	requireRefused(t, loser, ErrTaskAlreadyClaimed)
 	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: winnerID,
-		SubjectStatus: string(domain.ComplaintClaimed)}, cplTaskResult(t, winner))
+		SubjectStatus: string(domain.ComplaintClaimed)}, resultOf[TaskResult](t, winner))
 	st := after.get(t)
 	assert.Equal(t, domain.ComplaintClaimed, st.Status)
 	assert.Equal(t, winnerID, st.Task.Assignee)
 	assert.Equal(t, 1, st.Task.Version, "one claim mirrored")
-	cplRefused(t, winnerProbe, ErrInvalidOutcome)
-	cplRefused(t, loserProbe, ErrTaskNotAssignee)
-	cplAccepted(t, winnerReject)
+	requireRefused(t, winnerProbe, ErrInvalidOutcome)
+	requireRefused(t, loserProbe, ErrTaskNotAssignee)
+	requireAccepted(t, winnerReject)
 	if loserReject.sent {
 		// Refused as not the assignee, or (sent after the winner's) as closed.
 		require.Error(t, loserReject.rejected)
@@ -1186,7 +956,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 	s := h.start
 	d := cplDefaultDeadlines(s)
 	length := 3
-	var updates []*cplOutcome
+	var updates []*updateOutcome
 	for i := range 10 {
 		at := time.Hour + time.Duration(i)*10*time.Minute
 		length += 8
@@ -1198,7 +968,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 		}
 	}
 
-	_, err := h.runToEnd()
+	err := h.execute(h.in)
 
 	var can *workflow.ContinueAsNewError
 	require.ErrorAs(t, err, &can, "the workflow should have continued as new")
@@ -1206,7 +976,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 	assert.Equal(t, "Complaint", can.WorkflowType.Name)
 	// The fifth Update (a claim) took the history to 43 > 40.
 	for i, o := range updates[:5] {
-		cplAccepted(t, o)
+		requireAccepted(t, o)
 		assert.Equalf(t, cplAt(s, time.Hour+time.Duration(i)*10*time.Minute), o.completedAt.UTC(), "update %d", i)
 	}
 	for _, o := range updates[5:] {
@@ -1221,9 +991,9 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 			DueAt: d.FirstResponseDue, Version: 5},
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
 		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
-	assert.Equal(t, cplNorm(ComplaintInput{Reference: cplRef, Config: ComplaintConfig{FirstResponseBusinessDays: 2,
+	assert.Equal(t, utc(ComplaintInput{Reference: cplRef, Config: ComplaintConfig{FirstResponseBusinessDays: 2,
 		ResolutionDays: 60, ReminderPercent: 75, ReopenWindow: 14 * cplDay, MaxHistoryEvents: 40}, State: &wantState}),
-		cplNorm(next))
+		utc(next))
 	assert.Len(t, h.cycles(), 1)
 	assert.Equal(t, []string{"claimed", "released", "claimed", "released", "claimed"}, h.actions())
 
@@ -1238,9 +1008,9 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 	res := h2.run()
 
 	assert.Equal(t, domain.ComplaintClosed, res)
-	assert.Equal(t, cplNorm(wantState), first.get(t))
-	cplRefused(t, steal, ErrTaskAlreadyClaimed)
-	cplAccepted(t, resolve)
+	assert.Equal(t, utc(wantState), first.get(t))
+	requireRefused(t, steal, ErrTaskAlreadyClaimed)
+	requireAccepted(t, resolve)
 	assert.Empty(t, h2.cycles(), "a continued run starts no new cycle")
 	assert.Equal(t, []string{domain.OutcomeResolve, "closed"}, h2.actions())
 	changes := h2.changes()
@@ -1250,7 +1020,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 		domain.OutcomeResolve), changes[0].Task)
 	assert.Equal(t, d.ResolutionDue, changes[0].Snapshot.ResolutionDueAt)
 	assert.Equal(t, cplAt(s2, 10*time.Minute+14*cplDay), changes[1].At)
-	assert.Equal(t, []int64{cplMailOutboxID(7)}, h2.emails())
+	assert.Equal(t, []int64{cplMailOutboxID(7)}, h2.mailed())
 }
 
 // 8b. The SDK's suggestion alone also continues as new.
@@ -1261,12 +1031,12 @@ func TestComplaint_ContinueAsNewWhenSuggested(t *testing.T) {
 	release := h.release(2*time.Hour, "release-1", "T1", cplOfficer)
 	claimAgain := h.claim(3*time.Hour, "claim-2", "T1", cplOfficer)
 
-	_, err := h.runToEnd()
+	err := h.execute(h.in)
 
 	var can *workflow.ContinueAsNewError
 	require.ErrorAs(t, err, &can)
-	cplAccepted(t, claim)
-	cplAccepted(t, release)
+	requireAccepted(t, claim)
+	requireAccepted(t, release)
 	assert.False(t, claimAgain.sent)
 	var next ComplaintInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
@@ -1296,10 +1066,10 @@ func TestComplaint_StartFromStateResumesTimers(t *testing.T) {
 	res := h.run()
 
 	assert.Equal(t, domain.ComplaintClosed, res)
-	assert.Equal(t, cplNorm(*state), first.get(t))
-	cplRefused(t, officer, ErrTaskForbidden)
-	cplAccepted(t, supervisor)
-	cplAccepted(t, resolve)
+	assert.Equal(t, utc(*state), first.get(t))
+	requireRefused(t, officer, ErrTaskForbidden)
+	requireAccepted(t, supervisor)
+	requireAccepted(t, resolve)
 	assert.Empty(t, h.cycles(), "no new cycle")
 	assert.Equal(t, []cplNotice{{At: frDue, In: contract.NotifyComplaintStaffInput{Reference: cplRef, Cycle: 1,
 		Kind: "escalation", Target: "first_response", DueAt: frDue, Level: 1}}}, h.notifications())
@@ -1333,8 +1103,8 @@ func TestComplaint_QueryState(t *testing.T) {
 	res := h.run()
 
 	assert.Equal(t, domain.ComplaintClosed, res)
-	for _, o := range []*cplOutcome{claim, request, reply, resolve} {
-		cplAccepted(t, o)
+	for _, o := range []*updateOutcome{claim, request, reply, resolve} {
+		requireAccepted(t, o)
 	}
 	st := ComplaintState{Status: domain.ComplaintInQueue, Version: 1, Cycle: 1,
 		Task: task{ID: "T1", Kind: "complaint", State: domain.TaskOpen, Queue: domain.QueueOfficers,
@@ -1355,7 +1125,7 @@ func TestComplaint_QueryState(t *testing.T) {
 	st.Status, st.Version, st.PausedAt = domain.ComplaintClaimed, 4, time.Time{}
 	st.ResolutionDue, st.ResolutionReminder = d.ResolutionDue.Add(3*cplDay), d.ResolutionReminder.Add(3*cplDay)
 	assert.Equal(t, st, replied.get(t))
-	assert.Equal(t, st, cplStateResult(t, reply), "the reply answers the new state")
+	assert.Equal(t, st, resultOf[ComplaintState](t, reply), "the reply answers the new state")
 
 	st.Status, st.Version, st.ResolvedAt = domain.ComplaintResolved, 5, cplAt(s, 3*time.Hour+3*cplDay)
 	st.Task.State, st.Task.Version = domain.TaskDone, 3
@@ -1373,8 +1143,8 @@ func TestComplaint_FirstResponseOverride(t *testing.T) {
 	res := h.run()
 
 	assert.Equal(t, domain.ComplaintRejected, res)
-	cplAccepted(t, supervisor)
-	cplAccepted(t, reject)
+	requireAccepted(t, supervisor)
+	requireAccepted(t, reject)
 	cycles := h.cycles()
 	require.Len(t, cycles, 1)
 	assert.Equal(t, 2*time.Minute, cycles[0].FirstResponseOverride)

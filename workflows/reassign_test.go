@@ -50,31 +50,28 @@ func TestDTS_Reassign(t *testing.T) {
 // reassignment is audited and mirrored to the task.
 func TestComplaint_Reassign(t *testing.T) {
 	h := newCplHarness(t, cplOptions{})
-	reassign := func(at time.Duration, id string, actor, to TaskActor) *cplOutcome {
-		return h.update(at, UpdateReassignTask, id, ReassignTaskRequest{TaskID: "T1", Actor: actor, Assignee: to})
-	}
-	byOfficer := reassign(time.Hour, "by-officer", cplOfficer, cplOfficer2)
-	first := reassign(2*time.Hour, "first", cplSupervisor, cplOfficer)
+	byOfficer := h.reassign(time.Hour, "by-officer", "T1", cplOfficer, cplOfficer2)
+	first := h.reassign(2*time.Hour, "first", "T1", cplSupervisor, cplOfficer)
 	ask := h.complete(3*time.Hour, "ask", "T1", cplOfficer, domain.OutcomeRequestInfo, 40)
-	second := reassign(4*time.Hour, "second", cplHead, cplOfficer2)
+	second := h.reassign(4*time.Hour, "second", "T1", cplHead, cplOfficer2)
 	waiting := h.queryAt(4*time.Hour + time.Minute)
 	reply := h.reply(5*time.Hour, "reply", 41)
 	resolve := h.complete(6*time.Hour, "resolve", "T1", cplOfficer2, domain.OutcomeResolve, 42)
 
 	h.run()
 
-	cplRefused(t, byOfficer, ErrTaskForbidden)
-	cplAccepted(t, first)
+	requireRefused(t, byOfficer, ErrTaskForbidden)
+	requireAccepted(t, first)
 	assert.Equal(t, TaskResult{TaskID: "T1", State: domain.TaskClaimed, AssigneeID: 7, SubjectStatus: string(domain.ComplaintClaimed)},
-		cplTaskResult(t, first))
-	cplAccepted(t, ask)
-	cplAccepted(t, second)
-	assert.Equal(t, string(domain.ComplaintWaitingForCitizen), cplTaskResult(t, second).SubjectStatus)
+		resultOf[TaskResult](t, first))
+	requireAccepted(t, ask)
+	requireAccepted(t, second)
+	assert.Equal(t, string(domain.ComplaintWaitingForCitizen), resultOf[TaskResult](t, second).SubjectStatus)
 	st := waiting.get(t)
 	assert.Equal(t, int64(8), st.Task.Assignee)
 	assert.Equal(t, domain.ComplaintWaitingForCitizen, st.Status)
-	cplAccepted(t, reply)
-	cplAccepted(t, resolve)
+	requireAccepted(t, reply)
+	requireAccepted(t, resolve)
 
 	assert.Equal(t, []string{"reassigned", domain.OutcomeRequestInfo, "reassigned", "citizen_replied", domain.OutcomeResolve, "closed"}, h.actions())
 	changes := h.changes()
