@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -177,6 +178,29 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 			t.Errorf("%s: $ref %q has no target", at, ref)
 		}
 	})
+}
+
+// TestOpenAPIComponentNamesUnique: a component name is used by one kind only (schemas,
+// parameters, headers, responses, examples…). Code generators such as oapi-codegen name
+// a type after the component and refuse a name that two kinds share.
+func TestOpenAPIComponentNamesUnique(t *testing.T) {
+	var doc struct {
+		Components map[string]map[string]yaml.Node `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(OpenAPIDocument, &doc); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+	kinds := slices.Sorted(maps.Keys(doc.Components))
+	owner := map[string]string{} // name → first kind that uses it
+	for _, kind := range kinds {
+		for _, name := range slices.Sorted(maps.Keys(doc.Components[kind])) {
+			if prev, dup := owner[name]; dup {
+				t.Errorf("component name %[1]q is both #/components/%[2]s/%[1]s and #/components/%[3]s/%[1]s: rename one", name, prev, kind)
+				continue
+			}
+			owner[name] = kind
+		}
+	}
 }
 
 func TestOpenAPIServed(t *testing.T) {
