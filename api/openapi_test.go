@@ -203,6 +203,76 @@ func TestOpenAPIComponentNamesUnique(t *testing.T) {
 	}
 }
 
+// TestOpenAPICodesAreOpenSets: the problem and field error codes are open sets. Their
+// schemas list the known codes in x-extensible-enum and say so, never as an enum, which
+// client generators turn into a closed type that fails on a code added later; every
+// problem document shown as an example uses a listed code.
+func TestOpenAPICodesAreOpenSets(t *testing.T) {
+	var tree any
+	if err := yaml.Unmarshal(OpenAPIDocument, &tree); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+	known := map[string]map[string]bool{}
+	for _, name := range []string{"ProblemCode", "FieldErrorCode"} {
+		s := lookup(tree, "components", "schemas", name)
+		if s == nil {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		if lookup(s, "enum") != nil || lookup(s, "const") != nil {
+			t.Errorf("%s is a closed enum: list the codes in x-extensible-enum instead", name)
+		}
+		if typ := lookup(s, "type"); typ != "string" {
+			t.Errorf("%s: type %v, want string", name, typ)
+		}
+		if desc, _ := lookup(s, "description").(string); !strings.Contains(desc, "open set") {
+			t.Errorf("%s: the description does not say the codes are an open set", name)
+		}
+		list, _ := lookup(s, "x-extensible-enum").([]any)
+		if len(list) == 0 {
+			t.Errorf("%s: no x-extensible-enum listing the known codes", name)
+		}
+		known[name] = map[string]bool{}
+		for _, c := range list {
+			code, ok := c.(string)
+			if !ok || known[name][code] {
+				t.Errorf("%s: x-extensible-enum entry %v is not a string or is repeated", name, c)
+			}
+			known[name][code] = true
+		}
+	}
+
+	// Problem documents in the examples: objects with a title, a status and a code.
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch n := v.(type) {
+		case map[string]any:
+			code, isCode := n["code"].(string)
+			_, hasTitle := n["title"].(string)
+			_, hasStatus := n["status"].(int)
+			if isCode && hasTitle && hasStatus {
+				if !known["ProblemCode"][code] {
+					t.Errorf("%s: problem example with code %q, not in ProblemCode's x-extensible-enum", at, code)
+				}
+				errs, _ := n["errors"].([]any)
+				for _, e := range errs {
+					if fc, _ := lookup(e, "code").(string); !known["FieldErrorCode"][fc] {
+						t.Errorf("%s: field error example with code %q, not in FieldErrorCode's x-extensible-enum", at, fc)
+					}
+				}
+			}
+			for k, child := range n {
+				walk(child, at+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"))
+			}
+		case []any:
+			for i, child := range n {
+				walk(child, fmt.Sprintf("%s/%d", at, i))
+			}
+		}
+	}
+	walk(tree, "#")
+}
+
 func TestOpenAPIServed(t *testing.T) {
 	h := New(Deps{}).Handler()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.yaml", nil)
