@@ -293,6 +293,44 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 }
 
+// TestOpenAPIServers: the document served lists the configured public URL as its only
+// server, and is otherwise the file byte for byte.
+func TestOpenAPIServers(t *testing.T) {
+	const fileURL = "http://127.0.0.1:8080" // the file's server, OCC_PUBLIC_URL's default
+	if !bytes.Contains(OpenAPIDocument, []byte("\n  - url: "+fileURL+"\n")) {
+		t.Fatalf("api/openapi.yaml's server is not %s", fileURL)
+	}
+	for _, publicURL := range []string{
+		"https://api.occonnect.oc.gov.ma",
+		"https://gw.oc.gov.ma/occonnect", // behind a proxy's path prefix
+		fileURL,
+		"http://h/x #y: [z]\nservers: []", // not a valid OCC_PUBLIC_URL: quoted, never YAML
+	} {
+		h := New(Deps{PublicURL: publicURL}).Handler()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/openapi.yaml", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%q: status = %d, want 200", publicURL, rec.Code)
+		}
+		var doc struct {
+			Servers []map[string]string `yaml:"servers"`
+		}
+		if err := yaml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			t.Fatalf("%q: the document served does not parse: %v", publicURL, err)
+		}
+		if len(doc.Servers) != 1 || doc.Servers[0]["url"] != publicURL {
+			t.Errorf("%q: servers = %v, want one with url %q", publicURL, doc.Servers, publicURL)
+		}
+		if strings.Contains(publicURL, "\n") {
+			continue
+		}
+		want := bytes.Replace(OpenAPIDocument, []byte("\n  - url: "+fileURL+"\n"), []byte("\n  - url: "+publicURL+"\n"), 1)
+		if !bytes.Equal(rec.Body.Bytes(), want) {
+			t.Errorf("%q: the document served differs from the file elsewhere than the server's url", publicURL)
+		}
+	}
+}
+
 // lookup follows map keys from v; nil when one is missing.
 func lookup(v any, keys ...string) any {
 	for _, k := range keys {
