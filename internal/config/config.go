@@ -14,15 +14,7 @@ import (
 
 // Config is the whole configuration of the binary.
 type Config struct {
-	APIAddr string
-	// PublicURL (OCC_PUBLIC_URL) is the base URL clients reach the API at: scheme, host,
-	// port and any path prefix a reverse proxy adds, without /api/v1 (the OpenAPI
-	// document's paths start with it), e.g. https://api.occonnect.oc.gov.ma. The API lists
-	// it as the only server of the document it serves at /api/v1/openapi.yaml. It must be
-	// an absolute http or https URL without user, query or fragment; a trailing slash is
-	// dropped. Default: http://127.0.0.1:8080, the default listen address (OCC_API_ADDR)
-	// for local development; set it wherever the API is reached at another address.
-	PublicURL         string
+	APIAddr           string
 	MySQLDSN          string
 	TemporalAddress   string
 	TemporalNamespace string
@@ -56,6 +48,14 @@ type Config struct {
 	RateLimitIP, RateLimitAccount Rate
 	TrustedProxies                []netip.Prefix
 	APICORSOrigins                []string
+	// PublicURL (OCC_PUBLIC_URL) is the base URL clients reach the API at: scheme, host,
+	// port and any path prefix a reverse proxy adds, without /api/v1 (the OpenAPI
+	// document's paths start with it), e.g. https://api.occonnect.oc.gov.ma. The API lists
+	// it as the only server of the document it serves at /api/v1/openapi.yaml. It must be
+	// an absolute http or https URL without user, query or fragment; a trailing slash is
+	// dropped. Default: http://127.0.0.1:8080, the default listen address (OCC_API_ADDR)
+	// for local development; set it wherever the API is reached at another address.
+	PublicURL string
 }
 
 // Rate is at most Requests per Per (api.RateLimit has the same shape); zero: no limit.
