@@ -77,8 +77,9 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// byteOffset converts a 1-based line and column to an offset in b; -1 when out of range.
-// The column counts bytes: right for the ASCII before a server's url.
+// byteOffset converts a 1-based line and column to an offset in b (-1 past the end),
+// taking the column as a count of bytes: exact for the ASCII before the server's url, and
+// openAPIFor checks the bytes it finds there.
 func byteOffset(b []byte, line, column int) int {
 	off := 0
 	for range line - 1 {
