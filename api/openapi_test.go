@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -179,6 +180,99 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 	})
 }
 
+// TestOpenAPIComponentNamesUnique: a component name is used by one kind only (schemas,
+// parameters, headers, responses, examples…). Code generators such as oapi-codegen name
+// a type after the component and refuse a name that two kinds share.
+func TestOpenAPIComponentNamesUnique(t *testing.T) {
+	var doc struct {
+		Components map[string]map[string]yaml.Node `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(OpenAPIDocument, &doc); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+	kinds := slices.Sorted(maps.Keys(doc.Components))
+	owner := map[string]string{} // name → first kind that uses it
+	for _, kind := range kinds {
+		for _, name := range slices.Sorted(maps.Keys(doc.Components[kind])) {
+			if prev, dup := owner[name]; dup {
+				t.Errorf("component name %[1]q is both #/components/%[2]s/%[1]s and #/components/%[3]s/%[1]s: rename one", name, prev, kind)
+				continue
+			}
+			owner[name] = kind
+		}
+	}
+}
+
+// TestOpenAPICodesAreOpenSets: the problem and field error codes are open sets. Their
+// schemas list the known codes in x-extensible-enum and say so, never as an enum, which
+// client generators turn into a closed type that fails on a code added later; every
+// problem document shown as an example uses a listed code.
+func TestOpenAPICodesAreOpenSets(t *testing.T) {
+	var tree any
+	if err := yaml.Unmarshal(OpenAPIDocument, &tree); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+	known := map[string]map[string]bool{}
+	for _, name := range []string{"ProblemCode", "FieldErrorCode"} {
+		s := lookup(tree, "components", "schemas", name)
+		if s == nil {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		if lookup(s, "enum") != nil || lookup(s, "const") != nil {
+			t.Errorf("%s is a closed enum: list the codes in x-extensible-enum instead", name)
+		}
+		if typ := lookup(s, "type"); typ != "string" {
+			t.Errorf("%s: type %v, want string", name, typ)
+		}
+		if desc, _ := lookup(s, "description").(string); !strings.Contains(desc, "open set") {
+			t.Errorf("%s: the description does not say the codes are an open set", name)
+		}
+		list, _ := lookup(s, "x-extensible-enum").([]any)
+		if len(list) == 0 {
+			t.Errorf("%s: no x-extensible-enum listing the known codes", name)
+		}
+		known[name] = map[string]bool{}
+		for _, c := range list {
+			code, ok := c.(string)
+			if !ok || known[name][code] {
+				t.Errorf("%s: x-extensible-enum entry %v is not a string or is repeated", name, c)
+			}
+			known[name][code] = true
+		}
+	}
+
+	// Problem documents in the examples: objects with a title, a status and a code.
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch n := v.(type) {
+		case map[string]any:
+			code, isCode := n["code"].(string)
+			_, hasTitle := n["title"].(string)
+			_, hasStatus := n["status"].(int)
+			if isCode && hasTitle && hasStatus {
+				if !known["ProblemCode"][code] {
+					t.Errorf("%s: problem example with code %q, not in ProblemCode's x-extensible-enum", at, code)
+				}
+				errs, _ := n["errors"].([]any)
+				for _, e := range errs {
+					if fc, _ := lookup(e, "code").(string); !known["FieldErrorCode"][fc] {
+						t.Errorf("%s: field error example with code %q, not in FieldErrorCode's x-extensible-enum", at, fc)
+					}
+				}
+			}
+			for k, child := range n {
+				walk(child, at+"/"+strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1"))
+			}
+		case []any:
+			for i, child := range n {
+				walk(child, fmt.Sprintf("%s/%d", at, i))
+			}
+		}
+	}
+	walk(tree, "#")
+}
+
 func TestOpenAPIServed(t *testing.T) {
 	h := New(Deps{}).Handler()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.yaml", nil)
@@ -196,6 +290,44 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 	if len(OpenAPIDocument) < 1000 {
 		t.Errorf("the embedded document is only %d bytes: still a placeholder?", len(OpenAPIDocument))
+	}
+}
+
+// TestOpenAPIServers: the document served lists the configured public URL as its only
+// server, and is otherwise the file byte for byte.
+func TestOpenAPIServers(t *testing.T) {
+	const fileURL = "http://127.0.0.1:8080" // the file's server, OCC_PUBLIC_URL's default
+	if !bytes.Contains(OpenAPIDocument, []byte("\n  - url: "+fileURL+"\n")) {
+		t.Fatalf("api/openapi.yaml's server is not %s", fileURL)
+	}
+	for _, publicURL := range []string{
+		"https://api.occonnect.oc.gov.ma",
+		"https://gw.oc.gov.ma/occonnect", // behind a proxy's path prefix
+		fileURL,
+		"http://h/x #y: [z]\nservers: []", // not a valid OCC_PUBLIC_URL: quoted, never YAML
+	} {
+		h := New(Deps{PublicURL: publicURL}).Handler()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/openapi.yaml", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%q: status = %d, want 200", publicURL, rec.Code)
+		}
+		var doc struct {
+			Servers []map[string]string `yaml:"servers"`
+		}
+		if err := yaml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			t.Fatalf("%q: the document served does not parse: %v", publicURL, err)
+		}
+		if len(doc.Servers) != 1 || doc.Servers[0]["url"] != publicURL {
+			t.Errorf("%q: servers = %v, want one with url %q", publicURL, doc.Servers, publicURL)
+		}
+		if strings.Contains(publicURL, "\n") {
+			continue
+		}
+		want := bytes.Replace(OpenAPIDocument, []byte("\n  - url: "+fileURL+"\n"), []byte("\n  - url: "+publicURL+"\n"), 1)
+		if !bytes.Equal(rec.Body.Bytes(), want) {
+			t.Errorf("%q: the document served differs from the file elsewhere than the server's url", publicURL)
+		}
 	}
 }
 

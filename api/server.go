@@ -52,6 +52,9 @@ type Deps struct {
 	CORSOrigins []string
 	// Metrics counts the requests by route template and status (nil: none).
 	Metrics *metrics.HTTP
+	// PublicURL is the base URL clients reach the API at, the server the OpenAPI document
+	// at /api/v1/openapi.yaml lists (empty: the file's own, http://127.0.0.1:8080).
+	PublicURL string
 }
 
 // Server holds the handlers.
@@ -71,6 +74,7 @@ type Server struct {
 	ipLimiter, accountLimiter *keyedLimiter // nil: no limit
 	trustedProxies            []netip.Prefix
 	corsOrigins               map[string]bool
+	openAPI                   []byte // the document served, with Deps.PublicURL as its server
 }
 
 // New builds a Server.
@@ -84,6 +88,7 @@ func New(d Deps) *Server {
 	s.ipLimiter, s.accountLimiter = newKeyedLimiter(d.RateLimitIP, maxLimiterKeys), newKeyedLimiter(d.RateLimitAccount, maxLimiterKeys)
 	s.trustedProxies = d.TrustedProxies
 	s.metrics = d.Metrics
+	s.openAPI = mustOpenAPIFor(d.PublicURL)
 	if len(d.CORSOrigins) > 0 {
 		s.corsOrigins = map[string]bool{}
 		for _, o := range d.CORSOrigins {
@@ -133,7 +138,7 @@ func (s *Server) Router() *mux.Router {
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 
 	v1 := prefixed{r, "/api/v1"}
-	v1.HandleFunc("/openapi.yaml", serveOpenAPI).Methods(http.MethodGet)
+	v1.HandleFunc("/openapi.yaml", s.serveOpenAPI).Methods(http.MethodGet)
 
 	// Citizens.
 	v1.Handle("/activation", s.serve(s.limitIP(s.activate))).Methods(http.MethodPost)

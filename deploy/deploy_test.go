@@ -82,6 +82,7 @@ var containerVars = map[string]containerVar{
 	"OCC_SMTP_PASSWORD":       {roles: []string{roleAPI, roleWorker}, optional: "the bundled Mailpit takes no SMTP AUTH"},
 	"OCC_TRUSTED_PROXIES":     {roles: []string{roleAPI}, optional: "no reverse proxy until the operator puts one in front"},
 	"OCC_API_CORS_ORIGINS":    {roles: []string{roleAPI}, optional: "the mobile app is no browser: no CORS unless a web client is added"},
+	"OCC_PUBLIC_URL":          {roles: []string{roleAPI}},
 	"OCC_TEMPORAL_TLS_CA":     {roles: temporalRoles, optional: "the bundled Temporal server speaks plain gRPC on the private network"},
 	"OCC_TEMPORAL_TLS_CERT":   {roles: temporalRoles, optional: "the bundled Temporal server speaks plain gRPC on the private network"},
 	"OCC_TEMPORAL_TLS_KEY":    {roles: temporalRoles, optional: "the bundled Temporal server speaks plain gRPC on the private network"},

@@ -53,6 +53,17 @@ func newContract() (*contract, error) {
 	}
 	// The test server listens on a random port: match operations on any host.
 	doc.Servers = nil
+	// The document lists the problem and field error codes in x-extensible-enum: an open
+	// set for clients, which must accept codes added later. The API itself must send only
+	// the listed ones, so here they are a closed enum.
+	for _, s := range doc.Components.Schemas {
+		if s.Value == nil {
+			continue
+		}
+		if list, ok := s.Value.Extensions["x-extensible-enum"].([]any); ok {
+			s.Value.Enum = list
+		}
+	}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("route api/openapi.yaml: %w", err)

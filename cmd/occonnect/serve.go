@@ -94,7 +94,7 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	srv := api.New(api.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow,
 		Mailer: d.mailer, CredentialTTL: cfg.CredentialTTL, Metrics: metrics.NewHTTP(d.metrics),
 		RateLimitIP: api.RateLimit(cfg.RateLimitIP), RateLimitAccount: api.RateLimit(cfg.RateLimitAccount),
-		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
+		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins, PublicURL: cfg.PublicURL,
 		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
 			FirstResponseOverride: cfg.ComplaintFirstResponseOverride}})
 	hs := &http.Server{
@@ -108,7 +108,7 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
-	logger.Info("API listening", "addr", cfg.APIAddr)
+	logger.Info("API listening", "addr", cfg.APIAddr, "public_url", cfg.PublicURL)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("API server: %w", err)

@@ -48,6 +48,14 @@ type Config struct {
 	RateLimitIP, RateLimitAccount Rate
 	TrustedProxies                []netip.Prefix
 	APICORSOrigins                []string
+	// PublicURL (OCC_PUBLIC_URL) is the base URL clients reach the API at: scheme, host,
+	// port and any path prefix a reverse proxy adds, without /api/v1 (the OpenAPI
+	// document's paths start with it), e.g. https://api.occonnect.oc.gov.ma. The API lists
+	// it as the only server of the document it serves at /api/v1/openapi.yaml. It must be
+	// an absolute http or https URL without user, query or fragment; a trailing slash is
+	// dropped. Default: http://127.0.0.1:8080, the default listen address (OCC_API_ADDR)
+	// for local development; set it wherever the API is reached at another address.
+	PublicURL string
 }
 
 // Rate is at most Requests per Per (api.RateLimit has the same shape); zero: no limit.
@@ -64,6 +72,7 @@ type Var struct {
 // Vars lists every variable with its default.
 var Vars = []Var{
 	{"OCC_API_ADDR", "127.0.0.1:8080", "address the API listens on"},
+	{"OCC_PUBLIC_URL", "http://127.0.0.1:8080", "base URL clients reach the API at, without /api/v1 (e.g. https://api.occonnect.oc.gov.ma): the server listed in /api/v1/openapi.yaml"},
 	{"OCC_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/occonnect", "MySQL/MariaDB DSN (go-sql-driver format)"},
 	{"OCC_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend (gRPC)"},
 	{"OCC_TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
@@ -181,6 +190,9 @@ func Load() (Config, error) {
 	if c.APICORSOrigins, err = parseOrigins(get("OCC_API_CORS_ORIGINS")); err != nil {
 		errs = append(errs, "OCC_API_CORS_ORIGINS "+err.Error())
 	}
+	if c.PublicURL, err = parsePublicURL(get("OCC_PUBLIC_URL")); err != nil {
+		errs = append(errs, "OCC_PUBLIC_URL "+err.Error())
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
@@ -248,6 +260,18 @@ func parseOrigins(v string) ([]string, error) {
 		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
 	}
 	return out, nil
+}
+
+// parsePublicURL reads an absolute http or https URL with a host, and an optional path,
+// but no user, query or fragment; it returns it without a trailing slash.
+func parsePublicURL(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil ||
+		u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(v, "?#") {
+		return "", fmt.Errorf("must be an absolute http or https URL such as https://api.occonnect.oc.gov.ma (no user, query or fragment)")
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
 // TemporalTLS is the connection security towards the Temporal frontend.
