@@ -28,11 +28,13 @@ var layers = []struct {
 	// Workflows know the activities by name: no store, SQL or driver in a workflow.
 	{pkg: "workflows", mayReach: []string{"domain", "activities/contract"},
 		never: []string{"database/sql", "github.com/jmoiron/sqlx", "github.com/go-sql-driver/mysql"}},
+	// The catalogs of texts: nothing of the project.
+	{pkg: "internal/i18n", mayReach: []string{}},
 	// E-mail rendering and sending.
-	{pkg: "mail", mayReach: []string{"domain"}},
+	{pkg: "mail", mayReach: []string{"domain", "internal/i18n"}},
 	// The activities: store, mail and domain, never a workflow or an adapter.
 	{pkg: "activities", mayReach: []string{"domain", "store", "mail", "activities/contract",
-		"internal/metrics", "internal/passhash", "internal/scrub"}},
+		"internal/i18n", "internal/metrics", "internal/passhash", "internal/scrub"}},
 }
 
 const module = "occonnect"

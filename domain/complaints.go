@@ -20,6 +20,29 @@ var ComplaintCategories = []string{CategoryExchangePointService, CategoryAllowan
 // ValidComplaintCategory reports whether c is a category.
 func ValidComplaintCategory(c string) bool { return slices.Contains(ComplaintCategories, c) }
 
+// categoryLabels names the complaint categories in French and Arabic, as the app, the
+// console and the e-mails show them.
+var categoryLabels = map[string][2]string{
+	CategoryExchangePointService: {"Service d'un point de change", "خدمة نقطة الصرف"},
+	CategoryAllowanceBalance:     {"Solde des dotations", "رصيد المخصصات"},
+	CategoryDTS:                  {"Dotation touristique supplémentaire (DTS)", "المخصص السياحي الإضافي"},
+	CategoryAppAccess:            {"Accès à l'application", "الولوج إلى التطبيق"},
+	CategoryOther:                {"Autre", "أخرى"},
+}
+
+// CategoryLabel names a complaint category in lang: Arabic for "ar", French for any other
+// language. An unknown category is returned as it is.
+func CategoryLabel(category, lang string) string {
+	l, ok := categoryLabels[category]
+	if !ok {
+		return category
+	}
+	if lang == string(LangAR) {
+		return l[1]
+	}
+	return l[0]
+}
+
 // ComplaintStatus is where a complaint stands: submitted → in_queue → claimed →
 // waiting_for_citizen ⇄ claimed → resolved → closed, or rejected.
 type ComplaintStatus string

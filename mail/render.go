@@ -13,6 +13,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"occonnect/domain"
+	"occonnect/internal/i18n"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -44,7 +45,7 @@ const (
 )
 
 // expiryLayout formats expiry instants, e.g. "02/12/2026 14:05"; the templates
-// append the zone label ("(heure de Casablanca)" / "(بتوقيت الدار البيضاء)").
+// append the zone label ({{t "fr" "time_zone.casablanca"}}: "heure de Casablanca").
 const expiryLayout = "02/01/2006 15:04"
 
 // CredentialsData feeds RenderCitizenCredentials.
@@ -74,9 +75,13 @@ var templateFS embed.FS
 var (
 	casablanca = mustLoadLocation("Africa/Casablanca")
 
-	htmlTemplates = htmltemplate.Must(htmltemplate.New("html").ParseFS(templateFS, "templates/*.html.tmpl"))
-	textTemplates = texttemplate.Must(texttemplate.New("text").ParseFS(templateFS, "templates/*.txt.tmpl"))
+	htmlTemplates = htmltemplate.Must(htmltemplate.New("html").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html.tmpl"))
+	textTemplates = texttemplate.Must(texttemplate.New("text").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.txt.tmpl"))
 )
+
+// templateFuncs: {{t "fr" "time_zone.casablanca"}} is a short string of the e-mails'
+// catalog (internal/i18n/catalog/mail), shared by the templates.
+var templateFuncs = map[string]any{"t": func(lang, key string) string { return i18n.Mail.Text(lang, key) }}
 
 func mustLoadLocation(name string) *time.Location {
 	loc, err := time.LoadLocation(name)

@@ -3,41 +3,30 @@ package mail
 import (
 	"errors"
 	"fmt"
+	"occonnect/domain"
 	"regexp"
 	"strings"
 	"time"
 )
 
-// Complaint category codes, as stored by the API.
+// Complaint category codes, as stored by the API (the domain's).
 const (
-	ComplaintCategoryExchangePointService = "exchange_point_service"
-	ComplaintCategoryAllowanceBalance     = "allowance_balance"
-	ComplaintCategoryDTS                  = "dts"
-	ComplaintCategoryAppAccess            = "app_access"
-	ComplaintCategoryOther                = "other"
+	ComplaintCategoryExchangePointService = domain.CategoryExchangePointService
+	ComplaintCategoryAllowanceBalance     = domain.CategoryAllowanceBalance
+	ComplaintCategoryDTS                  = domain.CategoryDTS
+	ComplaintCategoryAppAccess            = domain.CategoryAppAccess
+	ComplaintCategoryOther                = domain.CategoryOther
 )
 
-// complaintCategoryLabels maps a category code to its French and Arabic labels.
-var complaintCategoryLabels = map[string][2]string{
-	ComplaintCategoryExchangePointService: {"Service d'un point de change", "خدمة نقطة الصرف"},
-	ComplaintCategoryAllowanceBalance:     {"Solde des dotations", "رصيد المخصصات"},
-	ComplaintCategoryDTS:                  {"Dotation touristique supplémentaire (DTS)", "المخصص السياحي الإضافي"},
-	ComplaintCategoryAppAccess:            {"Accès à l'application", "الولوج إلى التطبيق"},
-	ComplaintCategoryOther:                {"Autre", "أخرى"},
-}
-
-// ComplaintCategoryLabel returns the label of a complaint category code in
-// lang ("ar", "ar-MA"... for Arabic, anything else for French). The code is
-// matched case-insensitively after trimming; an unknown code is returned as is.
+// ComplaintCategoryLabel is domain.CategoryLabel for codes and languages as they come:
+// lang "ar", "ar-MA"... for Arabic, anything else for French; the code is matched
+// case-insensitively after trimming, and an unknown code is returned as is.
 func ComplaintCategoryLabel(code, lang string) string {
-	labels, ok := complaintCategoryLabels[strings.ToLower(strings.TrimSpace(code))]
-	if !ok {
+	c := strings.ToLower(strings.TrimSpace(code))
+	if !domain.ValidComplaintCategory(c) {
 		return code
 	}
-	if normalizeLanguage(lang) == LangAR {
-		return labels[1]
-	}
-	return labels[0]
+	return domain.CategoryLabel(c, normalizeLanguage(lang))
 }
 
 // ComplaintReopenWindowDays is how long after a resolution the citizen may

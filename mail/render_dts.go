@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"occonnect/domain"
+	"occonnect/internal/i18n"
 	"strconv"
 	"strings"
 	"time"
@@ -58,11 +59,7 @@ const (
 // "200 000 MAD" in French, "200 000 درهم" in Arabic (the spaces are
 // U+202F between digit groups and U+00A0 before the unit).
 func FormatMAD(amount int64, lang string) string {
-	unit := "MAD"
-	if normalizeLanguage(lang) == LangAR {
-		unit = "درهم"
-	}
-	return groupDigits(amount) + unitSeparator + unit
+	return groupDigits(amount) + unitSeparator + i18n.Mail.Text(normalizeLanguage(lang), "currency.mad")
 }
 
 func groupDigits(n int64) string {
