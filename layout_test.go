@@ -13,11 +13,13 @@ import (
 // -deps: imports of imports included), so that no change crosses a layer unnoticed.
 //
 // A rule names a package, the project packages it may reach (nothing else of the project;
-// nil: any), and the outside packages it must never reach.
+// nil: any), the packages it must never reach, and those it must not import itself
+// (though it may reach them through another package).
 var layers = []struct {
-	pkg      string
-	mayReach []string // project packages, without the module path
-	never    []string // import paths; a module's path covers its packages
+	pkg       string
+	mayReach  []string // project packages, without the module path
+	never     []string // import paths; a module's path covers its packages; project ones relative
+	notImport []string // import paths (project ones relative) the package must not import directly
 }{
 	// The vocabulary and pure rules: nothing of the project, no I/O library.
 	{pkg: "domain", mayReach: []string{}, never: []string{"database/sql", "net/http", "go.temporal.io/sdk/client"}},
@@ -35,6 +37,17 @@ var layers = []struct {
 	// The activities: store, mail and domain, never a workflow or an adapter.
 	{pkg: "activities", mayReach: []string{"domain", "store", "mail", "activities/contract",
 		"internal/i18n", "internal/metrics", "internal/passhash", "internal/scrub"}},
+	// The use cases: under both adapters, knowing neither, nor HTTP.
+	{pkg: "service", never: []string{"api", "console", "internal/web", "internal/server", "activities"},
+		notImport: []string{"net/http"}},
+	// The shared HTTP plumbing: no adapter.
+	{pkg: "internal/web", never: []string{"api", "console", "internal/server"}},
+	// The two adapters: each over the use cases, neither importing the other; Temporal is
+	// the service layer's (no Temporal client, no workflow in an adapter).
+	{pkg: "api", never: []string{"console", "internal/server"},
+		notImport: []string{"go.temporal.io/sdk/client", "workflows", "activities"}},
+	{pkg: "console", never: []string{"api", "internal/server"},
+		notImport: []string{"go.temporal.io/sdk/client", "workflows", "activities"}},
 }
 
 const module = "occonnect"
@@ -55,7 +68,31 @@ func TestLayers(t *testing.T) {
 				}
 			}
 		}
+		for _, n := range l.never {
+			if !strings.Contains(n, ".") && slices.Contains(deps, module+"/"+n) {
+				t.Errorf("%s reaches %s", l.pkg, n)
+			}
+		}
+		imports := goList(t, "{{join .Imports \"\\n\"}}", l.pkg)
+		for _, n := range l.notImport {
+			if slices.Contains(imports, n) || slices.Contains(imports, module+"/"+n) {
+				t.Errorf("%s imports %s", l.pkg, n)
+			}
+		}
 	}
+}
+
+// goList runs go list -f format on the package; one line, one value.
+func goList(t *testing.T, format, pkg string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-f", format, "./"+pkg)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list ./%s: %v\n%s", pkg, err, stderr.String())
+	}
+	return strings.Fields(string(out))
 }
 
 // goListDeps lists every package pkg imports, directly or not (its tests excluded).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"occonnect/internal/web"
 	"reflect"
 	"strings"
 )
@@ -21,10 +22,10 @@ func decodeJSON(r *http.Request, dst any) error {
 			return problem(http.StatusUnsupportedMediaType, "unsupported_media_type")
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, web.MaxBody+1))
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge) || len(body) > maxBody:
+	case errors.As(err, &tooLarge) || len(body) > web.MaxBody:
 		return problem(http.StatusRequestEntityTooLarge, "payload_too_large")
 	case err != nil:
 		return problem(http.StatusBadRequest, "malformed_json")

@@ -92,10 +92,10 @@ func byteOffset(b []byte, line, column int) int {
 	return off + column - 1
 }
 
-// serveOpenAPI serves the document built by New, or the file's document for a Server not
+// serveOpenAPI serves the document built by New, or the file's document for an API not
 // built by New.
-func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	doc := s.openAPI
+func (a *API) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	doc := a.openAPI
 	if doc == nil {
 		doc = OpenAPIDocument
 	}

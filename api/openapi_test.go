@@ -62,7 +62,7 @@ func (d openAPIDoc) operations(t *testing.T) map[string]openAPIOperation {
 func routerRoutes(t *testing.T) map[string]bool {
 	t.Helper()
 	routes := map[string]bool{}
-	err := (&Server{}).Router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := New(Deps{}).Router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		methods, err := route.GetMethods()
 		if err != nil || len(methods) == 0 {
 			return nil // a path prefix (subrouter) or a route for every method
@@ -274,7 +274,7 @@ func TestOpenAPICodesAreOpenSets(t *testing.T) {
 }
 
 func TestOpenAPIServed(t *testing.T) {
-	h := New(Deps{}).Handler()
+	h := New(Deps{}).Router()
 	req := httptest.NewRequest(http.MethodGet, "/api/v1/openapi.yaml", nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -306,7 +306,7 @@ func TestOpenAPIServers(t *testing.T) {
 		fileURL,
 		"http://h/x #y: [z]\nservers: []", // not a valid OCC_PUBLIC_URL: quoted, never YAML
 	} {
-		h := New(Deps{PublicURL: publicURL}).Handler()
+		h := New(Deps{PublicURL: publicURL}).Router()
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/openapi.yaml", nil))
 		if rec.Code != http.StatusOK {

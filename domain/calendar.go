@@ -7,18 +7,19 @@ import "time"
 var fixedHolidays = [...]struct {
 	month time.Month
 	day   int
+	name  label
 }{
-	{time.January, 1},   // New Year's Day
-	{time.January, 11},  // Proclamation of Independence Manifesto
-	{time.January, 14},  // Amazigh New Year (Id Yennayer)
-	{time.May, 1},       // Labour Day
-	{time.July, 30},     // Throne Day
-	{time.August, 14},   // Oued Ed-Dahab Day
-	{time.August, 20},   // Revolution of the King and the People
-	{time.August, 21},   // Youth Day
-	{time.October, 31},  // Unity Day (Eid Al Wahda)
-	{time.November, 6},  // Green March
-	{time.November, 18}, // Independence Day
+	{time.January, 1, label{"Nouvel An", "رأس السنة الميلادية"}},
+	{time.January, 11, label{"Manifeste de l'Indépendance", "ذكرى تقديم وثيقة الاستقلال"}},
+	{time.January, 14, label{"Nouvel An amazigh", "رأس السنة الأمازيغية"}},
+	{time.May, 1, label{"Fête du Travail", "عيد الشغل"}},
+	{time.July, 30, label{"Fête du Trône", "عيد العرش"}},
+	{time.August, 14, label{"Allégeance Oued Eddahab", "ذكرى استرجاع إقليم وادي الذهب"}},
+	{time.August, 20, label{"Révolution du Roi et du Peuple", "ذكرى ثورة الملك والشعب"}},
+	{time.August, 21, label{"Fête de la Jeunesse", "عيد الشباب"}},
+	{time.October, 31, label{"Fête de l'Unité", "عيد الوحدة"}},
+	{time.November, 6, label{"Marche Verte", "ذكرى المسيرة الخضراء"}},
+	{time.November, 18, label{"Fête de l'Indépendance", "عيد الاستقلال"}},
 }
 
 // holidayKeyLayout formats the keys of Calendar.extra.
@@ -39,6 +40,22 @@ func FixedHolidays(year int) []time.Time {
 		days[i] = time.Date(year, h.month, h.day, 0, 0, 0, 0, Casablanca)
 	}
 	return days
+}
+
+// NamedHoliday is a public holiday with its French and Arabic names.
+type NamedHoliday struct {
+	Day            time.Time
+	NameFR, NameAR string
+}
+
+// NamedFixedHolidays returns FixedHolidays(year) with their names.
+func NamedFixedHolidays(year int) []NamedHoliday {
+	days := FixedHolidays(year)
+	out := make([]NamedHoliday, len(days))
+	for i, d := range days {
+		out[i] = NamedHoliday{Day: d, NameFR: fixedHolidays[i].name.fr, NameAR: fixedHolidays[i].name.ar}
+	}
+	return out
 }
 
 func isFixedHoliday(m time.Month, d int) bool {

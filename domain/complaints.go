@@ -22,7 +22,7 @@ func ValidComplaintCategory(c string) bool { return slices.Contains(ComplaintCat
 
 // categoryLabels names the complaint categories in French and Arabic, as the app, the
 // console and the e-mails show them.
-var categoryLabels = map[string][2]string{
+var categoryLabels = map[string]label{
 	CategoryExchangePointService: {"Service d'un point de change", "خدمة نقطة الصرف"},
 	CategoryAllowanceBalance:     {"Solde des dotations", "رصيد المخصصات"},
 	CategoryDTS:                  {"Dotation touristique supplémentaire (DTS)", "المخصص السياحي الإضافي"},
@@ -37,10 +37,7 @@ func CategoryLabel(category, lang string) string {
 	if !ok {
 		return category
 	}
-	if lang == string(LangAR) {
-		return l[1]
-	}
-	return l[0]
+	return l.in(lang)
 }
 
 // ComplaintStatus is where a complaint stands: submitted → in_queue → claimed →

@@ -20,3 +20,13 @@ func ParseLanguage(s string) (Language, bool) {
 	}
 	return "", false
 }
+
+// label is a name in French and in Arabic.
+type label struct{ fr, ar string }
+
+func (l label) in(lang string) string {
+	if lang == string(LangAR) {
+		return l.ar
+	}
+	return l.fr
+}

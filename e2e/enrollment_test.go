@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,8 +14,7 @@ import (
 	"go.temporal.io/api/temporalproto"
 
 	"occonnect/internal/passhash"
-	"occonnect/internal/staffaccounts"
-	"occonnect/store"
+	"occonnect/service"
 	"occonnect/workflows"
 )
 
@@ -398,20 +396,27 @@ func TestStaffAccountForcedChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &staffaccounts.Service{Store: env.store, Hasher: hasher, TTL: time.Hour}
+	svc := service.NewStaffAccounts(env.store, hasher, nil, time.Hour) // as the command line: the password is returned
 	email := fmt.Sprintf("officer.%d@e2e.oc.local", time.Now().UnixNano())
-	if _, err := svc.Create(ctx, staffaccounts.Request{Role: "agent", Email: email}); !errors.Is(err, staffaccounts.ErrExchangePointNeeded) {
+	refused := func(err error, reason service.Reason, field, code string) bool {
+		r := service.Explain(err)
+		if r == nil || r.Reason != reason {
+			return false
+		}
+		return field == "" || (len(r.Fields) == 1 && r.Fields[0] == service.FieldError{Field: field, Code: code})
+	}
+	if _, err := svc.Create(ctx, nil, service.NewStaff{Role: "agent", Email: email}); !refused(err, service.Invalid, "exchange_point_code", "exchange_point_required") {
 		t.Fatalf("agent without exchange point: %v", err)
 	}
-	if _, err := svc.Create(ctx, staffaccounts.Request{Role: "agent", Email: email, ExchangePointCode: "EP-9999"}); !errors.Is(err, staffaccounts.ErrExchangePointUnknown) {
+	if _, err := svc.Create(ctx, nil, service.NewStaff{Role: "agent", Email: email, ExchangePointCode: "EP-9999"}); !refused(err, service.Invalid, "exchange_point_code", "unknown_exchange_point") {
 		t.Fatalf("unknown exchange point: %v", err)
 	}
-	created, err := svc.Create(ctx, staffaccounts.Request{Role: "officer", Email: email})
+	created, err := svc.Create(ctx, nil, service.NewStaff{Role: "officer", Email: email})
 	if err != nil || created.Password == "" {
 		t.Fatalf("create: %+v %v", created, err)
 	}
 	remember(email, created.Password)
-	if _, err := svc.Create(ctx, staffaccounts.Request{Role: "officer", Email: email}); !errors.Is(err, store.ErrDuplicate) {
+	if _, err := svc.Create(ctx, nil, service.NewStaff{Role: "officer", Email: email}); !refused(err, service.Conflict, "", "") {
 		t.Fatalf("second account with the same e-mail: %v", err)
 	}
 	r := call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": email, "password": created.Password})

@@ -24,13 +24,15 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"occonnect/activities"
-	"occonnect/api"
 	"occonnect/domain"
 	"occonnect/internal/codec"
 	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
+	"occonnect/internal/ratelimit"
+	"occonnect/internal/server"
 	"occonnect/internal/testenv"
 	"occonnect/mail"
+	"occonnect/service"
 	"occonnect/store"
 	"occonnect/worker"
 )
@@ -153,16 +155,18 @@ func run(m *testing.M) int {
 	}
 	defer w.Stop()
 
-	srv := api.New(api.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: apiLogger, ReissueWindow: time.Hour,
-		Mailer: mailer, // staff one-time passwords, as in production (without one, POST /staff answers 503)
-		// The tests sign in far more often than the defaults allow, all from 127.0.0.1:
-		// limits that are exercised but never reached (ratelimit_test.go has tight ones).
-		RateLimitIP: api.RateLimit{Requests: 10_000, Per: time.Minute}, RateLimitAccount: api.RateLimit{Requests: 1_000, Per: time.Minute},
-		Metrics: metrics.NewHTTP(env.metrics)})
+	// The tests sign in far more often than the defaults allow, all from 127.0.0.1:
+	// limits that are exercised but never reached (ratelimit_test.go has tight ones).
+	svc := service.New(service.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: apiLogger, ReissueWindow: time.Hour,
+		Mailer:       mailer, // staff one-time passwords, as in production (without one, POST /staff answers 503)
+		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}})
+	defer svc.Wait()
+	handler := server.Handler(server.Options{Services: svc, Logger: apiLogger, Metrics: metrics.NewHTTP(env.metrics),
+		RateLimitIP: ratelimit.Rate{Requests: 10_000, Per: time.Minute}})
 	if apiContract, err = newContract(); err != nil {
 		return fail(err)
 	}
-	env.api = httptest.NewServer(apiContract.wrap(srv.Handler())) // every exchange checked against api/openapi.yaml
+	env.api = httptest.NewServer(apiContract.wrap(handler)) // every exchange checked against api/openapi.yaml
 	defer env.api.Close()
 
 	if err := seedStaff(ctx, hasher); err != nil {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"occonnect/api"
 	"occonnect/internal/metrics"
+	"occonnect/internal/server"
 )
 
 // sum adds the series of a metric whose labels hold every one of the given pairs.
@@ -88,7 +88,7 @@ func TestMetricsAfterAnEnrollment(t *testing.T) {
 	// Every route label is a route template of the router (the API's and the console's) (or "unmatched"): no path, so no
 	// reference or other value of a request.
 	templates := map[string]bool{"unmatched": true}
-	if err := api.New(api.Deps{}).Routes().Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	if err := server.Routes(server.Options{}).Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		if tpl, err := r.GetPathTemplate(); err == nil {
 			templates[tpl] = true
 		}

@@ -11,24 +11,26 @@ import (
 	"testing"
 	"time"
 
-	"occonnect/api"
 	"occonnect/internal/passhash"
+	"occonnect/internal/ratelimit"
+	"occonnect/internal/server"
+	"occonnect/service"
 )
 
 // limitedAPI is a second API server over the same stack (MariaDB, Temporal) with its own
 // limits: the main one has generous limits, since the tests sign in many times from
 // 127.0.0.1.
-func limitedAPI(t *testing.T, d api.Deps) string {
+func limitedAPI(t *testing.T, ipLimit, accountLimit ratelimit.Rate) string {
 	t.Helper()
 	hasher, err := passhash.NewHasher(passhash.DefaultParams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Store, d.Temporal, d.Hasher, d.ReissueWindow = env.store, env.temporal, hasher, time.Hour
-	d.Logger = slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := api.New(d)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { hs.Close(); srv.Wait() })
+	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc := service.New(service.Deps{Store: env.store, Temporal: env.temporal, Hasher: hasher, Logger: logger,
+		ReissueWindow: time.Hour, AccountLimit: accountLimit})
+	hs := httptest.NewServer(server.Handler(server.Options{Services: svc, Logger: logger, RateLimitIP: ipLimit}))
+	t.Cleanup(func() { hs.Close(); svc.Wait() })
 	return hs.URL
 }
 
@@ -67,7 +69,7 @@ func expectLimited(t *testing.T, r response) time.Duration {
 // TestRateLimitPerAddress: past the per-address limit the staff login answers 429 with
 // Retry-After, for any account; after Retry-After the right password signs in again.
 func TestRateLimitPerAddress(t *testing.T) {
-	base := limitedAPI(t, api.Deps{RateLimitIP: api.RateLimit{Requests: 3, Per: 3 * time.Second}})
+	base := limitedAPI(t, ratelimit.Rate{Requests: 3, Per: 3 * time.Second}, ratelimit.Rate{})
 	login := func(email string) response {
 		return callAt(t, base, "/api/v1/staff/login", map[string]string{"email": email, "password": agentPassword})
 	}
@@ -86,7 +88,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 // activation and resend alike, from an address that is not limited; another CIN is not
 // affected, and after Retry-After the CIN gets its ordinary answer (not a lockout).
 func TestRateLimitPerAccount(t *testing.T) {
-	base := limitedAPI(t, api.Deps{RateLimitAccount: api.RateLimit{Requests: 2, Per: 4 * time.Second}})
+	base := limitedAPI(t, ratelimit.Rate{}, ratelimit.Rate{Requests: 2, Per: 4 * time.Second})
 	c, other := newCitizen(t), newCitizen(t)
 	creds := func(c citizen) map[string]string {
 		return map[string]string{"cin": c.CIN, "password": "not the password"}

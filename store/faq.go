@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
+	"occonnect/domain"
 	"strconv"
 	"strings"
 	"time"
@@ -13,23 +13,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 )
-
-// FAQ categories (the faq_entries.category check), in display order.
-const (
-	FAQAccount        = "account"         // account and activation
-	FAQAllowances     = "allowances"      // the allowances and their balances
-	FAQDTS            = "dts"             // the supplementary tourist allowance
-	FAQComplaints     = "complaints"      // filing and following a complaint
-	FAQExchangePoints = "exchange_points" // finding and using an exchange point
-	FAQApp            = "app"             // the app, personal data, contacts
-)
-
-// FAQCategories lists the categories in display order: lists are sorted by it, then by
-// position.
-var FAQCategories = []string{FAQAccount, FAQAllowances, FAQDTS, FAQComplaints, FAQExchangePoints, FAQApp}
-
-// ValidFAQCategory reports whether c is one of FAQCategories (exactly).
-func ValidFAQCategory(c string) bool { return slices.Contains(FAQCategories, c) }
 
 // ErrInvalidFAQ: a FAQ entry given to the store has an unknown category or a negative
 // position (the API validates first; this is the store's own guard).
@@ -90,9 +73,9 @@ const faqColumns = `id, category, question_fr, answer_fr, question_ar, answer_ar
 
 // faqOrder sorts by the display order of the categories, then by position and id.
 func faqOrder() (string, []any) {
-	marks := strings.TrimSuffix(strings.Repeat("?,", len(FAQCategories)), ",")
-	args := make([]any, len(FAQCategories))
-	for i, c := range FAQCategories {
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(domain.FAQCategories)), ",")
+	args := make([]any, len(domain.FAQCategories))
+	for i, c := range domain.FAQCategories {
 		args[i] = c
 	}
 	return ` ORDER BY FIELD(category, ` + marks + `), position, id`, args
@@ -130,7 +113,7 @@ func (s *Store) FAQEntryByID(ctx context.Context, id int64) (FAQEntry, error) {
 }
 
 func checkFAQInput(in FAQInput) error {
-	if !ValidFAQCategory(in.Category) {
+	if !domain.ValidFAQCategory(in.Category) {
 		return fmt.Errorf("%w: category %q", ErrInvalidFAQ, in.Category)
 	}
 	if in.Position != nil && *in.Position < 0 {

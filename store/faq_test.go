@@ -78,7 +78,7 @@ func TestFAQSeed(t *testing.T) {
 		}
 		if i > 0 {
 			prev := all[i-1]
-			pc, c := slices.Index(store.FAQCategories, prev.Category), slices.Index(store.FAQCategories, e.Category)
+			pc, c := slices.Index(domain.FAQCategories, prev.Category), slices.Index(domain.FAQCategories, e.Category)
 			if pc > c || (pc == c && prev.Position >= e.Position) {
 				t.Errorf("entry %d (%s, %d) listed after entry %d (%s, %d)", e.ID, e.Category, e.Position, prev.ID, prev.Category, prev.Position)
 			}
@@ -86,7 +86,7 @@ func TestFAQSeed(t *testing.T) {
 		fr.WriteString(e.QuestionFR + "\n" + e.AnswerFR + "\n")
 		ar.WriteString(e.QuestionAR + "\n" + e.AnswerAR + "\n")
 	}
-	for _, c := range store.FAQCategories {
+	for _, c := range domain.FAQCategories {
 		if perCategory[c] == 0 {
 			t.Errorf("no seeded entry in category %s", c)
 		}
@@ -145,7 +145,7 @@ func TestFAQEntriesFilter(t *testing.T) {
 	st, db := newStore(t)
 	ctx := context.Background()
 
-	dts, err := st.FAQEntries(ctx, store.FAQDTS, true)
+	dts, err := st.FAQEntries(ctx, domain.FAQDTS, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,18 +153,18 @@ func TestFAQEntriesFilter(t *testing.T) {
 		t.Fatal("no DTS entry")
 	}
 	for _, e := range dts {
-		if e.Category != store.FAQDTS {
+		if e.Category != domain.FAQDTS {
 			t.Errorf("category filter: got %s", e.Category)
 		}
 	}
 	if _, err := db.Exec(`UPDATE faq_entries SET active = FALSE WHERE id = ?`, dts[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	active, err := st.FAQEntries(ctx, store.FAQDTS, true)
+	active, err := st.FAQEntries(ctx, domain.FAQDTS, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	withInactive, err := st.FAQEntries(ctx, store.FAQDTS, false)
+	withInactive, err := st.FAQEntries(ctx, domain.FAQDTS, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,14 +223,14 @@ func TestFAQCreateUpdateDelete(t *testing.T) {
 	ctx := context.Background()
 	admin := newAgent(t, st) // any staff id will do for the store
 
-	apps, err := st.FAQEntries(ctx, store.FAQApp, false)
+	apps, err := st.FAQEntries(ctx, domain.FAQApp, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lastApp := apps[len(apps)-1].Position
 
 	longAR := strings.Repeat("ش", 250)
-	in := store.FAQInput{Category: store.FAQApp, QuestionFR: "L’application est-elle gratuite ?", AnswerFR: "Oui.",
+	in := store.FAQInput{Category: domain.FAQApp, QuestionFR: "L’application est-elle gratuite ?", AnswerFR: "Oui.",
 		QuestionAR: "هل التطبيق مجاني؟", AnswerAR: longAR}
 	e, err := st.CreateFAQEntry(ctx, in, admin, "req-create-1", t0)
 	if err != nil {
@@ -261,27 +261,27 @@ func TestFAQCreateUpdateDelete(t *testing.T) {
 	}
 
 	// Given position and active.
-	hidden, err := st.CreateFAQEntry(ctx, store.FAQInput{Category: store.FAQAccount, QuestionFR: "q", AnswerFR: "a", QuestionAR: "س",
+	hidden, err := st.CreateFAQEntry(ctx, store.FAQInput{Category: domain.FAQAccount, QuestionFR: "q", AnswerFR: "a", QuestionAR: "س",
 		AnswerAR: "ج", Position: intp(5), Active: boolp(false)}, admin, "", t0)
 	if err != nil || hidden.Position != 5 || hidden.Active {
 		t.Fatalf("create with position and active: %+v, %v", hidden, err)
 	}
-	if acc, _ := st.FAQEntries(ctx, store.FAQAccount, false); acc[0].ID != hidden.ID {
+	if acc, _ := st.FAQEntries(ctx, domain.FAQAccount, false); acc[0].ID != hidden.ID {
 		t.Errorf("position 5 is not first of its category: %+v", acc[0])
 	}
-	if acc, _ := st.FAQEntries(ctx, store.FAQAccount, true); slices.ContainsFunc(acc, func(x store.FAQEntry) bool { return x.ID == hidden.ID }) {
+	if acc, _ := st.FAQEntries(ctx, domain.FAQAccount, true); slices.ContainsFunc(acc, func(x store.FAQEntry) bool { return x.ID == hidden.ID }) {
 		t.Error("an inactive entry is listed as active")
 	}
 
 	// Update: category and one text; position and active unchanged when nil.
 	up := in
-	up.Category, up.AnswerFR = store.FAQAccount, "Oui, sans frais."
+	up.Category, up.AnswerFR = domain.FAQAccount, "Oui, sans frais."
 	t1 := t0
 	got, err := st.UpdateFAQEntry(ctx, e.ID, up, admin, "req-update-1", t1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Category != store.FAQAccount || got.AnswerFR != up.AnswerFR || got.Position != e.Position || !got.Active || got.AnswerAR != longAR {
+	if got.Category != domain.FAQAccount || got.AnswerFR != up.AnswerFR || got.Position != e.Position || !got.Active || got.AnswerAR != longAR {
 		t.Errorf("updated %+v", got)
 	}
 	if back, _ := st.FAQEntryByID(ctx, e.ID); !reflect.DeepEqual(back, got) {
@@ -363,14 +363,14 @@ func TestFAQChangeAndAuditAtomic(t *testing.T) {
 	tooLong := strings.Repeat("r", 65) // admin_audit.request_id is VARCHAR(64)
 	entries := count(t, db, `SELECT COUNT(*) FROM faq_entries`)
 
-	in := store.FAQInput{Category: store.FAQDTS, QuestionFR: "q", AnswerFR: "a", QuestionAR: "س", AnswerAR: "ج"}
+	in := store.FAQInput{Category: domain.FAQDTS, QuestionFR: "q", AnswerFR: "a", QuestionAR: "س", AnswerAR: "ج"}
 	if _, err := st.CreateFAQEntry(ctx, in, admin, tooLong, t0); err == nil {
 		t.Fatal("create with an unwritable audit row succeeded")
 	}
 	if n := count(t, db, `SELECT COUNT(*) FROM faq_entries`); n != entries {
 		t.Errorf("the entry was created without its audit row (%d entries, was %d)", n, entries)
 	}
-	first, err := st.FAQEntries(ctx, store.FAQAccount, false)
+	first, err := st.FAQEntries(ctx, domain.FAQAccount, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,11 +19,12 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"occonnect/activities"
-	"occonnect/api"
 	"occonnect/internal/codec"
 	"occonnect/internal/passhash"
+	"occonnect/internal/server"
 	"occonnect/internal/stack"
 	"occonnect/mail"
+	"occonnect/service"
 	"occonnect/store"
 	"occonnect/worker"
 )
@@ -91,9 +92,9 @@ func startSystem(ctx context.Context, st *stack.Stack, logPath string) (s *syste
 	}
 	s.workerOn = true
 
-	srv := api.New(api.Deps{Store: s.store, Temporal: s.temporal, Hasher: s.hasher, Logger: logger, ReissueWindow: reissueWindow,
+	svc := service.New(service.Deps{Store: s.store, Temporal: s.temporal, Hasher: s.hasher, Logger: logger, ReissueWindow: reissueWindow,
 		Mailer: mailer, CredentialTTL: credentialTTL})
-	if s.apiURL, err = s.serve(srv.Handler()); err != nil {
+	if s.apiURL, err = s.serve(server.Handler(server.Options{Services: svc, Logger: logger})); err != nil {
 		return nil, err
 	}
 	if err := s.createBareTable(ctx); err != nil {

@@ -14,8 +14,9 @@ import (
 	"occonnect/domain"
 	"occonnect/internal/config"
 	"occonnect/internal/passhash"
-	"occonnect/internal/staffaccounts"
+	"occonnect/mail"
 	"occonnect/migrations"
+	"occonnect/service"
 	"occonnect/store"
 )
 
@@ -145,7 +146,7 @@ func runStaff(ctx context.Context, cfg config.Config, args []string) error {
 		return usageError("staff needs create")
 	}
 	fs := flag.NewFlagSet("staff create", flag.ContinueOnError)
-	role := fs.String("role", "", "agent | officer | supervisor | admin")
+	role := fs.String("role", "", "agent | officer | supervisor | head_of_unit | admin")
 	email := fs.String("email", "", "the staff member's e-mail (login)")
 	ep := fs.String("exchange-point", "", "exchange point code (agents)")
 	printOnly := fs.Bool("print", false, "print the one-time password instead of e-mailing it")
@@ -162,13 +163,14 @@ func runStaff(ctx context.Context, cfg config.Config, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := &staffaccounts.Service{Store: store.New(db), Hasher: hasher, TTL: cfg.CredentialTTL}
+	var mailer mail.Sender
 	if !*printOnly {
-		if svc.Mailer, err = newMailer(cfg); err != nil {
+		if mailer, err = newMailer(cfg); err != nil {
 			return err
 		}
 	}
-	created, err := svc.Create(ctx, staffaccounts.Request{Role: domain.Role(*role), Email: *email, ExchangePointCode: *ep})
+	svc := service.NewStaffAccounts(store.New(db), hasher, mailer, cfg.CredentialTTL)
+	created, err := svc.Create(ctx, nil, service.NewStaff{Role: *role, Email: *email, ExchangePointCode: *ep})
 	if err != nil {
 		return err
 	}

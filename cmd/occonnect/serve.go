@@ -14,12 +14,14 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"occonnect/activities"
-	"occonnect/api"
 	"occonnect/internal/codec"
 	"occonnect/internal/config"
 	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
+	"occonnect/internal/ratelimit"
+	"occonnect/internal/server"
 	"occonnect/mail"
+	"occonnect/service"
 	"occonnect/store"
 	"occonnect/worker"
 	"occonnect/workflows"
@@ -91,15 +93,16 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer d.close()
-	srv := api.New(api.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Logger: logger, ReissueWindow: cfg.ReissueWindow,
-		Mailer: d.mailer, CredentialTTL: cfg.CredentialTTL, Metrics: metrics.NewHTTP(d.metrics),
-		RateLimitIP: api.RateLimit(cfg.RateLimitIP), RateLimitAccount: api.RateLimit(cfg.RateLimitAccount),
-		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins, PublicURL: cfg.PublicURL,
+	svc := service.New(service.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Mailer: d.mailer, Logger: logger,
+		ReissueWindow: cfg.ReissueWindow, CredentialTTL: cfg.CredentialTTL, AccountLimit: ratelimit.Rate(cfg.RateLimitAccount),
 		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
 			FirstResponseOverride: cfg.ComplaintFirstResponseOverride}})
+	handler := server.Handler(server.Options{Services: svc, Logger: logger, Metrics: metrics.NewHTTP(d.metrics),
+		RateLimitIP: ratelimit.Rate(cfg.RateLimitIP), TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
+		PublicURL: cfg.PublicURL})
 	hs := &http.Server{
 		Addr:              cfg.APIAddr,
-		Handler:           srv.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -117,7 +120,7 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = hs.Shutdown(shutdown)
-	srv.Wait()
+	svc.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

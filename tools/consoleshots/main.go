@@ -31,12 +31,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"occonnect/activities"
-	"occonnect/api"
 	"occonnect/domain"
 	"occonnect/internal/codec"
 	"occonnect/internal/passhash"
+	"occonnect/internal/server"
 	"occonnect/internal/testenv"
 	"occonnect/mail"
+	"occonnect/service"
 	"occonnect/store"
 	"occonnect/worker"
 	"occonnect/workflows"
@@ -110,9 +111,9 @@ func run(out, chromium string) error {
 		return err
 	}
 	defer w.Stop()
-	srv := api.New(api.Deps{Store: st, Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: time.Hour,
+	svc := service.New(service.Deps{Store: st, Temporal: tc, Hasher: hasher, Logger: logger, ReissueWindow: time.Hour,
 		Complaints: workflows.ComplaintConfig{FirstResponseOverride: firstResponse}})
-	d := &demo{api: httptest.NewServer(srv.Handler()), mailpit: mp, store: st}
+	d := &demo{api: httptest.NewServer(server.Handler(server.Options{Services: svc, Logger: logger})), mailpit: mp, store: st}
 	defer d.api.Close()
 	if err := d.seed(ctx, hasher); err != nil {
 		return err

@@ -1,0 +1,330 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.temporal.io/sdk/client"
+
+	"occonnect/domain"
+	"occonnect/store"
+	"occonnect/workflows"
+)
+
+// Complaints takes citizens' complaints, their answers, reopenings and ratings, and shows
+// complaints to citizens and officers. Officers act on complaints through their tasks
+// (Tasks).
+type Complaints struct {
+	store  *store.Store
+	clock  clock
+	wf     workflowClient
+	config workflows.ComplaintConfig
+}
+
+// Text limits of complaints, in characters.
+const (
+	MaxComplaintSubject = 200
+	MaxComplaintText    = 5000
+	maxFeedbackComment  = 2000
+)
+
+// textField trims a required text and checks its length.
+func textField(v *fieldErrors, field, value string, limit int) string {
+	value = strings.TrimSpace(value)
+	switch {
+	case value == "":
+		v.add(field, "required")
+	case utf8.RuneCountInString(value) > limit:
+		v.add(field, "too_long")
+	}
+	return value
+}
+
+// NewComplaint is what a citizen files.
+type NewComplaint struct {
+	Category, Subject, Description, ExchangePointCode string
+}
+
+// File records a citizen's complaint under the next reference of the year's gap-free
+// sequence and starts its workflow, which acknowledges it by e-mail at once and opens the
+// officers' task. The reference is the answer.
+func (c *Complaints) File(ctx context.Context, p *Principal, in NewComplaint) (string, error) {
+	var v fieldErrors
+	if !domain.ValidComplaintCategory(in.Category) {
+		v.add("category", map[bool]string{true: "required", false: "invalid"}[in.Category == ""])
+	}
+	subject := textField(&v, "subject", in.Subject, MaxComplaintSubject)
+	description := textField(&v, "description", in.Description, MaxComplaintText)
+	if in.ExchangePointCode != "" {
+		ok, err := c.store.ExchangePointExists(ctx, in.ExchangePointCode)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			v.add("exchange_point_code", "unknown_exchange_point")
+		}
+	}
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	ref, err := c.store.CreateComplaint(ctx, store.NewComplaint{CitizenID: p.ID, Category: in.Category, Subject: subject,
+		Description: description, ExchangePointCode: in.ExchangePointCode, Year: c.clock.currentYear(), Now: c.clock.now()})
+	if err != nil {
+		return "", err
+	}
+	details := "First-response and resolution targets; escalation officers → supervisors → head of unit. The texts stay in MySQL."
+	if in.ExchangePointCode != "" {
+		details += " Exchange point concerned: " + in.ExchangePointCode + "."
+	}
+	// No compensation: the complaint is numbered and kept; the next start of its workflow
+	// (the same reference) repairs a start that failed.
+	err = c.wf.start(ctx, client.StartWorkflowOptions{
+		ID: workflows.ComplaintWorkflowID(ref),
+		// Shown in the Temporal Web UI; the reference and category are not personal data,
+		// the subject and texts may be and stay in MySQL.
+		StaticSummary: fmt.Sprintf("Complaint %s (%s)", ref, in.Category),
+		StaticDetails: details,
+	}, workflows.Complaint, workflows.ComplaintInput{Reference: ref, Config: c.config}, nil)
+	return ref, err
+}
+
+// ComplaintQuery filters a list of complaints, as the caller sent it: Status, Category,
+// EscalationLevel (0 to 2) and Overdue (true|false) are for officers.
+type ComplaintQuery struct {
+	Status, Category, EscalationLevel, Overdue string
+	Page                                       PageRequest
+}
+
+// Mine lists the calling citizen's complaints, newest first.
+func (c *Complaints) Mine(ctx context.Context, p *Principal, page PageRequest) (Page[store.Complaint], error) {
+	return c.list(ctx, store.ComplaintFilter{CitizenID: p.ID}, page, nil)
+}
+
+// List lists every complaint for officers, newest first, filtered.
+func (c *Complaints) List(ctx context.Context, q ComplaintQuery) (Page[store.Complaint], error) {
+	var v fieldErrors
+	f := store.ComplaintFilter{Status: domain.ComplaintStatus(q.Status), Category: q.Category}
+	if q.Status != "" && !domain.ValidComplaintStatus(q.Status) {
+		v.add("status", "invalid")
+	}
+	if f.Category != "" && !domain.ValidComplaintCategory(f.Category) {
+		v.add("category", "invalid")
+	}
+	if q.EscalationLevel != "" {
+		level := intParam("escalation_level", q.EscalationLevel, 0, 2, 0, &v)
+		f.EscalationLevel = &level
+	}
+	f.OverdueOnly = boolParam("overdue", q.Overdue, &v)
+	return c.list(ctx, f, q.Page, v)
+}
+
+func (c *Complaints) list(ctx context.Context, f store.ComplaintFilter, page PageRequest, v fieldErrors) (Page[store.Complaint], error) {
+	limit, cursor := page.parse(&v)
+	if cursor != "" {
+		at, ref, ok := strings.Cut(cursor, "|")
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if !ok || err != nil {
+			v.add("cursor", "invalid")
+		}
+		f.BeforeCreated, f.Before = t, ref
+	}
+	if err := v.err(); err != nil {
+		return Page[store.Complaint]{}, err
+	}
+	f.Limit = limit + 1
+	list, err := c.store.Complaints(ctx, f)
+	if err != nil {
+		return Page[store.Complaint]{}, err
+	}
+	return pageOf(list, limit, func(x store.Complaint) string {
+		return encodeCursor(x.CreatedAt.Format(time.RFC3339Nano), x.Reference)
+	}), nil
+}
+
+// ReopenUntil is when a resolved complaint can no longer be reopened (zero when it is not
+// resolved).
+func (c *Complaints) ReopenUntil(x store.Complaint) time.Time {
+	if x.Status != domain.ComplaintResolved || !x.ResolvedAt.Valid {
+		return time.Time{}
+	}
+	return x.ResolvedAt.Time.Add(c.config.ReopenWindow)
+}
+
+// Complaint is a complaint with its conversation; for officers, with the citizen and the
+// audit trail too.
+type Complaint struct {
+	store.Complaint
+	ReopenUntil time.Time
+	Messages    []store.ComplaintMessage
+	// Officers' view only.
+	Citizen *store.Citizen
+	Audit   []store.ComplaintAuditEntry
+}
+
+// Get reads one of the calling citizen's complaints with its conversation (NotFound for
+// another citizen's).
+func (c *Complaints) Get(ctx context.Context, p *Principal, ref string) (Complaint, error) {
+	x, err := c.mine(ctx, p, ref)
+	if err != nil {
+		return Complaint{}, err
+	}
+	return c.detail(ctx, x, false)
+}
+
+// GetForStaff reads a complaint as officers see it: the conversation, the citizen and the
+// audit trail.
+func (c *Complaints) GetForStaff(ctx context.Context, ref string) (Complaint, error) {
+	x, err := c.store.ComplaintByReference(ctx, ref)
+	if err != nil {
+		return Complaint{}, err
+	}
+	return c.detail(ctx, x, true)
+}
+
+func (c *Complaints) detail(ctx context.Context, x store.Complaint, staffView bool) (Complaint, error) {
+	out := Complaint{Complaint: x, ReopenUntil: c.ReopenUntil(x)}
+	var err error
+	if out.Messages, err = c.store.ComplaintMessages(ctx, x.Reference); err != nil {
+		return out, err
+	}
+	if out.Messages == nil {
+		out.Messages = []store.ComplaintMessage{}
+	}
+	if !staffView {
+		return out, nil
+	}
+	citizen, err := c.store.CitizenByID(ctx, x.CitizenID)
+	if err != nil {
+		return out, err
+	}
+	out.Citizen = &citizen
+	out.Audit, err = c.store.ComplaintAudit(ctx, x.Reference)
+	return out, err
+}
+
+// mine reads the caller's own complaint (NotFound for another citizen's).
+func (c *Complaints) mine(ctx context.Context, p *Principal, ref string) (store.Complaint, error) {
+	x, err := c.store.ComplaintByReference(ctx, ref)
+	if err == nil && x.CitizenID != p.ID {
+		err = refuse(NotFound)
+	}
+	return x, err
+}
+
+// Moved is a complaint after a citizen's action: its reference, its status and the id of
+// the citizen's text.
+type Moved struct {
+	Reference string
+	Status    domain.ComplaintStatus
+	MessageID int64
+}
+
+// Reply is the citizen's answer to an officer's request for information; the clock
+// resumes. NotWaitingForCitizen when no question waits. idempotencyKey (may be empty)
+// makes a retried answer one message.
+func (c *Complaints) Reply(ctx context.Context, p *Principal, ref, body, idempotencyKey string) (Moved, error) {
+	var v fieldErrors
+	body = textField(&v, "body", body, MaxComplaintText)
+	if err := v.err(); err != nil {
+		return Moved{}, err
+	}
+	x, err := c.mine(ctx, p, ref)
+	if err != nil {
+		return Moved{}, err
+	}
+	if x.Status != domain.ComplaintWaitingForCitizen {
+		return Moved{}, refuse(NotWaitingForCitizen)
+	}
+	id, err := c.draft(ctx, idempotencyKey, x.Reference, "citizen", 0, "answer", body)
+	if err != nil {
+		return Moved{}, err
+	}
+	var state workflows.ComplaintState
+	if err := c.wf.update(ctx, workflows.ComplaintWorkflowID(x.Reference), "", workflows.UpdateCitizenReply, &state,
+		workflows.CitizenReplyRequest{MessageID: id}); err != nil {
+		return Moved{}, complaintRefusal(err, NotWaitingForCitizen)
+	}
+	return Moved{Reference: x.Reference, Status: state.Status, MessageID: id}, nil
+}
+
+// Reopen starts a new handling cycle of a resolved complaint, within the window after its
+// resolution (ReopenWindowClosed after it), at the level it had. The reason is stored like
+// an answer.
+func (c *Complaints) Reopen(ctx context.Context, p *Principal, ref, reason, idempotencyKey string) (Moved, error) {
+	var v fieldErrors
+	reason = textField(&v, "reason", reason, MaxComplaintText)
+	if err := v.err(); err != nil {
+		return Moved{}, err
+	}
+	x, err := c.mine(ctx, p, ref)
+	if err != nil {
+		return Moved{}, err
+	}
+	switch {
+	case x.Status == domain.ComplaintClosed,
+		x.Status == domain.ComplaintResolved && !c.clock.now().Before(c.ReopenUntil(x)):
+		return Moved{}, refuse(ReopenWindowClosed)
+	case x.Status != domain.ComplaintResolved:
+		return Moved{}, refuse(Conflict)
+	}
+	id, err := c.draft(ctx, idempotencyKey, x.Reference, "citizen", 0, "reopen", reason)
+	if err != nil {
+		return Moved{}, err
+	}
+	var state workflows.ComplaintState
+	if err := c.wf.update(ctx, workflows.ComplaintWorkflowID(x.Reference), "", workflows.UpdateReopen, &state,
+		workflows.ReopenRequest{MessageID: id}); err != nil {
+		return Moved{}, complaintRefusal(err, ReopenWindowClosed)
+	}
+	return Moved{Reference: x.Reference, Status: state.Status, MessageID: id}, nil
+}
+
+// Feedback records the citizen's rating (1 to 5) and comment, once, after the resolution
+// (FeedbackNotAllowed otherwise).
+func (c *Complaints) Feedback(ctx context.Context, p *Principal, ref string, rating int, comment string) error {
+	var v fieldErrors
+	if rating < 1 || rating > 5 {
+		v.add("rating", map[bool]string{true: "required", false: "invalid"}[rating == 0])
+	}
+	comment = strings.TrimSpace(comment)
+	if utf8.RuneCountInString(comment) > maxFeedbackComment {
+		v.add("comment", "too_long")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	x, err := c.mine(ctx, p, ref)
+	if err != nil {
+		return err
+	}
+	err = c.store.SetComplaintFeedback(ctx, x.Reference, x.CitizenID, rating, comment, c.clock.now())
+	if errors.Is(err, store.ErrFeedbackNotAllowed) {
+		return refuse(FeedbackNotAllowed)
+	}
+	return err
+}
+
+// draft stores a text before the workflow publishes it with its transition; the same
+// idempotency key (may be empty) makes one draft.
+func (c *Complaints) draft(ctx context.Context, idemKey, ref, author string, staffID int64, kind, body string) (int64, error) {
+	key := fmt.Sprintf("%s/%s/%s", ref, kind, newID())
+	if idemKey != "" {
+		key = fmt.Sprintf("%s/%s/%s/%d/%s", ref, kind, author, staffID, idemKey)
+	}
+	return c.store.DraftComplaintMessage(ctx, ref, key, author, staffID, kind, body, c.clock.now())
+}
+
+// complaintRefusal maps a complaint workflow's refusal; a closed workflow or a wrong state
+// is the given reason.
+func complaintRefusal(err error, reason Reason) error {
+	mapped := workflowRefusal(err)
+	var r *Refusal
+	if errors.As(mapped, &r) && (r.Reason == Conflict || r.Reason == TaskClosed) {
+		r.Reason = reason
+	}
+	return mapped
+}
