@@ -109,7 +109,7 @@ type flowResult struct {
 }
 
 // enrolToActive takes a citizen from the agent's enrolment to an active account as the
-// README's walk-through does (enrol, read the e-mailed password, activate, change it, poll
+// walk-through (docs/walkthrough.md) does (enrol, read the e-mailed password, activate, change it, poll
 // until active), retrying what failed in transit. onEnrolled is called once the
 // enrolment is recorded.
 func (h *harness) enrolToActive(ctx context.Context, agent string, cit *stack.Citizen, onEnrolled func()) (st stepStats, err error) {

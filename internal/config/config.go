@@ -1,5 +1,5 @@
 // Package config reads the configuration from OCC_* environment variables. Every variable
-// has a default that works with `make dev`; the README has the table.
+// has a default that works with `make dev`; docs/operations.md has the table.
 package config
 
 import (
@@ -64,7 +64,7 @@ type Rate struct {
 	Per      time.Duration
 }
 
-// Var documents one variable (used by the README table and `occonnect config`).
+// Var documents one variable (used by the table of docs/operations.md and `occonnect config`).
 type Var struct {
 	Name, Default, Help string
 }

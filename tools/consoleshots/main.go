@@ -1,4 +1,4 @@
-// Command consoleshots takes the README's screenshots of the officer console from the real
+// Command consoleshots takes the screenshots (docs/screenshots) of the officer console from the real
 // stack with demo data: a Temporal dev server, Mailpit and a fresh MariaDB database (as the
 // end-to-end tests start them), the worker and the API in this process, and headless
 // Chromium. Complaints get a two-minute first-response target (the demonstration override),
