@@ -8,20 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"occonnect/internal/stack"
 	"occonnect/workflows"
 )
 
-func allowance(t testing.TB, token string, typ string) map[string]any {
+// allowance reads one allowance of the citizen's current year.
+func allowance(t testing.TB, token string, typ string) stack.Allowance {
 	t.Helper()
-	r := call(t, "GET", "/api/v1/me/allowances", token, nil)
-	expect(t, r, http.StatusOK, "")
-	for _, a := range r.Body["allowances"].([]any) {
-		if m := a.(map[string]any); m["type"] == typ {
-			return m
-		}
-	}
-	t.Fatalf("no %s in %s", typ, r.Raw)
-	return nil
+	a, err := env.client.Allowance(t.Context(), token, typ)
+	must(t, err)
+	return a
 }
 
 func num(m map[string]any, key string) int64 { f, _ := m[key].(float64); return int64(f) }
@@ -55,8 +51,8 @@ func TestAllowancesDebitsAndDTS(t *testing.T) {
 	year := time.Now().In(casablanca).Year()
 
 	tourism := allowance(t, token, "tourism")
-	if num(tourism, "entitlement_mad") != 100000 || num(tourism, "remaining_mad") != 100000 || tourism["label"] != "Dotation touristique" {
-		t.Fatalf("tourism before any debit: %v", tourism)
+	if tourism.EntitlementMAD != 100000 || tourism.RemainingMAD != 100000 || tourism.Label != "Dotation touristique" {
+		t.Fatalf("tourism before any debit: %+v", tourism)
 	}
 	r := call(t, "GET", "/api/v1/me/allowances", token, nil, "Accept-Language", "ar")
 	if !strings.Contains(string(r.Raw), "المخصص السياحي") {
@@ -84,7 +80,7 @@ func TestAllowancesDebitsAndDTS(t *testing.T) {
 		t.Fatalf("refusal: %s", r.Raw)
 	}
 	expect(t, call(t, "POST", "/api/v1/allowance-operations", agent, debit), http.StatusBadRequest, "validation_failed")
-	if got := num(allowance(t, token, "tourism"), "used_mad"); got != 12000 {
+	if got := allowance(t, token, "tourism").UsedMAD; got != 12000 {
 		t.Fatalf("used %d, want 12000", got)
 	}
 
@@ -125,14 +121,14 @@ func TestAllowancesDebitsAndDTS(t *testing.T) {
 		t.Fatalf("my request: %s", r.Raw)
 	}
 	dts := allowance(t, token, "tourism_supplement")
-	if num(dts, "entitlement_mad") != 12000 || num(dts, "remaining_mad") != 12000 {
-		t.Fatalf("DTS allowance after approval: %v", dts)
+	if dts.EntitlementMAD != 12000 || dts.RemainingMAD != 12000 {
+		t.Fatalf("DTS allowance after approval: %+v", dts)
 	}
 	// The agent debits part of the supplement; the balance follows.
-	r = call(t, "POST", "/api/v1/allowance-operations", agent, map[string]any{"cin": c.CIN, "type": "tourism_supplement",
-		"amount_mad": 5000, "currency": "USD", "foreign_amount": 498, "reference": "RCPT-0002"}, "Idempotency-Key", key+"-dts")
-	expect(t, r, http.StatusCreated, "")
-	if num(allowance(t, token, "tourism_supplement"), "remaining_mad") != 7000 {
+	_, err := env.client.RecordDebit(t.Context(), agent, key+"-dts", stack.Debit{CIN: c.CIN, Type: "tourism_supplement",
+		AmountMAD: 5000, Reference: "RCPT-0002"})
+	must(t, err)
+	if allowance(t, token, "tourism_supplement").RemainingMAD != 7000 {
 		t.Fatal("DTS balance after the debit")
 	}
 	// Operations, newest first, two per page.
@@ -193,7 +189,7 @@ func TestDTSRejectAndCancel(t *testing.T) {
 	if err != nil || !strings.Contains(msgs[0].Text, "L'attestation ne correspond pas") {
 		t.Fatalf("rejection e-mail without the reason (%v)", err)
 	}
-	if num(allowance(t, token, "tourism_supplement"), "entitlement_mad") != 0 {
+	if allowance(t, token, "tourism_supplement").EntitlementMAD != 0 {
 		t.Fatal("a rejected request credited the ledger")
 	}
 	// The year is free again; this one is withdrawn by the citizen.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"occonnect/api"
+	"occonnect/internal/stack"
 )
 
 // TestBadInputSweep sends hostile input to every route of the router (read from
@@ -102,23 +102,23 @@ func TestBadInputSweep(t *testing.T) {
 	var failures []string
 	idemKeys := 0
 	sent := 0
-	check := func(route, what string, res sweepResponse, allowOK bool) {
+	check := func(route, what string, res response, allowOK bool) {
 		sent++
 		switch {
-		case res.status >= 500:
-			failures = append(failures, fmt.Sprintf("%s %s: %d %s", route, what, res.status, res.body))
-		case res.status >= 400:
+		case res.Status >= 500:
+			failures = append(failures, fmt.Sprintf("%s %s: %d %s", route, what, res.Status, res.Raw))
+		case res.Status >= 400:
 			var p struct {
 				Status int    `json:"status"`
 				Code   string `json:"code"`
 			}
-			if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
-				failures = append(failures, fmt.Sprintf("%s %s: %d with Content-Type %q", route, what, res.status, ct))
-			} else if err := json.Unmarshal(res.body, &p); err != nil || p.Code == "" || p.Status != res.status {
-				failures = append(failures, fmt.Sprintf("%s %s: %d with a bad problem document %s", route, what, res.status, res.body))
+			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+				failures = append(failures, fmt.Sprintf("%s %s: %d with Content-Type %q", route, what, res.Status, ct))
+			} else if err := json.Unmarshal(res.Raw, &p); err != nil || p.Code == "" || p.Status != res.Status {
+				failures = append(failures, fmt.Sprintf("%s %s: %d with a bad problem document %s", route, what, res.Status, res.Raw))
 			}
 		case !allowOK:
-			failures = append(failures, fmt.Sprintf("%s %s: accepted with %d %s", route, what, res.status, res.body))
+			failures = append(failures, fmt.Sprintf("%s %s: accepted with %d %s", route, what, res.Status, res.Raw))
 		}
 	}
 
@@ -190,8 +190,8 @@ func TestBadInputSweep(t *testing.T) {
 			if !slices.Contains(methods, m) {
 				res := sweepSend(t, m, validPath(tpl), admin, "application/json", []byte(`{}`))
 				check(m+" "+tpl, "wrong method", res, false)
-				if res.status != http.StatusMethodNotAllowed {
-					failures = append(failures, fmt.Sprintf("%s %s: %d, want 405", m, tpl, res.status))
+				if res.Status != http.StatusMethodNotAllowed {
+					failures = append(failures, fmt.Sprintf("%s %s: %d, want 405", m, tpl, res.Status))
 				}
 			}
 		}
@@ -261,7 +261,7 @@ func pickCaller(t *testing.T, method, path string, callers []struct{ name, token
 	}
 	for _, c := range callers {
 		res := sweepSend(t, method, path, c.token, "application/json", body)
-		if res.status != http.StatusUnauthorized && res.status != http.StatusForbidden {
+		if res.Status != http.StatusUnauthorized && res.Status != http.StatusForbidden {
 			return c.token
 		}
 	}
@@ -414,49 +414,16 @@ func countNumbers(v any) int {
 	return n
 }
 
-type sweepResponse struct {
-	status int
-	header http.Header
-	body   []byte
+// sweeper is a client of the API that shows redirects (a redirect is not a refusal).
+func sweeper() *stack.Client {
+	return &stack.Client{BaseURL: env.api.URL,
+		HTTP: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
-
-// noRedirects is a client that shows redirects (a redirect is not a refusal).
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // sweepSend sends raw bytes (call marshals its body; the sweep needs to send broken ones).
-func sweepSend(t *testing.T, method, path, token, contentType string, body []byte, headers ...string) sweepResponse {
+func sweepSend(t *testing.T, method, path, token, contentType string, body []byte, headers ...string) response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, env.api.URL+path, rd)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, short(path), err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, short(path), err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return sweepResponse{status: resp.StatusCode, header: resp.Header, body: raw}
-}
-
-func short(s string) string {
-	if len(s) > 80 {
-		return s[:60] + fmt.Sprintf("…(%d bytes)", len(s))
-	}
-	return s
+	return callWith(t, sweeper(), method, path, token, stack.RawBody{ContentType: contentType, Bytes: body}, headers...)
 }
 
 // settledState waits until the database and the number of workflows stop changing (the

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"occonnect/internal/stack"
 	"occonnect/workflows"
 )
 
@@ -31,7 +32,7 @@ func waitComplaint(t testing.TB, token, ref, status string) response {
 }
 
 // mailWith waits for an e-mail to the citizen whose subject contains part.
-func mailWith(t testing.TB, c citizen, n int, part string) string {
+func mailWith(t testing.TB, c *stack.Citizen, n int, part string) string {
 	t.Helper()
 	msgs, err := env.mailpit.WaitForMessages(context.Background(), c.Email, n, 30*time.Second)
 	if err != nil {

@@ -24,18 +24,18 @@ func TestEnrollmentToActivation(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")
 	c := newCitizen(t)
 
-	r := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody(), "Idempotency-Key", "walk-"+c.CIN)
+	r := call(t, "POST", "/api/v1/enrollments", agent, c.EnrollmentBody(), "Idempotency-Key", "walk-"+c.CIN)
 	expect(t, r, http.StatusAccepted, "")
 	enrollmentID := r.str("enrollment_id")
 	if enrollmentID == "" || r.str("status") != "credentials_pending" {
 		t.Fatalf("enrol: %s", r.Raw)
 	}
 	// The double tap of the agent: the same key and body replay the answer.
-	again := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody(), "Idempotency-Key", "walk-"+c.CIN)
+	again := call(t, "POST", "/api/v1/enrollments", agent, c.EnrollmentBody(), "Idempotency-Key", "walk-"+c.CIN)
 	if again.Status != http.StatusAccepted || again.str("enrollment_id") != enrollmentID || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay: %d %s", again.Status, again.Raw)
 	}
-	other := c.enrollBody()
+	other := c.EnrollmentBody()
 	other["first_name"] = "Autre"
 	expect(t, call(t, "POST", "/api/v1/enrollments", agent, other, "Idempotency-Key", "walk-"+c.CIN), http.StatusUnprocessableEntity, "idempotency_key_reused")
 
@@ -121,7 +121,7 @@ func TestEnrollmentToActivation(t *testing.T) {
 	if r.Status != http.StatusOK || r.str("status") != "active" {
 		t.Fatalf("agent view: %d %s", r.Status, r.Raw)
 	}
-	expect(t, call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody()), http.StatusConflict, "conflict")
+	expect(t, call(t, "POST", "/api/v1/enrollments", agent, c.EnrollmentBody()), http.StatusConflict, "conflict")
 
 	// The welcome e-mail arrives, and the workflow completed.
 	if _, err := env.mailpit.WaitForMessages(context.Background(), c.Email, 2, 30*time.Second); err != nil {
@@ -180,7 +180,7 @@ func recordHistory(t *testing.T, workflowID, name string) {
 func TestLockoutAndUnknownCIN(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")
 	known := newCitizen(t)
-	expect(t, call(t, "POST", "/api/v1/enrollments", agent, known.enrollBody()), http.StatusAccepted, "")
+	enrol(t, agent, known)
 	password := initialPassword(t, known, 1)
 	unknown := newCitizen(t) // never enrolled
 
@@ -221,7 +221,7 @@ func TestLockoutAndUnknownCIN(t *testing.T) {
 func TestSameCINConcurrently(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")
 	c := newCitizen(t)
-	answers := atOnce(20, func() response { return call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody()) })
+	answers := atOnce(20, func() response { return call(t, "POST", "/api/v1/enrollments", agent, c.EnrollmentBody()) })
 	ids := map[string]int{}
 	created := 0
 	for _, a := range answers {
@@ -243,7 +243,7 @@ func TestSameCINConcurrently(t *testing.T) {
 		t.Fatalf("%d e-mails for one enrollment (%v)", len(msgs), err)
 	}
 	// Later, the same pending CIN answers 200 with the same enrollment.
-	r := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody())
+	r := call(t, "POST", "/api/v1/enrollments", agent, c.EnrollmentBody())
 	expect(t, r, http.StatusOK, "")
 	for id := range ids {
 		if r.str("enrollment_id") != id {
@@ -258,9 +258,8 @@ func TestSameCINConcurrently(t *testing.T) {
 func TestActivationConcurrently(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")
 	c := newCitizen(t)
-	r := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody())
-	expect(t, r, http.StatusAccepted, "")
-	enrollmentID := r.str("enrollment_id")
+	enrol(t, agent, c)
+	enrollmentID := c.EnrollmentID
 	password := initialPassword(t, c, 1)
 
 	answers := atOnce(6, func() response {
@@ -296,14 +295,13 @@ func TestActivationConcurrently(t *testing.T) {
 func TestResendAfterExpiry(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")
 	c := newCitizen(t)
-	r := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody())
-	expect(t, r, http.StatusAccepted, "")
-	id := r.str("enrollment_id")
+	enrol(t, agent, c)
+	id := c.EnrollmentID
 	first := initialPassword(t, c, 1)
 
 	deadline := time.Now().Add(credentialTTL + 30*time.Second)
 	for {
-		r = call(t, "GET", "/api/v1/enrollments/"+id, agent, nil)
+		r := call(t, "GET", "/api/v1/enrollments/"+id, agent, nil)
 		if r.str("status") == "credentials_expired" {
 			break
 		}
@@ -314,19 +312,14 @@ func TestResendAfterExpiry(t *testing.T) {
 	}
 	expect(t, call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": first}), http.StatusUnauthorized, "credentials_expired")
 
-	r = call(t, "POST", "/api/v1/enrollments/"+id+"/resend", agent, nil)
-	expect(t, r, http.StatusAccepted, "")
+	expect(t, call(t, "POST", "/api/v1/enrollments/"+id+"/resend", agent, nil), http.StatusAccepted, "")
 	second := initialPassword(t, c, 2)
 	if second == first {
 		t.Fatal("the re-issue mailed the same password")
 	}
 	expect(t, call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": first}), http.StatusUnauthorized, "invalid_credentials")
-	r = call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": second})
-	expect(t, r, http.StatusOK, "")
-	newPassword := "Couscous du vendredi en famille"
-	remember(newPassword)
-	expect(t, call(t, "PUT", "/api/v1/me/password", r.str("token"), map[string]string{"current_password": second, "new_password": newPassword}), http.StatusNoContent, "")
-	expect(t, call(t, "POST", "/api/v1/auth/login", "", map[string]string{"cin": c.CIN, "password": newPassword}), http.StatusOK, "")
+	must(t, env.client.ChangePassword(t.Context(), activate(t, c, second), second, c.Password))
+	expect(t, call(t, "POST", "/api/v1/auth/login", "", map[string]string{"cin": c.CIN, "password": c.Password}), http.StatusOK, "")
 	var res workflows.EnrollmentResult
 	if err := env.temporal.GetWorkflow(context.Background(), workflows.EnrollmentWorkflowID(id), "").Get(context.Background(), &res); err != nil || res.Status != "active" {
 		t.Fatalf("workflow result %+v, %v", res, err)
@@ -339,7 +332,7 @@ func TestResendAfterExpiry(t *testing.T) {
 func TestCitizenResend(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")
 	c := newCitizen(t)
-	expect(t, call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody()), http.StatusAccepted, "")
+	enrol(t, agent, c)
 	initialPassword(t, c, 1)
 	for _, body := range []map[string]string{
 		{"cin": c.CIN, "email": "someone.else@example.ma"},
@@ -452,9 +445,8 @@ func TestEmailWaitsForSMTP(t *testing.T) {
 	c := newCitizen(t)
 	env.smtp.SetOpen(false)
 	defer env.smtp.SetOpen(true)
-	r := call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody())
-	expect(t, r, http.StatusAccepted, "")
-	id := r.str("enrollment_id")
+	enrol(t, agent, c)
+	id := c.EnrollmentID
 
 	var attempts int
 	deadline := time.Now().Add(20 * time.Second)
@@ -467,7 +459,7 @@ func TestEmailWaitsForSMTP(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	r = call(t, "GET", "/api/v1/enrollments/"+id, agent, nil)
+	r := call(t, "GET", "/api/v1/enrollments/"+id, agent, nil)
 	for _, s := range r.Body["steps"].([]any) {
 		if m := s.(map[string]any); m["name"] == "credentials_emailed" && m["status"] == "done" {
 			t.Fatalf("e-mailed while SMTP is down: %s", r.Raw)
@@ -479,7 +471,7 @@ func TestEmailWaitsForSMTP(t *testing.T) {
 
 	env.smtp.SetOpen(true)
 	password := initialPassword(t, c, 1)
-	expect(t, call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password}), http.StatusOK, "")
+	activate(t, c, password)
 	var credentials int
 	if err := env.store.DB().Get(&credentials, `SELECT COUNT(*) FROM initial_credentials WHERE enrollment_id = ?`, id); err != nil || credentials != 1 {
 		t.Fatalf("%d credentials issued (%v), want 1", credentials, err)

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +29,7 @@ import (
 	"occonnect/internal/passhash"
 	"occonnect/internal/ratelimit"
 	"occonnect/internal/server"
+	"occonnect/internal/stack"
 	"occonnect/internal/testenv"
 	"occonnect/mail"
 	"occonnect/service"
@@ -51,8 +51,9 @@ var env struct {
 	mailpit  *testenv.Mailpit
 	smtp     *testenv.Gate // between the worker and Mailpit: tests close it to take SMTP down
 	api      *httptest.Server
-	logs     *syncBuffer // the worker's and the API's
-	apiLogs  *syncBuffer // the API's alone (checkLogs)
+	client   *stack.Client // of env.api
+	logs     *syncBuffer   // the worker's and the API's
+	apiLogs  *syncBuffer   // the API's alone (checkLogs)
 	metrics  *prometheus.Registry
 	keys     *codec.Keyring
 
@@ -168,6 +169,7 @@ func run(m *testing.M) int {
 	}
 	env.api = httptest.NewServer(apiContract.wrap(handler)) // every exchange checked against api/openapi.yaml
 	defer env.api.Close()
+	env.client = &stack.Client{BaseURL: env.api.URL, HTTP: http.DefaultClient}
 
 	if err := seedStaff(ctx, hasher); err != nil {
 		return fail(err)
@@ -218,12 +220,10 @@ func seedStaff(ctx context.Context, hasher *passhash.Hasher) error {
 	return nil
 }
 
-// response is a decoded API answer.
+// response is an answer of the API, its body decoded when it is a JSON object.
 type response struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-	Raw    []byte
+	stack.Response
+	Body map[string]any
 }
 
 func (r response) str(key string) string {
@@ -231,41 +231,41 @@ func (r response) str(key string) string {
 	return s
 }
 
-// call sends a JSON request to the API.
+// call sends a request to the API under test (body: nil, a stack.RawBody, or a value sent
+// as JSON; headers: name, value pairs).
 func call(t testing.TB, method, path, token string, body any, headers ...string) response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
+	return callWith(t, env.client, method, path, token, body, headers...)
+}
+
+// callWith is call through another client: to another server, or one that shows redirects.
+func callWith(t testing.TB, c *stack.Client, method, path, token string, body any, headers ...string) response {
+	t.Helper()
+	r, err := c.Call(t.Context(), method, path, token, body, headers...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, short(path), err)
 	}
-	req, err := http.NewRequest(method, env.api.URL+path, rd)
+	out := response{Response: r}
+	if len(r.Raw) > 0 {
+		_ = json.Unmarshal(r.Raw, &out.Body)
+	}
+	return out
+}
+
+// short is a path as an error message shows it (the sweep sends very long ones).
+func short(s string) string {
+	if len(s) > 80 {
+		return s[:60] + fmt.Sprintf("…(%d bytes)", len(s))
+	}
+	return s
+}
+
+// must fails the test on an error of a step of the client.
+func must(t testing.TB, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &out.Body)
-	}
-	return out
 }
 
 func expect(t testing.TB, r response, status int, code string) {
@@ -277,15 +277,10 @@ func expect(t testing.TB, r response, status int, code string) {
 
 func staffToken(t testing.TB, email string) string {
 	t.Helper()
-	r := call(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": email, "password": agentPassword})
-	expect(t, r, 200, "")
-	remember(r.str("token"))
-	return r.str("token")
-}
-
-// citizen is one person of a test.
-type citizen struct {
-	CIN, FirstName, LastName, Email string
+	token, err := env.client.StaffLogin(t.Context(), email, agentPassword)
+	must(t, err)
+	remember(token)
+	return token
 }
 
 var cinCounter struct {
@@ -305,64 +300,68 @@ func atOnce(n int, send func() response) []response {
 	return answers
 }
 
-// newCitizen makes a citizen with a CIN and e-mail unique to this run.
-func newCitizen(t testing.TB) citizen {
+// newCitizen makes a citizen with a CIN and e-mail unique to this run, and the password
+// activeCitizen chooses.
+func newCitizen(t testing.TB) *stack.Citizen {
 	cinCounter.Lock()
 	cinCounter.n++
 	n := cinCounter.n
 	cinCounter.Unlock()
 	stamp := time.Now().UnixNano() % 1000
-	c := citizen{
+	c := &stack.Citizen{
 		CIN:       fmt.Sprintf("ZK%03d%03d", stamp, n%1000),
 		FirstName: "Yasmine",
 		LastName:  fmt.Sprintf("Bennani-Testa%c", 'a'+rune(n%26)),
 		Email:     fmt.Sprintf("yasmine.%d.%d@example.ma", stamp, n),
 	}
-	remember(c.CIN, c.Email, c.LastName)
+	c.Password = "Amlou et msemen au petit matin " + c.CIN[len(c.CIN)-3:]
+	remember(c.CIN, c.Email, c.LastName, c.Password)
 	return c
 }
 
-func (c citizen) enrollBody() map[string]string {
-	return map[string]string{"cin": c.CIN, "first_name": c.FirstName, "last_name": c.LastName, "email": c.Email,
-		"birth_date": "1988-03-14", "language": "fr"}
+// enrol has the agent enrol the citizen (202; c.EnrollmentID is set).
+func enrol(t testing.TB, agent string, c *stack.Citizen) {
+	t.Helper()
+	must(t, env.client.Enrol(t.Context(), agent, c))
 }
 
 // activeCitizen enrols a new citizen and takes the account through activation and the
 // password change; it returns the citizen and a full session token.
-func activeCitizen(t testing.TB) (citizen, string) {
+func activeCitizen(t testing.TB) (*stack.Citizen, string) {
 	t.Helper()
-	agent := staffToken(t, "agent@e2e.oc.local")
 	c := newCitizen(t)
-	expect(t, call(t, "POST", "/api/v1/enrollments", agent, c.enrollBody()), http.StatusAccepted, "")
+	enrol(t, staffToken(t, "agent@e2e.oc.local"), c)
 	password := initialPassword(t, c, 1)
-	r := call(t, "POST", "/api/v1/activation", "", map[string]string{"cin": c.CIN, "password": password})
-	expect(t, r, http.StatusOK, "")
-	token := r.str("token")
-	remember(token)
-	newPassword := "Amlou et msemen au petit matin " + c.CIN[len(c.CIN)-3:]
-	remember(newPassword)
-	expect(t, call(t, "PUT", "/api/v1/me/password", token, map[string]string{"current_password": password, "new_password": newPassword}), http.StatusNoContent, "")
+	token := activate(t, c, password)
+	must(t, env.client.ChangePassword(t.Context(), token, password, c.Password))
+	c.Token = token
 	return c, token
 }
 
-var passwordLine = regexp.MustCompile(`Mot de passe provisoire : (\S+)`)
+// activate signs the citizen in with the initial password (200) and returns the
+// restricted token.
+func activate(t testing.TB, c *stack.Citizen, password string) string {
+	t.Helper()
+	token, err := env.client.Activate(t.Context(), c, password)
+	must(t, err)
+	remember(token)
+	return token
+}
 
-// initialPassword waits for the n-th credentials e-mail to the citizen and reads the
-// password from its text part.
-func initialPassword(t testing.TB, c citizen, n int) string {
+// initialPassword waits for the n-th e-mail to the citizen and reads the password from
+// the newest credentials e-mail.
+func initialPassword(t testing.TB, c *stack.Citizen, n int) string {
 	t.Helper()
 	msgs, err := env.mailpit.WaitForMessages(context.Background(), c.Email, n, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range msgs { // newest first
-		if strings.Contains(m.Subject, "identifiants") {
-			match := passwordLine.FindStringSubmatch(m.Text)
-			if match == nil {
-				t.Fatalf("no password line in the credentials e-mail")
-			}
-			remember(match[1])
-			return match[1]
+		if strings.Contains(m.Subject, stack.CredentialsSubject) {
+			password, err := stack.PasswordIn(m.Text)
+			must(t, err)
+			remember(password)
+			return password
 		}
 	}
 	t.Fatalf("no credentials e-mail among %d", len(msgs))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"occonnect/internal/metrics"
 	"occonnect/internal/server"
+	"occonnect/internal/stack"
 )
 
 // sum adds the series of a metric whose labels hold every one of the given pairs.
@@ -114,19 +114,14 @@ func TestMetricsAfterAnEnrollment(t *testing.T) {
 
 	srv := httptest.NewServer(metrics.Handler(env.metrics, false))
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	r := callWith(t, &stack.Client{BaseURL: srv.URL, HTTP: http.DefaultClient}, http.MethodGet, "/metrics", "", nil)
 	for _, want := range []string{"temporal_workflow_completed_total{", `occ_emails_sent_total{kind="citizen_credentials"}`,
 		"occ_http_request_duration_seconds_bucket{", "go_goroutines "} {
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
-			t.Fatalf("GET /metrics: %d, no %s", resp.StatusCode, want)
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Raw), want) {
+			t.Fatalf("GET /metrics: %d, no %s", r.Status, want)
 		}
 	}
-	t.Logf("/metrics: %d bytes, %d requests of %d routes counted", len(body), int(sum(t, "occ_http_requests_total")), len(requests))
+	t.Logf("/metrics: %d bytes, %d requests of %d routes counted", len(r.Raw), int(sum(t, "occ_http_requests_total")), len(requests))
 }
 
 // checkLogs reads the logs of the whole run, at the end of TestMain: every line is one JSON

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,13 +11,14 @@ import (
 	"occonnect/internal/passhash"
 	"occonnect/internal/ratelimit"
 	"occonnect/internal/server"
+	"occonnect/internal/stack"
 	"occonnect/service"
 )
 
 // limitedAPI is a second API server over the same stack (MariaDB, Temporal) with its own
 // limits: the main one has generous limits, since the tests sign in many times from
-// 127.0.0.1.
-func limitedAPI(t *testing.T, ipLimit, accountLimit ratelimit.Rate) string {
+// 127.0.0.1. It returns a client of the server.
+func limitedAPI(t *testing.T, ipLimit, accountLimit ratelimit.Rate) *stack.Client {
 	t.Helper()
 	hasher, err := passhash.NewHasher(passhash.DefaultParams)
 	if err != nil {
@@ -31,25 +29,13 @@ func limitedAPI(t *testing.T, ipLimit, accountLimit ratelimit.Rate) string {
 		ReissueWindow: time.Hour, AccountLimit: accountLimit})
 	hs := httptest.NewServer(server.Handler(server.Options{Services: svc, Logger: logger, RateLimitIP: ipLimit}))
 	t.Cleanup(func() { hs.Close(); svc.Wait() })
-	return hs.URL
+	return &stack.Client{BaseURL: hs.URL, HTTP: http.DefaultClient}
 }
 
-// callAt posts a JSON body to another server, as call does to the main one.
-func callAt(t *testing.T, base, path string, body any) response {
+// post posts a JSON body to another server, as call does to the main one.
+func post(t *testing.T, c *stack.Client, path string, body any) response {
 	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("POST %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
+	return callWith(t, c, http.MethodPost, path, "", body)
 }
 
 // expectLimited checks a 429 rate_limited with Retry-After in whole seconds, and returns it.
@@ -69,9 +55,9 @@ func expectLimited(t *testing.T, r response) time.Duration {
 // TestRateLimitPerAddress: past the per-address limit the staff login answers 429 with
 // Retry-After, for any account; after Retry-After the right password signs in again.
 func TestRateLimitPerAddress(t *testing.T) {
-	base := limitedAPI(t, ratelimit.Rate{Requests: 3, Per: 3 * time.Second}, ratelimit.Rate{})
+	limited := limitedAPI(t, ratelimit.Rate{Requests: 3, Per: 3 * time.Second}, ratelimit.Rate{})
 	login := func(email string) response {
-		return callAt(t, base, "/api/v1/staff/login", map[string]string{"email": email, "password": agentPassword})
+		return post(t, limited, "/api/v1/staff/login", map[string]string{"email": email, "password": agentPassword})
 	}
 	for range 3 {
 		expect(t, login("agent@e2e.oc.local"), http.StatusOK, "")
@@ -79,7 +65,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 	wait := expectLimited(t, login("agent@e2e.oc.local"))
 	expectLimited(t, login("officer@e2e.oc.local")) // the address is limited, not the account
 	// The citizens' sign-in shares the address's attempts.
-	expectLimited(t, callAt(t, base, "/api/v1/auth/login", map[string]string{"cin": "ZZ999999", "password": "not this one"}))
+	expectLimited(t, post(t, limited, "/api/v1/auth/login", map[string]string{"cin": "ZZ999999", "password": "not this one"}))
 	time.Sleep(wait)
 	expect(t, login("officer@e2e.oc.local"), http.StatusOK, "")
 }
@@ -88,22 +74,22 @@ func TestRateLimitPerAddress(t *testing.T) {
 // activation and resend alike, from an address that is not limited; another CIN is not
 // affected, and after Retry-After the CIN gets its ordinary answer (not a lockout).
 func TestRateLimitPerAccount(t *testing.T) {
-	base := limitedAPI(t, ratelimit.Rate{}, ratelimit.Rate{Requests: 2, Per: 4 * time.Second})
+	limited := limitedAPI(t, ratelimit.Rate{}, ratelimit.Rate{Requests: 2, Per: 4 * time.Second})
 	c, other := newCitizen(t), newCitizen(t)
-	creds := func(c citizen) map[string]string {
+	creds := func(c *stack.Citizen) map[string]string {
 		return map[string]string{"cin": c.CIN, "password": "not the password"}
 	}
 
-	expect(t, callAt(t, base, "/api/v1/auth/login", creds(c)), http.StatusUnauthorized, "invalid_credentials")
-	expect(t, callAt(t, base, "/api/v1/activation/resend", map[string]string{"cin": c.CIN, "email": c.Email}), http.StatusAccepted, "")
-	wait := expectLimited(t, callAt(t, base, "/api/v1/auth/login", creds(c)))
+	expect(t, post(t, limited, "/api/v1/auth/login", creds(c)), http.StatusUnauthorized, "invalid_credentials")
+	expect(t, post(t, limited, "/api/v1/activation/resend", map[string]string{"cin": c.CIN, "email": c.Email}), http.StatusAccepted, "")
+	wait := expectLimited(t, post(t, limited, "/api/v1/auth/login", creds(c)))
 	for range 5 {
-		expectLimited(t, callAt(t, base, "/api/v1/activation", creds(c)))
+		expectLimited(t, post(t, limited, "/api/v1/activation", creds(c)))
 	}
-	expectLimited(t, callAt(t, base, "/api/v1/activation/resend", map[string]string{"cin": c.CIN, "email": c.Email}))
-	expect(t, callAt(t, base, "/api/v1/auth/login", creds(other)), http.StatusUnauthorized, "invalid_credentials")
+	expectLimited(t, post(t, limited, "/api/v1/activation/resend", map[string]string{"cin": c.CIN, "email": c.Email}))
+	expect(t, post(t, limited, "/api/v1/auth/login", creds(other)), http.StatusUnauthorized, "invalid_credentials")
 
 	time.Sleep(wait)
 	// One failure was counted, not the seven limited attempts: the CIN is not locked (5).
-	expect(t, callAt(t, base, "/api/v1/auth/login", creds(c)), http.StatusUnauthorized, "invalid_credentials")
+	expect(t, post(t, limited, "/api/v1/auth/login", creds(c)), http.StatusUnauthorized, "invalid_credentials")
 }

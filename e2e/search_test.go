@@ -179,9 +179,9 @@ func TestSearchFindsRuns(t *testing.T) {
 
 	// An enrollment whose credentials were sent and never used.
 	agent := staffToken(t, "agent@e2e.oc.local")
-	r = call(t, "POST", "/api/v1/enrollments", agent, newCitizen(t).enrollBody())
-	expect(t, r, http.StatusAccepted, "")
-	enrollWF := workflows.EnrollmentWorkflowID(r.str("enrollment_id"))
+	pending := newCitizen(t)
+	enrol(t, agent, pending)
+	enrollWF := workflows.EnrollmentWorkflowID(pending.EnrollmentID)
 
 	// Stuck enrollments: credentials sent and not used. The e2e credentials live 12 s, so on
 	// a loaded machine the run may already have moved on to credentials_expired (due at the

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"occonnect/internal/codec"
+	"occonnect/internal/stack"
 )
 
 func collectHistory(iter client.HistoryEventIterator) (*historypb.History, error) {
@@ -96,18 +95,11 @@ func checkEncrypted(t *testing.T, id string, h *historypb.History) {
 	srv := httptest.NewServer(codec.Handler(codec.New(env.keys), "", "e2e-token"))
 	defer srv.Close()
 	body, _ := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{p}})
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/decode", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer e2e-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	r := callWith(t, &stack.Client{BaseURL: srv.URL, HTTP: http.DefaultClient}, http.MethodPost, "/decode", "e2e-token",
+		stack.RawBody{ContentType: "application/json", Bytes: body}) // protojson, not encoding/json
 	var decoded commonpb.Payloads
-	raw, _ := io.ReadAll(resp.Body)
-	if err := protojson.Unmarshal(raw, &decoded); err != nil || resp.StatusCode != http.StatusOK || len(decoded.Payloads) != 1 {
-		t.Fatalf("%s: codec server: %d %v", id, resp.StatusCode, err)
+	if err := protojson.Unmarshal(r.Raw, &decoded); err != nil || r.Status != http.StatusOK || len(decoded.Payloads) != 1 {
+		t.Fatalf("%s: codec server: %d %v", id, r.Status, err)
 	}
 	_, ref, _ := strings.Cut(id, "/")
 	if !strings.Contains(string(decoded.Payloads[0].Data), ref) {

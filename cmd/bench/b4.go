@@ -67,10 +67,10 @@ func (b *bench) b4(ctx context.Context) Result {
 		var base recorder
 		elapsed := b.jobs(ctx, total, agents, &base, func(ctx context.Context, i int) error {
 			k := sc.citizen(i % agents)
-			status, _, err := bare.Call(ctx, http.MethodPost, fmt.Sprintf("/bare/debits?citizen=%d&amount=%d&limit=%d&key=%s",
+			r, err := bare.Call(ctx, http.MethodPost, fmt.Sprintf("/bare/debits?citizen=%d&amount=%d&limit=%d&key=%s",
 				ids[k], sc.amount, before[cs[k]].RemainingMAD, b.debitKey(sc.name, i)), "", nil)
-			if err == nil && status != http.StatusCreated && status != http.StatusConflict {
-				err = fmt.Errorf("bare debit: %d", status)
+			if err == nil && r.Status != http.StatusCreated && r.Status != http.StatusConflict {
+				err = fmt.Errorf("bare debit: %d", r.Status)
 			}
 			return err // a refusal (409) is an answered attempt, as below
 		})

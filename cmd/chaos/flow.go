@@ -182,10 +182,7 @@ func (h *harness) enrolToActive(ctx context.Context, agent string, cit *stack.Ci
 // retry finds the enrollment recorded by an attempt whose answer was lost.
 func (h *harness) enrol(ctx context.Context, agent string, cit *stack.Citizen) error {
 	const path = "/api/v1/enrollments"
-	status, raw, err := h.client.Call(ctx, http.MethodPost, path, agent,
-		map[string]string{"cin": cit.CIN, "first_name": cit.FirstName, "last_name": cit.LastName, "email": cit.Email,
-			"birth_date": "1988-03-14", "language": "fr"},
-		"Idempotency-Key", "enrol-"+cit.CIN)
+	r, err := h.client.Call(ctx, http.MethodPost, path, agent, cit.EnrollmentBody(), "Idempotency-Key", "enrol-"+cit.CIN)
 	if err != nil {
 		return err
 	}
@@ -193,11 +190,11 @@ func (h *harness) enrol(ctx context.Context, agent string, cit *stack.Citizen) e
 		EnrollmentID string `json:"enrollment_id"`
 		Code         string `json:"code"`
 	}
-	if err := json.Unmarshal(raw, &ref); err != nil && status < 500 {
+	if err := json.Unmarshal(r.Raw, &ref); err != nil && r.Status < 500 {
 		return err
 	}
-	if status != http.StatusAccepted && status != http.StatusOK {
-		return &stack.StatusError{Method: http.MethodPost, Path: path, Status: status, Code: ref.Code}
+	if r.Status != http.StatusAccepted && r.Status != http.StatusOK {
+		return &stack.StatusError{Method: http.MethodPost, Path: path, Status: r.Status, Code: ref.Code}
 	}
 	cit.EnrollmentID = ref.EnrollmentID
 	return nil

@@ -38,23 +38,42 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Code)
 }
 
-// Call sends a JSON request (body may be nil) and returns the status and the body.
-// headers are name, value pairs.
-func (c *Client) Call(ctx context.Context, method, path, token string, body any, headers ...string) (int, []byte, error) {
+// Response is an answer of the API.
+type Response struct {
+	Status int
+	Header http.Header
+	Raw    []byte // the body as it came
+}
+
+// RawBody is a request body sent as it is, with its Content-Type (none when empty): for
+// bodies that are not JSON, or not valid JSON on purpose.
+type RawBody struct {
+	ContentType string
+	Bytes       []byte
+}
+
+// Call sends a request and returns the answer, whatever its status. body is nil (no body),
+// a RawBody, or a value sent as JSON; headers are name, value pairs.
+func (c *Client) Call(ctx context.Context, method, path, token string, body any, headers ...string) (Response, error) {
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	contentType := ""
+	switch b := body.(type) {
+	case nil:
+	case RawBody:
+		rd, contentType = bytes.NewReader(b.Bytes), b.ContentType
+	default:
+		js, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return Response{}, err
 		}
-		rd = bytes.NewReader(b)
+		rd, contentType = bytes.NewReader(js), "application/json"
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
 	if err != nil {
-		return 0, nil, err
+		return Response{}, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -64,29 +83,29 @@ func (c *Client) Call(ctx context.Context, method, path, token string, body any,
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return Response{}, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw, err
+	return Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}, err
 }
 
 // Expect sends a request and decodes the answer into out (when not nil) if its status is
 // want; any other status is a *StatusError.
 func (c *Client) Expect(ctx context.Context, want int, out any, method, path, token string, body any, headers ...string) error {
-	status, raw, err := c.Call(ctx, method, path, token, body, headers...)
+	r, err := c.Call(ctx, method, path, token, body, headers...)
 	if err != nil {
 		return err
 	}
-	if status != want {
+	if r.Status != want {
 		var p struct {
 			Code string `json:"code"`
 		}
-		_ = json.Unmarshal(raw, &p)
-		return &StatusError{Method: method, Path: path, Status: status, Code: p.Code}
+		_ = json.Unmarshal(r.Raw, &p)
+		return &StatusError{Method: method, Path: path, Status: r.Status, Code: p.Code}
 	}
 	if out != nil {
-		return json.Unmarshal(raw, out)
+		return json.Unmarshal(r.Raw, out)
 	}
 	return nil
 }
@@ -120,14 +139,18 @@ func NewCitizen(prefix, run string, n int) *Citizen {
 	}
 }
 
+// EnrollmentBody is what the agent sends to enrol the citizen (POST /enrollments).
+func (cit *Citizen) EnrollmentBody() map[string]string {
+	return map[string]string{"cin": cit.CIN, "first_name": cit.FirstName, "last_name": cit.LastName, "email": cit.Email,
+		"birth_date": "1988-03-14", "language": "fr"}
+}
+
 // Enrol records the citizen at the agent's exchange point (POST /enrollments, 202).
 func (c *Client) Enrol(ctx context.Context, agentToken string, cit *Citizen) error {
 	var ref struct {
 		EnrollmentID string `json:"enrollment_id"`
 	}
-	err := c.Expect(ctx, http.StatusAccepted, &ref, http.MethodPost, "/api/v1/enrollments", agentToken,
-		map[string]string{"cin": cit.CIN, "first_name": cit.FirstName, "last_name": cit.LastName, "email": cit.Email,
-			"birth_date": "1988-03-14", "language": "fr"},
+	err := c.Expect(ctx, http.StatusAccepted, &ref, http.MethodPost, "/api/v1/enrollments", agentToken, cit.EnrollmentBody(),
 		"Idempotency-Key", "enrol-"+cit.CIN)
 	cit.EnrollmentID = ref.EnrollmentID
 	return err
@@ -149,7 +172,12 @@ func InitialPassword(ctx context.Context, mb *Mailbox, cit *Citizen) (string, er
 	if err != nil {
 		return "", err
 	}
-	m := passwordLine.FindStringSubmatch(msg.Text)
+	return PasswordIn(msg.Text)
+}
+
+// PasswordIn reads the initial password from the text part of a credentials e-mail.
+func PasswordIn(text string) (string, error) {
+	m := passwordLine.FindStringSubmatch(text)
 	if m == nil {
 		return "", errors.New("no password line in the credentials e-mail")
 	}
@@ -220,6 +248,7 @@ func (c *Client) EnrolToActive(ctx context.Context, agentToken string, mb *Mailb
 // Allowance is one line of GET /me/allowances.
 type Allowance struct {
 	Type           string `json:"type"`
+	Label          string `json:"label"` // in French: the client sends no Accept-Language
 	EntitlementMAD int64  `json:"entitlement_mad"`
 	UsedMAD        int64  `json:"used_mad"`
 	RemainingMAD   int64  `json:"remaining_mad"`
