@@ -18,7 +18,7 @@ import (
 	"occonnect/workflows"
 )
 
-// TestEnrollmentToActivation is the walk-through of the README: the agent enrols, the
+// TestEnrollmentToActivation is the walk-through of docs/walkthrough.md: the agent enrols, the
 // citizen reads the e-mail, activates, is forced to change the password, and logs in.
 func TestEnrollmentToActivation(t *testing.T) {
 	agent := staffToken(t, "agent@e2e.oc.local")

@@ -142,7 +142,7 @@ func quote(t time.Time) string { return `"` + t.UTC().Format(time.RFC3339) + `"`
 
 // TestSearchFindsRuns runs real flows (an enrollment left unactivated, a pending DTS
 // request, a complaint in queue, a complaint whose first response target passed) and finds
-// each with the visibility queries of the README's "Finding runs in the Temporal UI".
+// each with the visibility queries of docs/operations.md's "Finding runs in the Temporal UI".
 func TestSearchFindsRuns(t *testing.T) {
 	ctx := context.Background()
 	year := time.Now().In(casablanca).Year()

@@ -211,7 +211,7 @@ func (c *Client) EnrollmentStatus(ctx context.Context, token string) (string, er
 }
 
 // EnrolToActive takes a citizen from the agent's enrolment to an active account, as the
-// README's walk-through does: enrol, read the initial password from the e-mail, activate,
+// walk-through (docs/walkthrough.md) does: enrol, read the initial password from the e-mail, activate,
 // choose a password, and poll GET /me/enrollment until it says active.
 func (c *Client) EnrolToActive(ctx context.Context, agentToken string, mb *Mailbox, cit *Citizen) error {
 	if err := c.Enrol(ctx, agentToken, cit); err != nil {
