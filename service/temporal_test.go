@@ -1,0 +1,89 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"occonnect/workflows"
+)
+
+// startingClient is a Temporal client whose ExecuteWorkflow answers err and records the
+// options it was given; every other method is the nil interface's (a test calling one
+// panics).
+type startingClient struct {
+	client.Client
+	err  error
+	opts client.StartWorkflowOptions
+}
+
+func (c *startingClient) ExecuteWorkflow(_ context.Context, opts client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	c.opts = opts
+	return nil, c.err
+}
+
+// TestStartPolicy: the one "row, then workflow" policy. The start keeps a running
+// workflow and never restarts a closed one; a workflow that already ran is no error; a
+// failed start runs the compensation on a context the request's cancellation does not
+// reach, and both errors are returned.
+func TestStartPolicy(t *testing.T) {
+	down := serviceerror.NewUnavailable("temporal down")
+	for _, c := range []struct {
+		name            string
+		startErr        error
+		compensateErr   error
+		wantCompensated bool
+		wantErr         []error
+	}{
+		{name: "started"},
+		{name: "already started", startErr: serviceerror.NewWorkflowExecutionAlreadyStarted("x", "", "")},
+		{name: "start failed", startErr: down, wantCompensated: true, wantErr: []error{down}},
+		{name: "compensation failed too", startErr: down, compensateErr: errors.New("mysql down"), wantCompensated: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tc := &startingClient{err: c.startErr}
+			ctx, cancel := context.WithCancel(context.Background())
+			compensated := false
+			err := workflowClient{temporal: tc}.start(ctx, client.StartWorkflowOptions{ID: "dts/x"}, "DTS", nil,
+				func(ctx context.Context) error {
+					compensated = true
+					if ctx.Err() != nil {
+						t.Error("the compensation's context is already done")
+					}
+					return c.compensateErr
+				})
+			cancel()
+			if tc.opts.TaskQueue != workflows.TaskQueue || tc.opts.ID != "dts/x" ||
+				tc.opts.WorkflowIDConflictPolicy != enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING ||
+				tc.opts.WorkflowIDReusePolicy != enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE {
+				t.Errorf("start options %+v", tc.opts)
+			}
+			if compensated != c.wantCompensated {
+				t.Errorf("compensated = %v, want %v", compensated, c.wantCompensated)
+			}
+			switch {
+			case c.startErr == nil || !c.wantCompensated:
+				if err != nil {
+					t.Errorf("err = %v, want nil", err)
+				}
+			default:
+				if !errors.Is(err, c.startErr) || (c.compensateErr != nil && !errors.Is(err, c.compensateErr)) {
+					t.Errorf("err = %v, want the start's and the compensation's", err)
+				}
+				if Explain(err) == nil || Explain(err).Reason != Unavailable {
+					t.Errorf("Explain(%v) = %v, want Unavailable", err, Explain(err))
+				}
+			}
+		})
+	}
+
+	// Without a compensation (an enrollment: the retry repairs), the start's error alone.
+	tc := &startingClient{err: down}
+	if err := (workflowClient{temporal: tc}).start(context.Background(), client.StartWorkflowOptions{ID: "enrollment/x"}, "Enrollment", nil, nil); !errors.Is(err, down) {
+		t.Errorf("err = %v, want %v", err, down)
+	}
+}
