@@ -218,7 +218,8 @@ type complaintView struct {
 	Messages                              []message
 }
 
-// dtsView is a DTS request as the task page shows it, with its figures.
+// dtsView is a DTS request as the task page shows it, with its figures and, once
+// decided, its decision.
 type dtsView struct {
 	CitizenName, CINMasked              string
 	FiscalYear, Year                    int
@@ -228,6 +229,14 @@ type dtsView struct {
 	SupplementMAD, BaseMAD, CapTotalMAD *int64
 	TotalMAD                            int64
 	RatePercent                         string
+	Decision                            *dtsDecision
+}
+
+// dtsDecision is how a DTS request was decided (approved, rejected, cancelled).
+type dtsDecision struct {
+	Outcome   string
+	Comment   *string
+	DecidedAt time.Time
 }
 
 type taskData struct {
@@ -275,6 +284,10 @@ func newDTSView(d *store.DTSRequest, c *store.Citizen) *dtsView {
 	}
 	if d.RateBP.Valid {
 		dv.RatePercent = strconv.FormatFloat(float64(d.RateBP.Int64)/100, 'f', -1, 64) + "\u00a0%"
+	}
+	if d.Decision.Valid && d.DecidedAt.Valid {
+		dv.Decision = &dtsDecision{Outcome: d.Decision.String, Comment: nullable(d.DecisionComment.String, d.DecisionComment.Valid),
+			DecidedAt: d.DecidedAt.Time}
 	}
 	return dv
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"occonnect/domain"
-	"occonnect/internal/epimport"
 	"occonnect/internal/testenv"
 	"occonnect/store"
 )
@@ -27,26 +25,11 @@ var (
 	epMarrakech  = [2]float64{31.6295, -7.9811}
 )
 
-// epDemo reads the demo CSV file.
-func epDemo(t *testing.T) []store.ExchangePoint {
-	t.Helper()
-	f, err := os.Open("../data/exchange_points_demo.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	points, errs := epimport.Parse(f)
-	if len(errs) > 0 {
-		t.Fatalf("demo CSV: %v", errs)
-	}
-	return points
-}
-
 // epDemoStore is a fresh database with the demo file imported.
 func epDemoStore(t *testing.T) (*store.Store, []store.ExchangePoint) {
 	t.Helper()
 	st := store.New(testenv.MySQL(t))
-	points := epDemo(t)
+	points := testenv.DemoExchangePoints(t)
 	created, updated, err := st.ImportExchangePoints(context.Background(), points)
 	if err != nil {
 		t.Fatalf("ImportExchangePoints: %v", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/client"
 
+	"occonnect/internal/epimport"
 	"occonnect/migrations"
 	"occonnect/store"
 	"occonnect/workflows"
@@ -110,6 +111,18 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// moduleRoot is the folder of the module's go.mod, above the test's working directory
+// ("" when there is none).
+func moduleRoot() string {
+	dir, _ := os.Getwd()
+	for ; dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+	}
+	return ""
+}
+
 // tool finds a pinned tool: the env variable set by the Makefile, else .tools/ of the module.
 func tool(envVar, name string) (string, error) {
 	if p := os.Getenv(envVar); p != "" {
@@ -117,17 +130,28 @@ func tool(envVar, name string) (string, error) {
 			return p, nil
 		}
 	}
-	dir, _ := os.Getwd()
-	for ; dir != "/" && dir != "."; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			matches, _ := filepath.Glob(filepath.Join(dir, ".tools", name+"-*", name))
-			if len(matches) > 0 {
-				return matches[len(matches)-1], nil
-			}
-			break
+	if root := moduleRoot(); root != "" {
+		matches, _ := filepath.Glob(filepath.Join(root, ".tools", name+"-*", name))
+		if len(matches) > 0 {
+			return matches[len(matches)-1], nil
 		}
 	}
 	return "", fmt.Errorf("%s not found: run the tests with `make test`, which builds it into .tools/ (or set %s)", name, envVar)
+}
+
+// DemoExchangePoints reads the demo exchange points (data/exchange_points_demo.csv).
+func DemoExchangePoints(t testing.TB) []store.ExchangePoint {
+	t.Helper()
+	f, err := os.Open(filepath.Join(moduleRoot(), "data", "exchange_points_demo.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	points, errs := epimport.Parse(f)
+	if len(errs) > 0 {
+		t.Fatalf("demo CSV: %v", errs)
+	}
+	return points
 }
 
 // Process is a server started for the tests.
