@@ -6,7 +6,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -201,23 +200,12 @@ func seedStaff(ctx context.Context, hasher *passhash.Hasher) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range []struct {
-		email string
-		role  domain.Role
-		ep    string
-	}{
-		{"agent@e2e.oc.local", "agent", "EP-0001"},
-		{"admin@e2e.oc.local", "admin", ""},
-		{"officer@e2e.oc.local", "officer", ""},
-		{"officer2@e2e.oc.local", "officer", ""},
-		{"supervisor@e2e.oc.local", "supervisor", ""},
-	} {
-		if err := env.store.UpsertStaff(ctx, store.Staff{Email: s.email, Role: s.role, PasswordHash: hash,
-			ExchangePointCode: sql.NullString{String: s.ep, Valid: s.ep != ""}, CreatedAt: time.Now().UTC()}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return testenv.SeedStaff(ctx, env.store, hash,
+		testenv.StaffSeed{Email: "agent@e2e.oc.local", Role: domain.RoleAgent, ExchangePoint: "EP-0001"},
+		testenv.StaffSeed{Email: "admin@e2e.oc.local", Role: domain.RoleAdmin},
+		testenv.StaffSeed{Email: "officer@e2e.oc.local", Role: domain.RoleOfficer},
+		testenv.StaffSeed{Email: "officer2@e2e.oc.local", Role: domain.RoleOfficer},
+		testenv.StaffSeed{Email: "supervisor@e2e.oc.local", Role: domain.RoleSupervisor})
 }
 
 // response is an answer of the API, its body decoded when it is a JSON object.

@@ -5,6 +5,7 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/client"
 
+	"occonnect/domain"
 	"occonnect/internal/epimport"
 	"occonnect/migrations"
 	"occonnect/store"
@@ -295,3 +297,23 @@ func (quietLogger) Error(string, ...interface{}) {}
 // PayloadKeys is the fixed payload key of the tests (test data only): the end-to-end tests
 // encrypt with it, and the replay test decodes the histories they record with it.
 const PayloadKeys = "test:uuSwJiLnPsKpZH4Op3bwp+LTLCZqMGvzURkVCHS3bM8="
+
+// StaffSeed is a staff account to seed: its e-mail, its role and, for an agent, its
+// exchange point.
+type StaffSeed struct {
+	Email         string
+	Role          domain.Role
+	ExchangePoint string
+}
+
+// SeedStaff creates (or updates) the accounts, all with one password hash and no
+// password change due.
+func SeedStaff(ctx context.Context, st *store.Store, passwordHash string, staff ...StaffSeed) error {
+	for _, s := range staff {
+		if err := st.UpsertStaff(ctx, store.Staff{Email: s.Email, Role: s.Role, PasswordHash: passwordHash,
+			ExchangePointCode: sql.NullString{String: s.ExchangePoint, Valid: s.ExchangePoint != ""}, CreatedAt: time.Now().UTC()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

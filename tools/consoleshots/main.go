@@ -13,7 +13,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -246,23 +245,12 @@ func (d *demo) seed(ctx context.Context, hasher *passhash.Hasher) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range []struct {
-		email string
-		role  domain.Role
-		ep    string
-	}{
-		{"agent@demo.oc.local", "agent", "EP-0001"},
-		{"officer@demo.oc.local", "officer", ""},
-		{"officer2@demo.oc.local", "officer", ""},
-		{"supervisor@demo.oc.local", "supervisor", ""},
-		{"head@demo.oc.local", "head_of_unit", ""},
-	} {
-		if err := d.store.UpsertStaff(ctx, store.Staff{Email: s.email, Role: s.role, PasswordHash: hash,
-			ExchangePointCode: sql.NullString{String: s.ep, Valid: s.ep != ""}, CreatedAt: time.Now().UTC()}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return testenv.SeedStaff(ctx, d.store, hash,
+		testenv.StaffSeed{Email: "agent@demo.oc.local", Role: domain.RoleAgent, ExchangePoint: "EP-0001"},
+		testenv.StaffSeed{Email: "officer@demo.oc.local", Role: domain.RoleOfficer},
+		testenv.StaffSeed{Email: "officer2@demo.oc.local", Role: domain.RoleOfficer},
+		testenv.StaffSeed{Email: "supervisor@demo.oc.local", Role: domain.RoleSupervisor},
+		testenv.StaffSeed{Email: "head@demo.oc.local", Role: domain.RoleHeadOfUnit})
 }
 
 // call sends a JSON request and decodes the answer, which must have the status.
