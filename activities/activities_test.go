@@ -78,11 +78,7 @@ func setup(t *testing.T) fixture {
 
 func (f fixture) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := f.db.Get(&n, query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return testenv.Count(t, f.db, query, args...)
 }
 
 type outboxRow struct {

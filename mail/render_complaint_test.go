@@ -75,39 +75,11 @@ func frAR(t *testing.T, text, lang string) (fr, ar string) {
 }
 
 func TestComplaintLanguageOrderAndSubjects(t *testing.T) {
-	cases := []struct {
-		lang    string
-		wantFR  bool
-		htmlTag string
-	}{
-		{"fr", true, `<html lang="fr" dir="ltr">`},
-		{"", true, `<html lang="fr" dir="ltr">`},
-		{"en", true, `<html lang="fr" dir="ltr">`},
-		{"ar", false, `<html lang="ar" dir="rtl">`},
-		{"AR", false, `<html lang="ar" dir="rtl">`},
-		{"ar-MA", false, `<html lang="ar" dir="rtl">`},
-	}
 	for name, f := range complaintRenderers {
-		for _, c := range cases {
+		for _, c := range languageCases {
 			t.Run(name+"/"+c.lang, func(t *testing.T) {
 				m := mustRenderComplaint(t, f, complaintData(c.lang))
-				if got := frFirst(t, m.Text); got != c.wantFR {
-					t.Errorf("text: French first = %v, want %v", got, c.wantFR)
-				}
-				if got := frFirst(t, m.HTML); got != c.wantFR {
-					t.Errorf("html: French first = %v, want %v", got, c.wantFR)
-				}
-				if !strings.Contains(m.HTML, c.htmlTag) {
-					t.Errorf("HTML lacks %s", c.htmlTag)
-				}
-				s := complaintSubjects[name]
-				want := s[0] + " / " + s[1]
-				if !c.wantFR {
-					want = s[1] + " / " + s[0]
-				}
-				if m.Subject != want {
-					t.Errorf("subject = %q, want %q", m.Subject, want)
-				}
+				checkLanguageOrder(t, m, c.wantFR, c.htmlTag, complaintSubjects[name])
 				if !strings.Contains(m.HTML, "<title>"+html.EscapeString(m.Subject)+"</title>") {
 					t.Errorf("title should be the subject")
 				}

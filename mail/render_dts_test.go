@@ -110,37 +110,11 @@ func TestDTSLanguageOrderAndSubjects(t *testing.T) {
 		"approved": {"OC Connect : votre demande de DTS est approuvée", "OC Connect: تمت الموافقة على طلبكم"},
 		"rejected": {"OC Connect : votre demande de DTS n'a pas été approuvée", "OC Connect: لم تتم الموافقة على طلبكم"},
 	}
-	cases := []struct {
-		lang    string
-		wantFR  bool
-		htmlTag string
-	}{
-		{"fr", true, `<html lang="fr" dir="ltr">`},
-		{"", true, `<html lang="fr" dir="ltr">`},
-		{"ar", false, `<html lang="ar" dir="rtl">`},
-		{"ar-MA", false, `<html lang="ar" dir="rtl">`},
-	}
 	for name, f := range dtsRenderers {
-		for _, c := range cases {
+		for _, c := range languageCases {
 			t.Run(name+"/"+c.lang, func(t *testing.T) {
 				m := mustRender(t, f, dtsData(c.lang))
-				if got := frFirst(t, m.Text); got != c.wantFR {
-					t.Errorf("text: French first = %v, want %v", got, c.wantFR)
-				}
-				if got := frFirst(t, m.HTML); got != c.wantFR {
-					t.Errorf("html: French first = %v, want %v", got, c.wantFR)
-				}
-				if !strings.Contains(m.HTML, c.htmlTag) {
-					t.Errorf("HTML lacks %s", c.htmlTag)
-				}
-				s := subjects[name]
-				want := s[0] + " / " + s[1]
-				if !c.wantFR {
-					want = s[1] + " / " + s[0]
-				}
-				if m.Subject != want {
-					t.Errorf("subject = %q, want %q", m.Subject, want)
-				}
+				checkLanguageOrder(t, m, c.wantFR, c.htmlTag, subjects[name])
 				checkHTMLDocument(t, m.HTML)
 			})
 		}

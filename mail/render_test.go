@@ -107,33 +107,54 @@ func frFirst(t *testing.T, s string) bool {
 	return fr < ar
 }
 
-func TestLanguageOrder(t *testing.T) {
-	cases := []struct {
-		lang    string
-		wantFR  bool
-		htmlTag string
-	}{
-		{"fr", true, `<html lang="fr" dir="ltr">`},
-		{"", true, `<html lang="fr" dir="ltr">`},
-		{"en", true, `<html lang="fr" dir="ltr">`},
-		{"ar", false, `<html lang="ar" dir="rtl">`},
-		{"AR", false, `<html lang="ar" dir="rtl">`},
-		{"ar-MA", false, `<html lang="ar" dir="rtl">`},
+// languageCases are the languages an e-mail may be asked in: whether its French section
+// comes first, and the html tag it must then have.
+var languageCases = []struct {
+	lang    string
+	wantFR  bool
+	htmlTag string
+}{
+	{"fr", true, `<html lang="fr" dir="ltr">`},
+	{"", true, `<html lang="fr" dir="ltr">`},
+	{"en", true, `<html lang="fr" dir="ltr">`},
+	{"ar", false, `<html lang="ar" dir="rtl">`},
+	{"AR", false, `<html lang="ar" dir="rtl">`},
+	{"ar-MA", false, `<html lang="ar" dir="rtl">`},
+}
+
+// checkLanguageOrder checks that m's text and HTML put French first exactly when wantFR,
+// that the HTML has htmlTag, and, when subject is given, that the subject joins its French
+// and Arabic halves in the same order.
+func checkLanguageOrder(t *testing.T, m Message, wantFR bool, htmlTag string, subject [2]string) {
+	t.Helper()
+	if got := frFirst(t, m.Text); got != wantFR {
+		t.Errorf("text: French first = %v, want %v", got, wantFR)
 	}
-	for _, c := range cases {
+	if got := frFirst(t, m.HTML); got != wantFR {
+		t.Errorf("html: French first = %v, want %v", got, wantFR)
+	}
+	if !strings.Contains(m.HTML, htmlTag) {
+		t.Errorf("HTML lacks %s", htmlTag)
+	}
+	if subject == [2]string{} {
+		return
+	}
+	want := subject[0] + " / " + subject[1]
+	if !wantFR {
+		want = subject[1] + " / " + subject[0]
+	}
+	if m.Subject != want {
+		t.Errorf("subject = %q, want %q", m.Subject, want)
+	}
+}
+
+func TestLanguageOrder(t *testing.T) {
+	for _, c := range languageCases {
 		t.Run("credentials/"+c.lang, func(t *testing.T) {
 			m := mustRenderCredentials(t, credentials(c.lang))
-			if got := frFirst(t, m.Text); got != c.wantFR {
-				t.Errorf("text: French first = %v, want %v", got, c.wantFR)
-			}
-			if got := frFirst(t, m.HTML); got != c.wantFR {
-				t.Errorf("html: French first = %v, want %v", got, c.wantFR)
-			}
+			checkLanguageOrder(t, m, c.wantFR, c.htmlTag, [2]string{})
 			if got := strings.HasPrefix(m.Subject, "OC Connect : "); got != c.wantFR {
 				t.Errorf("subject %q: French first = %v, want %v", m.Subject, got, c.wantFR)
-			}
-			if !strings.Contains(m.HTML, c.htmlTag) {
-				t.Errorf("HTML lacks %s", c.htmlTag)
 			}
 			// The password lines follow the section order too.
 			frLine := strings.Index(m.Text, "Mot de passe provisoire : ")
@@ -147,12 +168,7 @@ func TestLanguageOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := frFirst(t, m.Text); got != c.wantFR {
-				t.Errorf("text: French first = %v, want %v", got, c.wantFR)
-			}
-			if got := frFirst(t, m.HTML); got != c.wantFR {
-				t.Errorf("html: French first = %v, want %v", got, c.wantFR)
-			}
+			checkLanguageOrder(t, m, c.wantFR, c.htmlTag, [2]string{})
 		})
 	}
 }

@@ -57,14 +57,8 @@ func mustEnroll(t *testing.T, st *store.Store, n store.NewEnrollment) store.Enro
 	return res
 }
 
-func count(t *testing.T, db *sqlx.DB, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := db.Get(&n, query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
-}
+// count runs a SELECT COUNT(*) query.
+var count = testenv.Count
 
 type enrollmentRow struct {
 	Status            string         `db:"status"`

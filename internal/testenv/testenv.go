@@ -317,3 +317,13 @@ func SeedStaff(ctx context.Context, st *store.Store, passwordHash string, staff 
 	}
 	return nil
 }
+
+// Count runs a SELECT COUNT(*) query (failing the test on an error).
+func Count(t testing.TB, db *sqlx.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Get(&n, query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
