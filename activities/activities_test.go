@@ -2,7 +2,6 @@ package activities_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"occonnect/activities/contract"
 	"regexp"
@@ -81,25 +80,13 @@ func (f fixture) count(t *testing.T, query string, args ...any) int {
 	return testenv.Count(t, f.db, query, args...)
 }
 
-type outboxRow struct {
-	To          string         `db:"to_addr"`
-	Subject     string         `db:"subject"`
-	Text        sql.NullString `db:"text_body"`
-	HTML        sql.NullString `db:"html_body"`
-	SentAt      sql.NullTime   `db:"sent_at"`
-	CancelledAt sql.NullTime   `db:"cancelled_at"`
-	Attempts    int            `db:"attempts"`
-	LastError   sql.NullString `db:"last_error"`
-}
-
-func (f fixture) outbox(t *testing.T, id int64) outboxRow {
+func (f fixture) outbox(t *testing.T, id int64) store.OutboxMessage {
 	t.Helper()
-	var r outboxRow
-	if err := f.db.Get(&r, `SELECT to_addr, subject, text_body, html_body, sent_at, cancelled_at, attempts, last_error
-		FROM email_outbox WHERE id = ?`, id); err != nil {
+	m, err := f.st.OutboxByID(context.Background(), id)
+	if err != nil {
 		t.Fatalf("read outbox %d: %v", id, err)
 	}
-	return r
+	return m
 }
 
 func (f fixture) issue(t *testing.T, issueNo int) contract.IssueCredentialsResult {

@@ -23,6 +23,7 @@ type OutboxMessage struct {
 	SentAt      sql.NullTime   `db:"sent_at"`
 	CancelledAt sql.NullTime   `db:"cancelled_at"`
 	Attempts    int            `db:"attempts"`
+	LastError   sql.NullString `db:"last_error"` // why the last attempt failed (scrubbed)
 }
 
 // insertOutbox queues m; a message with the same key is kept as it is and its id returned.
@@ -54,7 +55,7 @@ func (s *Store) Enqueue(ctx context.Context, m OutboxMessage) (int64, error) {
 func (s *Store) OutboxByID(ctx context.Context, id int64) (OutboxMessage, error) {
 	var m OutboxMessage
 	err := s.db.GetContext(ctx, &m, `SELECT id, message_key, kind, to_addr, subject, text_body, html_body,
-		created_at, sent_at, cancelled_at, attempts FROM email_outbox WHERE id = ?`, id)
+		created_at, sent_at, cancelled_at, attempts, last_error FROM email_outbox WHERE id = ?`, id)
 	return m, notFound(err)
 }
 

@@ -84,28 +84,14 @@ func stepCount(t *testing.T, db *sqlx.DB, enrollmentID, name string) int {
 	return count(t, db, `SELECT COUNT(*) FROM enrollment_steps WHERE enrollment_id = ? AND name = ?`, enrollmentID, name)
 }
 
-type outboxRow struct {
-	ID          int64          `db:"id"`
-	MessageKey  string         `db:"message_key"`
-	Kind        string         `db:"kind"`
-	To          string         `db:"to_addr"`
-	Subject     string         `db:"subject"`
-	Text        sql.NullString `db:"text_body"`
-	HTML        sql.NullString `db:"html_body"`
-	SentAt      sql.NullTime   `db:"sent_at"`
-	CancelledAt sql.NullTime   `db:"cancelled_at"`
-	Attempts    int            `db:"attempts"`
-	LastError   sql.NullString `db:"last_error"`
-}
-
-func readOutbox(t *testing.T, db *sqlx.DB, id int64) outboxRow {
+// readOutbox reads an outbox message.
+func readOutbox(t *testing.T, db *sqlx.DB, id int64) store.OutboxMessage {
 	t.Helper()
-	var r outboxRow
-	if err := db.Get(&r, `SELECT id, message_key, kind, to_addr, subject, text_body, html_body, sent_at, cancelled_at,
-		attempts, last_error FROM email_outbox WHERE id = ?`, id); err != nil {
+	m, err := store.New(db).OutboxByID(context.Background(), id)
+	if err != nil {
 		t.Fatalf("read outbox %d: %v", id, err)
 	}
-	return r
+	return m
 }
 
 func ns(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }
