@@ -852,13 +852,8 @@ func TestComplaint_ReopenAfterWindow(t *testing.T) {
 // 6c. A reopening accepted a moment before the window closes must win over the auto-close,
 // even when its StartComplaintCycle is still being retried when the window ends.
 //
-// BUG (complaint.go): this test fails. reopen → startCycle sets Status to in_queue before
-// running StartComplaintCycle but bumps c.changes only after it, so the main loop, parked
-// in AwaitWithOptions on the auto-close timer, is not woken; the timer fires while the
-// activity is retried, and fire(eventAutoClose) closes the complaint without checking that
-// it is still resolved: ApplyComplaintChange "closed" from in_queue, the workflow returns
-// "closed" once the reopen handler finishes, although the reopening was accepted, the
-// citizen was mailed the reopening notice and the cycle-2 task was created.
+// The reopening marks the run as starting a cycle (nextEvent then waits for nothing), so the
+// auto-close timer cannot fire while StartComplaintCycle is retried.
 func TestComplaint_ReopenRacingAutoClose(t *testing.T) {
 	h := newCplHarness(t, cplOptions{failReopenOnce: true})
 	claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
