@@ -2,7 +2,7 @@
 // mobile app and the officers' tools (api/openapi.yaml). It is a thin adapter over the use
 // cases of package service: each handler decodes the request, authorizes the caller,
 // calls one use case and encodes its answer. Refusals become RFC 9457 problem+json with a
-// stable code, in French, Arabic or English; one table (problems.go) gives each refusal
+// stable code, in French, Arabic or English; one table (web.Status) gives each refusal
 // its HTTP status.
 package api
 
