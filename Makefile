@@ -5,6 +5,8 @@ SHELL := /bin/bash
 TOOLS_DIR ?= $(CURDIR)/.tools
 
 TEMPORAL_VERSION      := v1.5.1
+TEMPORAL_SERVER_VERSION := v1.29.1
+TEMPORAL_UI_VERSION   := v2.42.1
 MAILPIT_VERSION       := v1.27.11
 STATICCHECK_VERSION   := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
@@ -13,16 +15,30 @@ TEMPORAL      := $(TOOLS_DIR)/temporal-$(TEMPORAL_VERSION)/temporal
 MAILPIT       := $(TOOLS_DIR)/mailpit-$(MAILPIT_VERSION)/mailpit
 STATICCHECK   := $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 WORKFLOWCHECK := $(TOOLS_DIR)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
+# The Temporal cluster of cluster mode: the server, its SQL schema tool and the Web UI.
+TEMPORAL_SERVER := $(TOOLS_DIR)/temporal-server-$(TEMPORAL_SERVER_VERSION)/server
+TEMPORAL_SQL    := $(TOOLS_DIR)/temporal-sql-tool-$(TEMPORAL_SERVER_VERSION)/sql
+TEMPORAL_UI     := $(TOOLS_DIR)/temporal-ui-$(TEMPORAL_UI_VERSION)/server
 
 export OCC_TEMPORAL_BIN := $(TEMPORAL)
 export OCC_MAILPIT_BIN  := $(MAILPIT)
+export TEMPORAL_SERVER_BIN := $(TEMPORAL_SERVER)
+export TEMPORAL_SQL_TOOL   := $(TEMPORAL_SQL)
+export TEMPORAL_UI_BIN     := $(TEMPORAL_UI)
+
+# OCC_DEV_TEMPORAL=cluster: make dev runs a Temporal cluster on PostgreSQL instead of the
+# dev server.
+ifeq ($(OCC_DEV_TEMPORAL),cluster)
+DEV_CLUSTER := cluster-tools postgres
+endif
 
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: dev test lint unit build tools mariadb chromium clean help bench chaos
+.PHONY: dev test lint unit build tools cluster-tools mariadb postgres chromium clean help bench chaos
 
 help:
 	@echo "make dev    run the whole system locally (Temporal dev server + UI, Mailpit, MariaDB, worker, API)"
+	@echo "            OCC_DEV_TEMPORAL=cluster make dev: on a Temporal cluster on PostgreSQL, two workers, two APIs"
 	@echo "make test   every test (lint, unit, store, workflow, replay, end to end)"
 	@echo "make lint   go vet, staticcheck, workflowcheck"
 	@echo "make build  build bin/occonnect"
@@ -48,10 +64,26 @@ $(WORKFLOWCHECK):
 
 tools: $(TEMPORAL) $(MAILPIT) $(STATICCHECK) $(WORKFLOWCHECK)
 
+$(TEMPORAL_SERVER):
+	@echo "building the Temporal server $(TEMPORAL_SERVER_VERSION) (once; about 2 minutes)"
+	GOBIN=$(dir $@) go install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION)
+
+$(TEMPORAL_SQL):
+	GOBIN=$(dir $@) go install go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+
+$(TEMPORAL_UI):
+	@echo "building the Temporal Web UI server $(TEMPORAL_UI_VERSION) (once)"
+	GOBIN=$(dir $@) go install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+
+cluster-tools: $(TEMPORAL) $(TEMPORAL_SERVER) $(TEMPORAL_SQL) $(TEMPORAL_UI)
+
+postgres:
+	@scripts/ensure-postgres.sh
+
 mariadb:
 	@scripts/ensure-mariadb.sh
 
-dev: $(TEMPORAL) $(MAILPIT) mariadb
+dev: $(TEMPORAL) $(MAILPIT) mariadb $(DEV_CLUSTER)
 	@scripts/dev.sh
 
 lint: $(STATICCHECK) $(WORKFLOWCHECK)

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs a Temporal cluster on PostgreSQL on this machine, as separate processes: the
+# frontend, two history hosts, two matching hosts, the internal worker service (one
+# membership ring), and the standalone Web UI. It creates or upgrades the schemas first
+# (scripts/temporal-schema.sh) and the namespace once the frontend answers, then stays in
+# the foreground; stopping it (TERM, INT) stops every process it started, and it exits as
+# soon as one of them does. make dev runs it in cluster mode; the test stack can too.
+#
+#   scripts/temporal-cluster.sh RUN_DIR      (logs: RUN_DIR/temporal-*.log)
+#
+# Settings (environment, with their defaults):
+#   TEMPORAL_SERVER_BIN, TEMPORAL_SQL_TOOL, TEMPORAL_UI_BIN, OCC_TEMPORAL_BIN   the pinned binaries (required)
+#   TEMPORAL_PORT_BASE         7233: the frontend's gRPC port; the others follow it:
+#                              history +1 +2, matching +3 +4, worker +5, the frontend's
+#                              HTTP +10, membership ports +100 … +105
+#   TEMPORAL_HISTORY_HOSTS, TEMPORAL_MATCHING_HOSTS   2 and 2 (at most 2 each)
+#   TEMPORAL_UI_PORT           8233 (0: no Web UI)
+#   TEMPORAL_CODEC_ENDPOINT    the codec server the Web UI calls (empty: none)
+#   TEMPORAL_NAMESPACE         default; TEMPORAL_NAMESPACE_RETENTION 72h
+#   TEMPORAL_NUM_HISTORY_SHARDS and the PostgreSQL settings of temporal-schema.sh and of
+#   deploy/temporal/config/cluster.yaml
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+run_dir="${1:?usage: scripts/temporal-cluster.sh RUN_DIR}"
+mkdir -p "$run_dir"
+: "${TEMPORAL_SERVER_BIN:?set TEMPORAL_SERVER_BIN}"
+: "${TEMPORAL_UI_BIN:?set TEMPORAL_UI_BIN}"
+: "${OCC_TEMPORAL_BIN:?set OCC_TEMPORAL_BIN (the Temporal CLI)}"
+base="${TEMPORAL_PORT_BASE:-7233}"
+history_hosts="${TEMPORAL_HISTORY_HOSTS:-2}"
+matching_hosts="${TEMPORAL_MATCHING_HOSTS:-2}"
+ui_port="${TEMPORAL_UI_PORT:-8233}"
+namespace="${TEMPORAL_NAMESPACE:-default}"
+frontend="127.0.0.1:$base"
+export TEMPORAL_FRONTEND_ADDRESS="$frontend"
+
+pids=()
+stop() {
+  trap - EXIT INT TERM
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop EXIT
+trap 'stop; exit 0' INT TERM
+
+scripts/temporal-schema.sh >"$run_dir/temporal-schema.log" 2>&1 || {
+  echo "the Temporal schemas could not be set up; see $run_dir/temporal-schema.log" >&2
+  exit 1
+}
+
+# server NAME SERVICE [VAR=VALUE…]: one process of the cluster.
+server() {
+  local name=$1 service=$2; shift 2
+  env "$@" "$TEMPORAL_SERVER_BIN" --config deploy/temporal/config --env cluster --allow-no-auth \
+    start --service "$service" >"$run_dir/temporal-$name.log" 2>&1 &
+  pids+=($!)
+}
+server frontend frontend TEMPORAL_FRONTEND_PORT="$base" TEMPORAL_FRONTEND_HTTP_PORT=$((base + 10)) \
+  TEMPORAL_FRONTEND_MEMBERSHIP_PORT=$((base + 100))
+for ((i = 0; i < history_hosts; i++)); do
+  server "history$((i + 1))" history TEMPORAL_HISTORY_PORT=$((base + 1 + i)) TEMPORAL_HISTORY_MEMBERSHIP_PORT=$((base + 101 + i))
+done
+for ((i = 0; i < matching_hosts; i++)); do
+  server "matching$((i + 1))" matching TEMPORAL_MATCHING_PORT=$((base + 3 + i)) TEMPORAL_MATCHING_MEMBERSHIP_PORT=$((base + 103 + i))
+done
+server worker worker TEMPORAL_WORKER_PORT=$((base + 5)) TEMPORAL_WORKER_MEMBERSHIP_PORT=$((base + 105))
+
+for _ in $(seq 1 120); do
+  if "$OCC_TEMPORAL_BIN" operator cluster health --address "$frontend" >/dev/null 2>&1; then break; fi
+  sleep 0.5
+done
+if ! "$OCC_TEMPORAL_BIN" operator cluster health --address "$frontend" >/dev/null 2>&1; then
+  echo "the Temporal frontend did not answer on $frontend; see $run_dir/temporal-*.log" >&2
+  exit 1
+fi
+if ! "$OCC_TEMPORAL_BIN" operator namespace describe --address "$frontend" -n "$namespace" >/dev/null 2>&1; then
+  "$OCC_TEMPORAL_BIN" operator namespace create --address "$frontend" -n "$namespace" \
+    --retention "${TEMPORAL_NAMESPACE_RETENTION:-72h}" >/dev/null
+fi
+
+if [[ "$ui_port" != 0 ]]; then
+  TEMPORAL_ADDRESS="$frontend" TEMPORAL_UI_PORT="$ui_port" TEMPORAL_DEFAULT_NAMESPACE="$namespace" \
+    TEMPORAL_CSRF_COOKIE_INSECURE=true TEMPORAL_CODEC_ENDPOINT="${TEMPORAL_CODEC_ENDPOINT:-}" \
+    "$TEMPORAL_UI_BIN" --root deploy/temporal --config ui --env cluster start >"$run_dir/temporal-ui.log" 2>&1 &
+  pids+=($!)
+fi
+echo "Temporal cluster on $frontend: frontend, $history_hosts history, $matching_hosts matching, worker; namespace $namespace"
+
+wait -n "${pids[@]}" || true
+echo "a process of the Temporal cluster exited; see $run_dir/temporal-*.log" >&2
+exit 1

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Creates or upgrades the Temporal cluster's PostgreSQL databases, idempotently: the role,
+# the persistence and visibility databases, their schemas at the versions the pinned
+# temporal-sql-tool embeds (postgresql/v12/temporal, postgresql/v12/visibility). Run it
+# before every start of the cluster (make dev in cluster mode, the test stack) and as the
+# compose stack's one-shot schema job; a second run changes nothing.
+#
+# Settings (environment, with their defaults):
+#   TEMPORAL_SQL_TOOL            temporal-sql-tool binary (required)
+#   TEMPORAL_PG_ADDR             127.0.0.1:5432
+#   TEMPORAL_PG_ADMIN_USER       postgres (a superuser, to create the role)
+#   TEMPORAL_PG_ADMIN_PASSWORD   (empty: local trust authentication)
+#   TEMPORAL_PG_USER / _PASSWORD temporal / temporal (the servers' role)
+#   TEMPORAL_DB, TEMPORAL_VISIBILITY_DB   temporal / temporal_visibility
+set -euo pipefail
+
+: "${TEMPORAL_SQL_TOOL:?set TEMPORAL_SQL_TOOL to the temporal-sql-tool binary}"
+addr="${TEMPORAL_PG_ADDR:-127.0.0.1:5432}"
+host="${addr%:*}" port="${addr##*:}"
+admin="${TEMPORAL_PG_ADMIN_USER:-postgres}"
+user="${TEMPORAL_PG_USER:-temporal}" password="${TEMPORAL_PG_PASSWORD:-temporal}"
+db="${TEMPORAL_DB:-temporal}" visibility="${TEMPORAL_VISIBILITY_DB:-temporal_visibility}"
+
+psql_admin() {
+  PGPASSWORD="${TEMPORAL_PG_ADMIN_PASSWORD:-}" psql -h "$host" -p "$port" -U "$admin" -d postgres -v ON_ERROR_STOP=1 -qtA "$@"
+}
+
+# The role the servers use; its password is (re)set so that the configuration matches.
+if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$user'")" ]]; then
+  psql_admin -c "CREATE ROLE \"$user\" LOGIN CREATEDB PASSWORD '$password'"
+else
+  psql_admin -c "ALTER ROLE \"$user\" LOGIN CREATEDB PASSWORD '$password'"
+fi
+
+sql_tool() {
+  "$TEMPORAL_SQL_TOOL" --plugin postgres12 --ep "$host" -p "$port" -u "$user" --pw "$password" "$@"
+}
+
+for pair in "$db:postgresql/v12/temporal" "$visibility:postgresql/v12/visibility"; do
+  name="${pair%%:*}" schema="${pair#*:}"
+  if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$name'")" ]]; then
+    sql_tool --db "$name" create-database
+  fi
+  has_version="$(PGPASSWORD="$password" psql -h "$host" -p "$port" -U "$user" -d "$name" -qtA \
+    -c "SELECT to_regclass('public.schema_version') IS NOT NULL")"
+  if [[ "$has_version" != "t" ]]; then
+    sql_tool --db "$name" setup-schema -v 0.0
+  fi
+  sql_tool --db "$name" update-schema --schema-name "$schema"
+done
+echo "Temporal schemas up to date in $db and $visibility on $addr"
