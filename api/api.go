@@ -26,7 +26,7 @@ type Deps struct {
 	Logger   *slog.Logger
 	// IPLimiter bounds the sign-in attempts per client address (nil: no limit); the
 	// console shares it, so that both count against one budget.
-	IPLimiter *ratelimit.Keyed
+	IPLimiter ratelimit.Limiter
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (the client address).
 	TrustedProxies []netip.Prefix
 	// PublicURL is the base URL clients reach the API at, the server the OpenAPI document

@@ -80,7 +80,7 @@ func (a *API) authed(access service.Access, h handlerFunc) http.Handler {
 type gate struct {
 	auth           *service.Auth
 	idem           *service.Idempotency
-	ipLimiter      *ratelimit.Keyed // nil: no limit
+	ipLimiter      ratelimit.Limiter // nil: no limit
 	trustedProxies []netip.Prefix
 	now            func() time.Time
 	log            *slog.Logger
@@ -92,7 +92,11 @@ type gate struct {
 // attempt available.
 func (g *gate) limitIP(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if wait := g.ipLimiter.Take(web.IPKey(web.ClientIP(r, g.trustedProxies)), g.now()); wait > 0 {
+		wait, err := ratelimit.Take(r.Context(), g.ipLimiter, web.IPKey(web.ClientIP(r, g.trustedProxies)), g.now())
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
 			return &service.Refusal{Reason: service.RateLimited, RetryAfter: (wait + time.Second - 1).Truncate(time.Second)}
 		}
 		return h(w, r)

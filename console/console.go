@@ -90,7 +90,7 @@ type Deps struct {
 	Tasks *service.Tasks
 	// IPLimiter bounds the sign-in attempts per client address: the API's, so that both
 	// count against one budget (nil: no limit).
-	IPLimiter      *ratelimit.Keyed
+	IPLimiter      ratelimit.Limiter
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
 	// Now is the clock of the SLA states and the rate limit (time.Now when nil).
@@ -101,7 +101,7 @@ type Deps struct {
 type Console struct {
 	auth           *service.Auth
 	tasks          *service.Tasks
-	ipLimiter      *ratelimit.Keyed
+	ipLimiter      ratelimit.Limiter
 	trustedProxies []netip.Prefix
 	log            *slog.Logger
 	now            func() time.Time
@@ -521,7 +521,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, v *view) error {
 }
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
-	if wait := c.ipLimiter.Take(web.IPKey(web.ClientIP(r, c.trustedProxies)), c.now()); wait > 0 {
+	wait, err := ratelimit.Take(r.Context(), c.ipLimiter, web.IPKey(web.ClientIP(r, c.trustedProxies)), c.now())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		return &service.Refusal{Reason: service.RateLimited, RetryAfter: (wait + time.Second - 1).Truncate(time.Second)}
 	}
 	tok, st, err := c.auth.StaffSignIn(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))

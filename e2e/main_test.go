@@ -159,10 +159,9 @@ func run(m *testing.M) int {
 	// limits that are exercised but never reached (ratelimit_test.go has tight ones).
 	svc := service.New(service.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: apiLogger, ReissueWindow: time.Hour,
 		Mailer:       mailer, // staff one-time passwords, as in production (without one, POST /staff answers 503)
-		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}})
+		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}, AddressLimit: ratelimit.Rate{Requests: 10_000, Per: time.Minute}})
 	defer svc.Wait()
-	handler := server.Handler(server.Options{Services: svc, Logger: apiLogger, Metrics: metrics.NewHTTP(env.metrics),
-		RateLimitIP: ratelimit.Rate{Requests: 10_000, Per: time.Minute}})
+	handler := server.Handler(server.Options{Services: svc, Logger: apiLogger, Metrics: metrics.NewHTTP(env.metrics)})
 	if apiContract, err = newContract(); err != nil {
 		return fail(err)
 	}

@@ -26,8 +26,8 @@ func limitedAPI(t *testing.T, ipLimit, accountLimit ratelimit.Rate) *stack.Clien
 	}
 	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := service.New(service.Deps{Store: env.store, Temporal: env.temporal, Hasher: hasher, Logger: logger,
-		ReissueWindow: time.Hour, AccountLimit: accountLimit})
-	hs := httptest.NewServer(server.Handler(server.Options{Services: svc, Logger: logger, RateLimitIP: ipLimit}))
+		ReissueWindow: time.Hour, AccountLimit: accountLimit, AddressLimit: ipLimit})
+	hs := httptest.NewServer(server.Handler(server.Options{Services: svc, Logger: logger}))
 	t.Cleanup(func() { hs.Close(); svc.Wait() })
 	return &stack.Client{BaseURL: hs.URL, HTTP: http.DefaultClient}
 }
@@ -68,6 +68,22 @@ func TestRateLimitPerAddress(t *testing.T) {
 	expectLimited(t, post(t, limited, "/api/v1/auth/login", map[string]string{"cin": "ZZ999999", "password": "not this one"}))
 	time.Sleep(wait)
 	expect(t, login("officer@e2e.oc.local"), http.StatusOK, "")
+}
+
+// TestRateLimitSharedByProcesses: two API processes (here two servers, each with use cases
+// and limiters of its own, on the same database) spend from one budget per address, so a
+// load balancer in front of them does not double the limit.
+func TestRateLimitSharedByProcesses(t *testing.T) {
+	limit := ratelimit.Rate{Requests: 4, Per: 5 * time.Second}
+	first, second := limitedAPI(t, limit, ratelimit.Rate{}), limitedAPI(t, limit, ratelimit.Rate{})
+	login := func(c *stack.Client) response {
+		return post(t, c, "/api/v1/staff/login", map[string]string{"email": "agent@e2e.oc.local", "password": agentPassword})
+	}
+	for i := range 4 {
+		expect(t, login([]*stack.Client{first, second}[i%2]), http.StatusOK, "")
+	}
+	expectLimited(t, login(first))
+	expectLimited(t, login(second))
 }
 
 // TestRateLimitPerAccount: past the per-account limit a CIN gets 429 on the login,

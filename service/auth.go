@@ -84,7 +84,7 @@ type Auth struct {
 	hasher         *passhash.Hasher
 	clock          clock
 	wf             workflowClient
-	accountLimiter *ratelimit.Keyed // nil: no limit
+	accountLimiter ratelimit.Limiter // nil: no limit
 }
 
 // TokenHash is the hash under which a bearer token's session is stored; a token that
@@ -186,8 +186,12 @@ func loginKey(kind domain.SubjectKind, name string) []byte {
 // limitAccount spends one attempt of a login name, keyed by its loginKey (the hash the
 // lockout counts failures against, never the name itself). It runs before the lockout
 // check, so a rate-limited attempt neither costs Argon2id work nor counts as a failure.
-func (a *Auth) limitAccount(key []byte) error {
-	if wait := a.accountLimiter.Take(string(key), a.clock.now()); wait > 0 {
+func (a *Auth) limitAccount(ctx context.Context, key []byte) error {
+	wait, err := ratelimit.Take(ctx, a.accountLimiter, string(key), a.clock.now())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
 		// Rounded up to whole seconds: a client that waits that long finds an attempt.
 		return &Refusal{Reason: RateLimited, RetryAfter: (wait + time.Second - 1).Truncate(time.Second)}
 	}
@@ -269,7 +273,7 @@ func (a *Auth) verifyCitizen(ctx context.Context, c Credentials) (*citizenLogin,
 		return nil, err
 	}
 	key := loginKey(domain.SubjectCitizen, cin)
-	if err := a.limitAccount(key); err != nil {
+	if err := a.limitAccount(ctx, key); err != nil {
 		return nil, err
 	}
 	if err := a.checkLock(ctx, key); err != nil {
@@ -387,7 +391,7 @@ func (a *Auth) StaffSignIn(ctx context.Context, email, password string) (*Token,
 		return nil, store.Staff{}, err
 	}
 	key := loginKey(domain.SubjectStaff, email)
-	if err := a.limitAccount(key); err != nil {
+	if err := a.limitAccount(ctx, key); err != nil {
 		return nil, store.Staff{}, err
 	}
 	if err := a.checkLock(ctx, key); err != nil {

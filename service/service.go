@@ -44,8 +44,10 @@ type Deps struct {
 	Complaints workflows.ComplaintConfig
 	// CredentialTTL is the validity of a staff member's one-time password (24 h when 0).
 	CredentialTTL time.Duration
-	// AccountLimit bounds the sign-in attempts per login name (zero: no limit).
-	AccountLimit ratelimit.Rate
+	// AccountLimit bounds the sign-in attempts per login name, AddressLimit those per
+	// client address (zero: no limit). Both are shared by every process on the database
+	// (ratelimit.NewShared).
+	AccountLimit, AddressLimit ratelimit.Rate
 }
 
 // Services are the use cases, one value per area; each holds only what it uses.
@@ -62,6 +64,9 @@ type Services struct {
 	Rules          *Rules
 	Idempotency    *Idempotency
 	Health         *Health
+	// AddressLimiter bounds the sign-in attempts per client address (nil: no limit): the
+	// adapters spend from it before any sign-in use case runs.
+	AddressLimiter ratelimit.Limiter
 
 	background *sync.WaitGroup
 }
@@ -79,7 +84,7 @@ func New(d Deps) *Services {
 	wf := workflowClient{temporal: d.Temporal}
 	bg := &sync.WaitGroup{}
 	auth := &Auth{store: d.Store, hasher: d.Hasher, clock: c, wf: wf,
-		accountLimiter: ratelimit.New(d.AccountLimit, ratelimit.MaxKeys)}
+		accountLimiter: ratelimit.NewShared(d.Store, "account", d.AccountLimit)}
 	dts := &DTS{store: d.Store, clock: c, wf: wf}
 	complaints := &Complaints{store: d.Store, clock: c, wf: wf, config: d.Complaints}
 	return &Services{
@@ -96,6 +101,7 @@ func New(d Deps) *Services {
 		Rules:          &Rules{store: d.Store, clock: c},
 		Idempotency:    &Idempotency{store: d.Store, clock: c},
 		Health:         &Health{store: d.Store, temporal: d.Temporal},
+		AddressLimiter: ratelimit.NewShared(d.Store, "ip", d.AddressLimit),
 		background:     bg,
 	}
 }

@@ -94,11 +94,11 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	defer d.close()
 	svc := service.New(service.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Mailer: d.mailer, Logger: logger,
-		ReissueWindow: cfg.ReissueWindow, CredentialTTL: cfg.CredentialTTL, AccountLimit: ratelimit.Rate(cfg.RateLimitAccount),
+		ReissueWindow: cfg.ReissueWindow, CredentialTTL: cfg.CredentialTTL, AccountLimit: ratelimit.Rate(cfg.RateLimitAccount), AddressLimit: ratelimit.Rate(cfg.RateLimitIP),
 		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
 			FirstResponseOverride: cfg.ComplaintFirstResponseOverride}})
 	handler := server.Handler(server.Options{Services: svc, Logger: logger, Metrics: metrics.NewHTTP(d.metrics),
-		RateLimitIP: ratelimit.Rate(cfg.RateLimitIP), TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
+		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
 		PublicURL: cfg.PublicURL})
 	hs := &http.Server{
 		Addr:              cfg.APIAddr,

@@ -105,13 +105,13 @@ func New(t testing.TB, o Options) *Server {
 	}
 	s := &Server{Store: st, DB: db, Clock: clock, Mailer: &mail.RecordingSender{}, Hasher: hasher, passwordHash: hash}
 	s.Temporal = newTemporal(st, clock)
-	deps := service.Deps{Store: st, Temporal: s.Temporal, Hasher: hasher, Logger: logger, Now: clock.Now, AccountLimit: o.AccountLimit}
+	deps := service.Deps{Store: st, Temporal: s.Temporal, Hasher: hasher, Logger: logger, Now: clock.Now, AccountLimit: o.AccountLimit, AddressLimit: o.RateLimitIP}
 	if !o.NoMailer {
 		deps.Mailer = s.Mailer
 	}
 	s.Services = service.New(deps)
 	t.Cleanup(s.Services.Wait) // before the database is dropped (cleanups run last first)
-	s.Handler = server.Handler(server.Options{Services: s.Services, Logger: logger, Metrics: o.Metrics, RateLimitIP: o.RateLimitIP,
+	s.Handler = server.Handler(server.Options{Services: s.Services, Logger: logger, Metrics: o.Metrics,
 		TrustedProxies: o.TrustedProxies, CORSOrigins: o.CORSOrigins, Now: clock.Now})
 	return s
 }

@@ -1,9 +1,12 @@
 // Package ratelimit bounds attempts per key (a client address, a hashed login name) with
-// a token bucket per key (golang.org/x/time/rate), in memory bounded by a number of keys.
+// a token bucket per key: Keyed in this process's memory (golang.org/x/time/rate, bounded
+// by a number of keys), Shared in MySQL for every process of the deployment, and Shared's
+// usual form, NewShared, which asks this process's buckets first.
 package ratelimit
 
 import (
 	"container/list"
+	"context"
 	"sync"
 	"time"
 
@@ -58,9 +61,19 @@ func New(l Rate, max int) *Keyed {
 	}
 }
 
-// Take spends one attempt of key at now. With none left it spends nothing and returns how
-// long until one is back; 0 means allowed (always, for a nil limiter).
-func (k *Keyed) Take(key string, now time.Time) time.Duration {
+// Limiter spends attempts: Take spends one attempt of key at now; with none left it
+// spends nothing and returns how long until one is back; 0 means allowed.
+type Limiter interface {
+	Take(ctx context.Context, key string, now time.Time) (time.Duration, error)
+}
+
+// Take is the Limiter's (a nil *Keyed allows everything; it never fails).
+func (k *Keyed) Take(_ context.Context, key string, now time.Time) (time.Duration, error) {
+	return k.take(key, now), nil
+}
+
+// take spends one attempt of key at now, as Take.
+func (k *Keyed) take(key string, now time.Time) time.Duration {
 	if k == nil {
 		return 0
 	}

@@ -15,7 +15,6 @@ import (
 	"occonnect/api"
 	"occonnect/console"
 	"occonnect/internal/metrics"
-	"occonnect/internal/ratelimit"
 	"occonnect/internal/web"
 	"occonnect/service"
 )
@@ -26,9 +25,6 @@ type Options struct {
 	Logger   *slog.Logger
 	// Metrics counts the requests by route template and status (nil: none).
 	Metrics *metrics.HTTP
-	// RateLimitIP bounds the sign-in attempts per client address, the API's and the
-	// console's together (zero: no limit).
-	RateLimitIP ratelimit.Rate
 	// TrustedProxies are the peers whose X-Forwarded-For and X-Forwarded-Proto are believed.
 	TrustedProxies []netip.Prefix
 	// CORSOrigins are the exact origins a browser may call the API from; none by default.
@@ -55,14 +51,14 @@ func Routes(o Options) *mux.Router {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	ipLimiter := ratelimit.New(o.RateLimitIP, ratelimit.MaxKeys)
-	r := api.New(api.Deps{Services: o.Services, Logger: o.Logger, IPLimiter: ipLimiter, TrustedProxies: o.TrustedProxies,
-		PublicURL: o.PublicURL, Now: o.Now}).Router()
 	s := o.Services
 	if s == nil {
 		s = &service.Services{}
 	}
-	console.New(console.Deps{Auth: s.Auth, Tasks: s.Tasks, IPLimiter: ipLimiter,
+	// The API and the console spend sign-in attempts from one budget per address.
+	r := api.New(api.Deps{Services: o.Services, Logger: o.Logger, IPLimiter: s.AddressLimiter, TrustedProxies: o.TrustedProxies,
+		PublicURL: o.PublicURL, Now: o.Now}).Router()
+	console.New(console.Deps{Auth: s.Auth, Tasks: s.Tasks, IPLimiter: s.AddressLimiter,
 		TrustedProxies: o.TrustedProxies, Logger: o.Logger, Now: o.Now}).Register(r)
 	return r
 }
