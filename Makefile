@@ -39,7 +39,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 20m
 help:
 	@echo "make dev    run the whole system locally (Temporal dev server + UI, Mailpit, MariaDB, worker, API)"
 	@echo "            OCC_DEV_TEMPORAL=cluster make dev: on a Temporal cluster on PostgreSQL, two workers, two APIs"
-	@echo "make test   every test (lint, unit, store, workflow, replay, end to end)"
+	@echo "make test   every test (lint, unit, store, workflow, replay, end to end), end to end and chaos on a cluster too"
 	@echo "make lint   go vet, staticcheck, workflowcheck"
 	@echo "make build  build bin/occonnect"
 	@echo "make bench  benchmarks B1-B4 against the real stack (BENCH_FLAGS=-quick for a short run)"
@@ -94,8 +94,11 @@ lint: $(STATICCHECK) $(WORKFLOWCHECK)
 unit:
 	go test $(GO_TEST_FLAGS) ./domain/... ./internal/... ./mail/... ./workflows/...
 
-test: tools mariadb chromium lint
+# Every test on the Temporal dev server, then the end-to-end and fault-injection tests
+# again on a Temporal cluster on PostgreSQL (OCC_TEST_TEMPORAL=cluster).
+test: tools cluster-tools mariadb postgres chromium lint
 	go test $(GO_TEST_FLAGS) ./...
+	OCC_TEST_TEMPORAL=cluster go test $(GO_TEST_FLAGS) ./e2e/ ./cmd/chaos/
 
 # The officer console's browser test (e2e/console_test.go) drives Debian's chromium package.
 CHROMIUM ?= /usr/bin/chromium

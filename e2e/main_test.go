@@ -92,11 +92,11 @@ func run(m *testing.M) int {
 	ctx := context.Background()
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "e2e setup:", err); return 1 }
 
-	tp, err := testenv.StartTemporal(ctx)
+	temporalAddress, stopTemporal, err := testenv.StartEngine(ctx) // the dev server, or the cluster (OCC_TEST_TEMPORAL=cluster)
 	if err != nil {
 		return fail(err)
 	}
-	defer tp.Stop()
+	defer stopTemporal()
 	mp, err := testenv.StartMailpit(ctx)
 	if err != nil {
 		return fail(err)
@@ -128,7 +128,7 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	env.keys = keys
-	tc, err := worker.Dial(ctx, tp.Address, "default", logger, keys, worker.WithMetrics(temporalMetrics))
+	tc, err := worker.Dial(ctx, temporalAddress, "default", logger, keys, worker.WithMetrics(temporalMetrics))
 	if err != nil {
 		return fail(err)
 	}

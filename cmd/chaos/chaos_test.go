@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"occonnect/internal/stack"
+	"occonnect/internal/testenv"
 )
 
 // openBugs are the scenarios that found a bug not fixed yet; `make chaos` still runs them.
@@ -22,6 +23,7 @@ func TestChaosQuick(t *testing.T) {
 		t.Skip("starts the whole stack and injects faults")
 	}
 	cfg := quickConfig()
+	cfg.cluster = testenv.Engine() == "cluster" // make test runs it on both
 	if cfg.mariadb != "gate" {
 		t.Fatal("the quick scenarios must not restart the shared MariaDB server")
 	}

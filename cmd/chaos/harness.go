@@ -85,7 +85,8 @@ func newHarness(ctx context.Context, cfg config, out io.Writer) (h *harness, err
 		}
 	}
 	h.logf("starting the stack (Temporal dev server on SQLite, Mailpit, a database on MariaDB)")
-	if h.stack, err = stack.Start(ctx, stack.Options{Dir: filepath.Join(h.dir, "stack"), Keep: true, DBPrefix: "chaos", Binary: bin}); err != nil {
+	if h.stack, err = stack.Start(ctx, stack.Options{Dir: filepath.Join(h.dir, "stack"), Keep: true, DBPrefix: "chaos", Binary: bin,
+		Cluster: cfg.cluster}); err != nil {
 		return nil, err
 	}
 	h.closers = append(h.closers, h.stack.Close)

@@ -61,6 +61,7 @@ type config struct {
 	bin          string        // the occonnect binary (built when empty)
 	keep         bool          // keep the run folder (logs)
 	jsonPath     string
+	cluster      bool // Temporal is a cluster on PostgreSQL, not the dev server
 }
 
 // Scenario names, in the order of a run.
@@ -98,6 +99,7 @@ func parseFlags(args []string) (config, error) {
 	bin := fs.String("bin", "", "the occonnect binary (built into the run folder when empty)")
 	keep := fs.Bool("keep", false, "keep the run folder (the logs of every process)")
 	jsonPath := fs.String("json", "", "write the results as JSON to this file")
+	cluster := fs.Bool("cluster", false, "run on a Temporal cluster on PostgreSQL (scripts/temporal-cluster.sh) instead of the dev server")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -125,6 +127,7 @@ func parseFlags(args []string) (config, error) {
 			*dst = v
 		}
 	}
+	cfg.cluster = *cluster
 	setInt(&cfg.n, *n, 0)
 	setInt(&cfg.concurrency, *conc, 0)
 	setInt(&cfg.kills, *kills, -1)

@@ -151,15 +151,17 @@ func (p *Process) Stop(grace time.Duration) error {
 	if cmd == nil {
 		return nil
 	}
+	// The signals go to the process group (Start gives each process one): a script that
+	// runs servers (the Temporal cluster) is stopped with them.
 	if grace > 0 {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-done:
 			return nil
 		case <-time.After(grace):
 		}
 	}
-	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return err
 	}
 	<-done

@@ -54,6 +54,10 @@ type Options struct {
 	PProf bool
 	// Dev uses the servers `make dev` runs instead of starting them.
 	Dev bool
+	// Cluster runs a Temporal cluster on PostgreSQL (scripts/temporal-cluster.sh: frontend,
+	// two history and two matching hosts, the worker service) instead of the dev server;
+	// Temporal is then the script, which a stop or a kill ends with all its servers.
+	Cluster bool
 }
 
 // Stack is a running stack.
@@ -149,18 +153,24 @@ func (s *Stack) startServers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.TemporalAddress = fmt.Sprintf("127.0.0.1:%d", ports[0])
-	args := []string{"server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", strconv.Itoa(ports[0]), "--log-level", "error"}
-	args = append(args, workflows.DevServerSearchAttributeArgs()...)
-	if !s.opts.TemporalInMemory {
-		args = append(args, "--db-filename", filepath.Join(s.Dir, "temporal.db"))
+	if s.opts.Cluster {
+		if err := s.startCluster(ctx); err != nil {
+			return err
+		}
+	} else {
+		s.TemporalAddress = fmt.Sprintf("127.0.0.1:%d", ports[0])
+		args := []string{"server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", strconv.Itoa(ports[0]), "--log-level", "error"}
+		args = append(args, workflows.DevServerSearchAttributeArgs()...)
+		if !s.opts.TemporalInMemory {
+			args = append(args, "--db-filename", filepath.Join(s.Dir, "temporal.db"))
+		}
+		s.Temporal = &Process{Name: "temporal", Path: temporalBin, Args: args, Dir: s.Dir,
+			LogPath: filepath.Join(s.Dir, "temporal.log"), Ready: s.temporalReady}
+		if err := s.Temporal.Start(ctx); err != nil {
+			return err
+		}
+		s.closes = append(s.closes, func() { _ = s.Temporal.Stop(5 * time.Second) })
 	}
-	s.Temporal = &Process{Name: "temporal", Path: temporalBin, Args: args, Dir: s.Dir,
-		LogPath: filepath.Join(s.Dir, "temporal.log"), Ready: s.temporalReady}
-	if err := s.Temporal.Start(ctx); err != nil {
-		return err
-	}
-	s.closes = append(s.closes, func() { _ = s.Temporal.Stop(5 * time.Second) })
 
 	s.SMTPHost, s.SMTPPort = "127.0.0.1", ports[1]
 	s.Mail = &testenv.Mailpit{SMTPHost: s.SMTPHost, SMTPPort: s.SMTPPort, APIURL: fmt.Sprintf("http://127.0.0.1:%d", ports[2])}
@@ -233,6 +243,37 @@ func (s *Stack) attachDev(ctx context.Context) error {
 		return fmt.Errorf("search attributes of namespace %s: %w", ns, err)
 	}
 	return nil
+}
+
+// startCluster starts the Temporal cluster, with its databases of its own (dropped at
+// Close), and registers the search attributes.
+func (s *Stack) startCluster(ctx context.Context) error {
+	spec, err := testenv.NewClusterSpec()
+	if err != nil {
+		return err
+	}
+	s.TemporalAddress = spec.Address
+	s.Temporal = &Process{Name: "temporal cluster", Path: spec.Script, Args: []string{filepath.Join(s.Dir, "cluster")},
+		Env: spec.Env, Dir: s.Dir, LogPath: filepath.Join(s.Dir, "temporal.log"), Ready: s.namespaceReady,
+		StartTimeout: 3 * time.Minute}
+	s.closes = append(s.closes, spec.DropDatabases)
+	if err := s.Temporal.Start(ctx); err != nil {
+		return err
+	}
+	s.closes = append(s.closes, func() { _ = s.Temporal.Stop(10 * time.Second) })
+	return testenv.RegisterSearchAttributes(ctx, s.TemporalAddress)
+}
+
+// namespaceReady: the frontend answers with the namespace (the cluster's script creates it
+// once the frontend is up).
+func (s *Stack) namespaceReady(ctx context.Context) error {
+	c, err := client.DialContext(ctx, client.Options{HostPort: s.TemporalAddress, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.Namespace})
+	return err
 }
 
 func (s *Stack) temporalReady(ctx context.Context) error {

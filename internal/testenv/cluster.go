@@ -1,0 +1,302 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"occonnect/workflows"
+)
+
+// Engine is which Temporal the tests run on: OCC_TEST_TEMPORAL=cluster for the cluster on
+// PostgreSQL (make test runs the end-to-end and fault-injection tests on both), else the
+// dev server.
+func Engine() string {
+	if os.Getenv("OCC_TEST_TEMPORAL") == "cluster" {
+		return "cluster"
+	}
+	return "dev-server"
+}
+
+// Cluster is a Temporal cluster on PostgreSQL for the tests (scripts/temporal-cluster.sh:
+// frontend, two history and two matching hosts, the worker service), on free ports and in
+// databases of its own, dropped by Stop.
+type Cluster struct {
+	Address string
+	Dir     string // the processes' logs
+
+	cmd     *exec.Cmd
+	done    chan struct{}
+	env     []string
+	script  string
+	dropDBs func()
+}
+
+// clusterTool is a binary of cluster mode: its variable (set by the Makefile), else the
+// folder make builds it into.
+func clusterTool(envVar, dir, name string) (string, error) {
+	if p := os.Getenv(envVar); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if root := moduleRoot(); root != "" {
+		matches, _ := filepath.Glob(filepath.Join(root, ".tools", dir+"-*", name))
+		if len(matches) > 0 {
+			return matches[len(matches)-1], nil
+		}
+	}
+	return "", fmt.Errorf("%s not found: run the tests with `make test`, which builds it into .tools/ (or set %s)", name, envVar)
+}
+
+// freePortBlock finds a base port whose block (base … base+10, base+100 … base+105: the
+// script's layout) is free on 127.0.0.1.
+func freePortBlock() (int, error) {
+	offsets := []int{0, 1, 2, 3, 4, 5, 10, 100, 101, 102, 103, 104, 105}
+	for range 50 {
+		base := 20000 + rand.IntN(9000)
+		free := true
+		for _, o := range offsets {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+o))
+			if err != nil {
+				free = false
+				break
+			}
+			l.Close()
+		}
+		if free {
+			return base, nil
+		}
+	}
+	return 0, errors.New("no free block of ports for the Temporal cluster")
+}
+
+// ClusterSpec is how to run a cluster for the tests: the script, its environment (the
+// pinned binaries, a free block of ports, databases of its own) and its frontend's
+// address. DropDatabases removes the databases once the cluster is stopped.
+type ClusterSpec struct {
+	Script  string   // scripts/temporal-cluster.sh, absolute
+	Env     []string // to add to the environment
+	Address string
+}
+
+// NewClusterSpec prepares a cluster's run.
+func NewClusterSpec() (ClusterSpec, error) {
+	var env []string
+	for _, t := range []struct{ envVar, dir, name string }{
+		{"TEMPORAL_SERVER_BIN", "temporal-server", "server"},
+		{"TEMPORAL_SQL_TOOL", "temporal-sql-tool", "sql"},
+		{"TEMPORAL_UI_BIN", "temporal-ui", "server"},
+		{"OCC_TEMPORAL_BIN", "temporal", "temporal"},
+	} {
+		p, err := clusterTool(t.envVar, t.dir, t.name)
+		if err != nil {
+			return ClusterSpec{}, err
+		}
+		env = append(env, t.envVar+"="+p)
+	}
+	base, err := freePortBlock()
+	if err != nil {
+		return ClusterSpec{}, err
+	}
+	suffix := randomSuffix()
+	env = append(env, "TEMPORAL_PORT_BASE="+strconv.Itoa(base), "TEMPORAL_UI_PORT=0", "TEMPORAL_LOG_LEVEL=error",
+		"TEMPORAL_DB=occtest_temporal_"+suffix, "TEMPORAL_VISIBILITY_DB=occtest_temporal_visibility_"+suffix)
+	return ClusterSpec{Script: filepath.Join(moduleRoot(), "scripts", "temporal-cluster.sh"), Env: env,
+		Address: fmt.Sprintf("127.0.0.1:%d", base)}, nil
+}
+
+// DropDatabases drops the spec's PostgreSQL databases.
+func (s ClusterSpec) DropDatabases() {
+	var names []string
+	for _, kv := range s.Env {
+		if v, ok := strings.CutPrefix(kv, "TEMPORAL_DB="); ok {
+			names = append(names, v)
+		}
+		if v, ok := strings.CutPrefix(kv, "TEMPORAL_VISIBILITY_DB="); ok {
+			names = append(names, v)
+		}
+	}
+	dropPostgresDatabases(names...)
+}
+
+// StartCluster starts a Temporal cluster on PostgreSQL (127.0.0.1:5432 unless
+// TEMPORAL_PG_ADDR says otherwise), registers the workflows' search attributes in its
+// default namespace and waits until it answers.
+func StartCluster(ctx context.Context) (*Cluster, error) {
+	spec, err := NewClusterSpec()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "occtest-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Address: spec.Address, Dir: dir, env: append(os.Environ(), spec.Env...), script: spec.Script,
+		dropDBs: spec.DropDatabases}
+	if err := c.start(ctx); err != nil {
+		err = fmt.Errorf("%w\n%s", err, c.logTail())
+		c.Stop()
+		return nil, err
+	}
+	if err := RegisterSearchAttributes(ctx, c.Address); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// start runs the script and waits until the frontend answers with the namespace.
+func (c *Cluster) start(ctx context.Context) error {
+	log, err := os.OpenFile(filepath.Join(c.Dir, "cluster.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(c.script, c.Dir)
+	cmd.Env = c.env
+	cmd.Stdout, cmd.Stderr = log, log
+	// A process group of its own: Stop ends the script and every server it started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return err
+	}
+	c.cmd, c.done = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); log.Close(); close(c.done) }()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		cl, err := client.Dial(client.Options{HostPort: c.Address, Logger: quietLogger{}})
+		if err == nil {
+			_, err = cl.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+			cl.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-c.done:
+			return fmt.Errorf("the Temporal cluster exited; logs in %s", c.Dir)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the Temporal cluster did not answer on %s: %v (logs in %s)", c.Address, err, c.Dir)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// RegisterSearchAttributes adds the workflows' search attributes to the default namespace
+// of the cluster at address, retrying while the namespace, just created, has not reached
+// the frontend's cache.
+func RegisterSearchAttributes(ctx context.Context, address string) error {
+	cl, err := client.Dial(client.Options{HostPort: address, Logger: quietLogger{}})
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	attrs := map[string]enums.IndexedValueType{}
+	for _, k := range workflows.SearchAttributes {
+		attrs[k.GetName()] = k.GetValueType()
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err = cl.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+			Namespace: "default", SearchAttributes: attrs})
+		if err == nil || strings.Contains(err.Error(), "already exists") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("register the search attributes on the cluster: %w", err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// logTail is the end of the script's log, for an error message (the folder goes with Stop).
+func (c *Cluster) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(c.Dir, "cluster.log"))
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// Restart stops every process of the cluster and starts them again on the same ports and
+// databases (the state is kept).
+func (c *Cluster) Restart(ctx context.Context) error {
+	c.kill()
+	return c.start(ctx)
+}
+
+func (c *Cluster) kill() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	<-c.done
+	c.cmd = nil
+}
+
+// Stop ends the cluster, drops its databases and removes its logs.
+func (c *Cluster) Stop() {
+	if c == nil {
+		return
+	}
+	c.kill()
+	if c.dropDBs != nil {
+		c.dropDBs()
+	}
+	_ = os.RemoveAll(c.Dir)
+}
+
+// dropPostgresDatabases drops the cluster's databases with psql, as the PostgreSQL
+// superuser of scripts/temporal-schema.sh; a failure leaves them (their names are the
+// run's own).
+func dropPostgresDatabases(names ...string) {
+	addr := os.Getenv("TEMPORAL_PG_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:5432"
+	}
+	user := os.Getenv("TEMPORAL_PG_ADMIN_USER")
+	if user == "" {
+		user = "postgres"
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	for _, n := range names {
+		cmd := exec.Command("psql", "-h", host, "-p", port, "-U", user, "-d", "postgres", "-qtA",
+			"-c", `DROP DATABASE IF EXISTS "`+n+`" WITH (FORCE)`)
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+os.Getenv("TEMPORAL_PG_ADMIN_PASSWORD"))
+		_ = cmd.Run()
+	}
+}
+
+// StartEngine starts the Temporal of Engine(): the dev server, or the cluster. It returns
+// the frontend's address and what stops it.
+func StartEngine(ctx context.Context) (address string, stop func(), err error) {
+	if Engine() == "cluster" {
+		c, err := StartCluster(ctx)
+		if err != nil {
+			return "", nil, err
+		}
+		return c.Address, c.Stop, nil
+	}
+	t, err := StartTemporal(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return t.Address, t.Stop, nil
+}
