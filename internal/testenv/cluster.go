@@ -134,10 +134,23 @@ func (s ClusterSpec) DropDatabases() {
 	dropPostgresDatabases(names...)
 }
 
+// errExited: the cluster's script ended while the cluster was starting.
+var errExited = errors.New("the Temporal cluster exited while starting")
+
 // StartCluster starts a Temporal cluster on PostgreSQL (127.0.0.1:5432 unless
 // TEMPORAL_PG_ADDR says otherwise), registers the workflows' search attributes in its
-// default namespace and waits until it answers.
+// default namespace and waits until it answers. A cluster that exits while starting (a
+// port taken in the meantime) is started again on other ports, twice at most.
 func StartCluster(ctx context.Context) (*Cluster, error) {
+	for attempt := 1; ; attempt++ {
+		c, err := startCluster(ctx)
+		if err == nil || !errors.Is(err, errExited) || attempt == 3 {
+			return c, err
+		}
+	}
+}
+
+func startCluster(ctx context.Context) (*Cluster, error) {
 	spec, err := NewClusterSpec()
 	if err != nil {
 		return nil, err
@@ -189,7 +202,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		}
 		select {
 		case <-c.done:
-			return fmt.Errorf("the Temporal cluster exited; logs in %s", c.Dir)
+			return errExited
 		default:
 		}
 		if time.Now().After(deadline) {

@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -103,14 +105,22 @@ func MySQL(t testing.TB) *sqlx.DB {
 	return db
 }
 
-// FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
+// FreePort returns a TCP port free on 127.0.0.1 at the time of the call. It is taken
+// below the kernel's range of ephemeral ports (32768 and up on Linux), where the
+// outgoing connections of every test process (to MariaDB, PostgreSQL, Temporal) take
+// theirs: a port from that range can be taken by one of them before the server that was
+// to listen on it starts. Ports 20000 to 29999 are the cluster's (freePortBlock).
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 100 {
+		port := 30000 + mrand.IntN(2700)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("no free port between 30000 and 32700")
 }
 
 // moduleRoot is the folder of the module's go.mod, above the test's working directory
@@ -202,21 +212,33 @@ type Temporal struct {
 }
 
 // StartTemporal starts a dev server on a free port, with the workflows' search attributes
-// registered, and waits until it answers.
+// registered, and waits until it answers. A server that exits while starting (its port
+// taken in the meantime by another process) is started again on another port, twice at
+// most.
 func StartTemporal(ctx context.Context) (*Temporal, error) {
 	bin, err := tool("OCC_TEMPORAL_BIN", "temporal")
 	if err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		t, exited, err := startTemporal(ctx, bin)
+		if err == nil || !exited || attempt == 3 {
+			return t, err
+		}
+	}
+}
+
+// startTemporal makes one attempt; exited says the server exited while starting.
+func startTemporal(ctx context.Context, bin string) (_ *Temporal, exited bool, _ error) {
 	port, err := FreePort()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{"server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--log-level", "error"}
 	p, err := start(bin, append(args, workflows.DevServerSearchAttributeArgs()...)...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -225,20 +247,28 @@ func StartTemporal(ctx context.Context) (*Temporal, error) {
 			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
 			c.Close()
 			if err == nil {
-				return &Temporal{Process: p, Address: addr}, nil
+				return &Temporal{Process: p, Address: addr}, false, nil
 			}
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("temporal dev server exited; log in %s", p.dir)
+			log, _ := os.ReadFile(filepath.Join(p.dir, "log"))
+			p.Stop()
+			return nil, true, fmt.Errorf("temporal dev server exited while starting: %s", firstLine(log))
 		default:
 		}
 		if time.Now().After(deadline) {
 			p.Stop()
-			return nil, fmt.Errorf("temporal dev server not ready on %s: %v", addr, err)
+			return nil, false, fmt.Errorf("temporal dev server not ready on %s: %v", addr, err)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// firstLine is the first line of a log (what a crash says first).
+func firstLine(b []byte) string {
+	line, _, _ := strings.Cut(string(b), "\n")
+	return line
 }
 
 // Mailpit is an SMTP server with an HTTP API, for the tests.
