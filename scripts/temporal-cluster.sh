@@ -17,6 +17,8 @@
 #   TEMPORAL_UI_PORT           8233 (0: no Web UI)
 #   TEMPORAL_CODEC_ENDPOINT    the codec server the Web UI calls (empty: none)
 #   TEMPORAL_NAMESPACE         default; TEMPORAL_NAMESPACE_RETENTION 72h
+#   TEMPORAL_PG_MAX_CONNS, TEMPORAL_PG_VISIBILITY_MAX_CONNS   20 and 4 per process: mind
+#                              PostgreSQL's max_connections (100 by default) across hosts
 #   TEMPORAL_NUM_HISTORY_SHARDS and the PostgreSQL settings of temporal-schema.sh and of
 #   deploy/temporal/config/cluster.yaml
 set -euo pipefail
@@ -56,8 +58,19 @@ server() {
     start --service "$service" >"$run_dir/temporal-$name.log" 2>&1 &
   pids+=($!)
 }
+# The frontend first: the first process on new databases writes the cluster's metadata,
+# and several writing it at once fail ("failed to initialize current cluster metadata").
 server frontend frontend TEMPORAL_FRONTEND_PORT="$base" TEMPORAL_FRONTEND_HTTP_PORT=$((base + 10)) \
   TEMPORAL_FRONTEND_MEMBERSHIP_PORT=$((base + 100))
+for _ in $(seq 1 240); do
+  if "$OCC_TEMPORAL_BIN" operator cluster health --address "$frontend" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "${pids[0]}" 2>/dev/null; then break; fi
+  sleep 0.5
+done
+if ! "$OCC_TEMPORAL_BIN" operator cluster health --address "$frontend" >/dev/null 2>&1; then
+  echo "the Temporal frontend did not answer on $frontend; see $run_dir/temporal-frontend.log" >&2
+  exit 1
+fi
 for ((i = 0; i < history_hosts; i++)); do
   server "history$((i + 1))" history TEMPORAL_HISTORY_PORT=$((base + 1 + i)) TEMPORAL_HISTORY_MEMBERSHIP_PORT=$((base + 101 + i))
 done
@@ -66,14 +79,6 @@ for ((i = 0; i < matching_hosts; i++)); do
 done
 server worker worker TEMPORAL_WORKER_PORT=$((base + 5)) TEMPORAL_WORKER_MEMBERSHIP_PORT=$((base + 105))
 
-for _ in $(seq 1 120); do
-  if "$OCC_TEMPORAL_BIN" operator cluster health --address "$frontend" >/dev/null 2>&1; then break; fi
-  sleep 0.5
-done
-if ! "$OCC_TEMPORAL_BIN" operator cluster health --address "$frontend" >/dev/null 2>&1; then
-  echo "the Temporal frontend did not answer on $frontend; see $run_dir/temporal-*.log" >&2
-  exit 1
-fi
 if ! "$OCC_TEMPORAL_BIN" operator namespace describe --address "$frontend" -n "$namespace" >/dev/null 2>&1; then
   "$OCC_TEMPORAL_BIN" operator namespace create --address "$frontend" -n "$namespace" \
     --retention "${TEMPORAL_NAMESPACE_RETENTION:-72h}" >/dev/null

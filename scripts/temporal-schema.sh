@@ -26,11 +26,24 @@ psql_admin() {
 }
 
 # The role the servers use; its password is (re)set so that the configuration matches.
-if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$user'")" ]]; then
-  psql_admin -c "CREATE ROLE \"$user\" LOGIN CREATEDB PASSWORD '$password'"
-else
-  psql_admin -c "ALTER ROLE \"$user\" LOGIN CREATEDB PASSWORD '$password'"
-fi
+# Two runs at once (two test clusters) may race on the role: one of them is refused
+# (duplicate role, or "tuple concurrently updated") and tries again.
+role_sql="DO \$\$ BEGIN
+  CREATE ROLE \"$user\" LOGIN CREATEDB PASSWORD '$password';
+EXCEPTION WHEN duplicate_object THEN
+  ALTER ROLE \"$user\" LOGIN CREATEDB PASSWORD '$password';
+END \$\$"
+for attempt in 1 2 3 4 5; do
+  if psql_admin -c "$role_sql" 2>"${TMPDIR:-/tmp}/temporal-schema-role.$$"; then
+    break
+  fi
+  if [[ $attempt == 5 ]]; then
+    cat "${TMPDIR:-/tmp}/temporal-schema-role.$$" >&2
+    exit 1
+  fi
+  sleep "0.$((RANDOM % 9 + 1))"
+done
+rm -f "${TMPDIR:-/tmp}/temporal-schema-role.$$"
 
 sql_tool() {
   "$TEMPORAL_SQL_TOOL" --plugin postgres12 --ep "$host" -p "$port" -u "$user" --pw "$password" "$@"

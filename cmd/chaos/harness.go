@@ -59,12 +59,13 @@ type harness struct {
 const agentCount = 20
 
 func newHarness(ctx context.Context, cfg config, out io.Writer) (h *harness, err error) {
-	h = &harness{cfg: cfg, out: out, run: randomID(3)}
+	started := &harness{cfg: cfg, out: out, run: randomID(3)}
+	h = started
 	// The driver logs each connection the outages break; the scenarios count what matters.
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
 	defer func() {
 		if err != nil {
-			h.close()
+			started.close() // h may already be nil: a return nil, err
 			h = nil
 		}
 	}()

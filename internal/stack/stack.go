@@ -93,10 +93,11 @@ type App struct {
 // Start starts the stack: Temporal (with the workflows' search attributes) and Mailpit
 // (unless Options.Dev), then the database. On error, what was started is stopped.
 func Start(ctx context.Context, opts Options) (s *Stack, err error) {
-	s = &Stack{opts: opts, Dir: opts.Dir, Namespace: "default"}
+	started := &Stack{opts: opts, Dir: opts.Dir, Namespace: "default"}
+	s = started
 	defer func() {
 		if err != nil {
-			s.Close()
+			started.Close() // s may already be nil: a return nil, err
 			s = nil
 		}
 	}()
@@ -256,7 +257,7 @@ func (s *Stack) startCluster(ctx context.Context) error {
 	s.Temporal = &Process{Name: "temporal cluster", Path: spec.Script, Args: []string{filepath.Join(s.Dir, "cluster")},
 		Env: spec.Env, Dir: s.Dir, LogPath: filepath.Join(s.Dir, "temporal.log"), Ready: s.namespaceReady,
 		StartTimeout: 3 * time.Minute}
-	s.closes = append(s.closes, spec.DropDatabases)
+	s.closes = append(s.closes, spec.Release)
 	if err := s.Temporal.Start(ctx); err != nil {
 		return err
 	}

@@ -63,12 +63,19 @@ func clusterTool(envVar, dir, name string) (string, error) {
 	return "", fmt.Errorf("%s not found: run the tests with `make test`, which builds it into .tools/ (or set %s)", name, envVar)
 }
 
-// freePortBlock finds a base port whose block (base … base+10, base+100 … base+105: the
-// script's layout) is free on 127.0.0.1.
-func freePortBlock() (int, error) {
+// claimPortBlock finds a base port whose block (base … base+10, base+100 … base+105: the
+// script's layout) is free on 127.0.0.1, and claims it for this process with a lock file,
+// so that two test processes starting clusters at once (make test runs the e2e and chaos
+// packages in parallel) never take the same block. release gives it back; the claim of a
+// process that died is taken over.
+func claimPortBlock() (base int, release func(), err error) {
 	offsets := []int{0, 1, 2, 3, 4, 5, 10, 100, 101, 102, 103, 104, 105}
-	for range 50 {
-		base := 20000 + rand.IntN(9000)
+	for range 100 {
+		base = 20000 + 200*rand.IntN(50) // blocks 200 apart: they never overlap
+		lock := filepath.Join(os.TempDir(), fmt.Sprintf("occtest-cluster-ports-%d.lock", base))
+		if !claim(lock) {
+			continue
+		}
 		free := true
 		for _, o := range offsets {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+o))
@@ -79,19 +86,41 @@ func freePortBlock() (int, error) {
 			l.Close()
 		}
 		if free {
-			return base, nil
+			return base, func() { _ = os.Remove(lock) }, nil
 		}
+		_ = os.Remove(lock)
 	}
-	return 0, errors.New("no free block of ports for the Temporal cluster")
+	return 0, nil, errors.New("no free block of ports for the Temporal cluster")
+}
+
+// claim creates the lock file with this process's id; a lock whose process is gone is
+// taken over.
+func claim(lock string) bool {
+	for range 2 {
+		f, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err == nil {
+			fmt.Fprint(f, os.Getpid())
+			f.Close()
+			return true
+		}
+		b, rerr := os.ReadFile(lock)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+		if rerr != nil || perr != nil || syscall.Kill(pid, 0) == nil {
+			return false // held by a live process (or being written)
+		}
+		_ = os.Remove(lock) // its process died: take it over
+	}
+	return false
 }
 
 // ClusterSpec is how to run a cluster for the tests: the script, its environment (the
 // pinned binaries, a free block of ports, databases of its own) and its frontend's
-// address. DropDatabases removes the databases once the cluster is stopped.
+// address. Release drops the databases and frees the ports once the cluster is stopped.
 type ClusterSpec struct {
 	Script  string   // scripts/temporal-cluster.sh, absolute
 	Env     []string // to add to the environment
 	Address string
+	release func()   // gives the ports back
 }
 
 // NewClusterSpec prepares a cluster's run.
@@ -109,19 +138,31 @@ func NewClusterSpec() (ClusterSpec, error) {
 		}
 		env = append(env, t.envVar+"="+p)
 	}
-	base, err := freePortBlock()
+	base, release, err := claimPortBlock()
 	if err != nil {
 		return ClusterSpec{}, err
 	}
 	suffix := randomSuffix()
 	env = append(env, "TEMPORAL_PORT_BASE="+strconv.Itoa(base), "TEMPORAL_UI_PORT=0", "TEMPORAL_LOG_LEVEL=error",
+		// Few connections per process: a test cluster carries little load, and two of them
+		// side by side (e2e and chaos) must stay under PostgreSQL's max_connections (100).
+		"TEMPORAL_PG_MAX_CONNS=5", "TEMPORAL_PG_VISIBILITY_MAX_CONNS=2",
 		"TEMPORAL_DB=occtest_temporal_"+suffix, "TEMPORAL_VISIBILITY_DB=occtest_temporal_visibility_"+suffix)
 	return ClusterSpec{Script: filepath.Join(moduleRoot(), "scripts", "temporal-cluster.sh"), Env: env,
-		Address: fmt.Sprintf("127.0.0.1:%d", base)}, nil
+		Address: fmt.Sprintf("127.0.0.1:%d", base), release: release}, nil
 }
 
-// DropDatabases drops the spec's PostgreSQL databases.
-func (s ClusterSpec) DropDatabases() {
+// Release drops the spec's PostgreSQL databases and gives its ports back, once the
+// cluster is stopped.
+func (s ClusterSpec) Release() {
+	s.dropDatabases()
+	if s.release != nil {
+		s.release()
+	}
+}
+
+// dropDatabases drops the spec's PostgreSQL databases.
+func (s ClusterSpec) dropDatabases() {
 	var names []string
 	for _, kv := range s.Env {
 		if v, ok := strings.CutPrefix(kv, "TEMPORAL_DB="); ok {
@@ -160,13 +201,14 @@ func startCluster(ctx context.Context) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{Address: spec.Address, Dir: dir, env: append(os.Environ(), spec.Env...), script: spec.Script,
-		dropDBs: spec.DropDatabases}
+		dropDBs: spec.Release}
 	if err := c.start(ctx); err != nil {
 		err = fmt.Errorf("%w\n%s", err, c.logTail())
 		c.Stop()
 		return nil, err
 	}
 	if err := RegisterSearchAttributes(ctx, c.Address); err != nil {
+		err = fmt.Errorf("%w\n%s", err, c.logTail())
 		c.Stop()
 		return nil, err
 	}
@@ -239,13 +281,19 @@ func RegisterSearchAttributes(ctx context.Context, address string) error {
 	}
 }
 
-// logTail is the end of the script's log, for an error message (the folder goes with Stop).
+// logTail is the end of the script's log and of each server's, for an error message (the
+// folder goes with Stop).
 func (c *Cluster) logTail() string {
-	b, _ := os.ReadFile(filepath.Join(c.Dir, "cluster.log"))
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
+	var out strings.Builder
+	logs, _ := filepath.Glob(filepath.Join(c.Dir, "*.log"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		if len(b) > 1500 {
+			b = b[len(b)-1500:]
+		}
+		fmt.Fprintf(&out, "--- %s\n%s\n", filepath.Base(l), b)
 	}
-	return string(b)
+	return out.String()
 }
 
 // Restart stops every process of the cluster and starts them again on the same ports and

@@ -109,7 +109,7 @@ func MySQL(t testing.TB) *sqlx.DB {
 // below the kernel's range of ephemeral ports (32768 and up on Linux), where the
 // outgoing connections of every test process (to MariaDB, PostgreSQL, Temporal) take
 // theirs: a port from that range can be taken by one of them before the server that was
-// to listen on it starts. Ports 20000 to 29999 are the cluster's (freePortBlock).
+// to listen on it starts. Ports 20000 to 29999 are the cluster's (claimPortBlock).
 func FreePort() (int, error) {
 	for range 100 {
 		port := 30000 + mrand.IntN(2700)
