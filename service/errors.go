@@ -36,6 +36,10 @@ const (
 	Unavailable
 	// RateLimited: too many attempts; RetryAfter says when to try again (rate_limited).
 	RateLimited
+	// TemporalUnavailable: the workflow engine cannot be reached, so what needs it
+	// (enrolling, activating, tasks) waits; what reads MySQL goes on. Worth a retry after
+	// RetryAfter (temporal_unavailable).
+	TemporalUnavailable
 
 	// Sign-in and accounts.
 	InvalidCredentials     // invalid_credentials: wrong CIN, e-mail or password (never which)
@@ -69,7 +73,8 @@ const (
 var reasonCodes = [reasonCount]string{
 	Invalid: "validation_failed", NotFound: "not_found", Conflict: "conflict", Forbidden: "forbidden",
 	Unauthorized: "unauthorized", Unavailable: "unavailable", RateLimited: "rate_limited",
-	InvalidCredentials: "invalid_credentials", AccountLocked: "account_locked", CredentialsExpired: "credentials_expired",
+	TemporalUnavailable: "temporal_unavailable",
+	InvalidCredentials:  "invalid_credentials", AccountLocked: "account_locked", CredentialsExpired: "credentials_expired",
 	PasswordChangeRequired: "password_change_required", AlreadyActive: "already_active",
 	NoRules: "no_rules", YearWithoutRules: "no_rules", InsufficientAllowance: "insufficient_allowance",
 	AccountNotActive: "account_not_active", DTSRequestExists: "dts_request_exists", PastYear: "past_year",
@@ -113,7 +118,8 @@ type Refusal struct {
 	// Detail, when set, is a more specific explanation than the reason's own
 	// (account_active, staff_email_taken, …): a key of the problems catalog.
 	Detail string
-	// RetryAfter is when to try again (AccountLocked, RateLimited, Unavailable).
+	// RetryAfter is when to try again (AccountLocked, RateLimited, Unavailable,
+	// TemporalUnavailable).
 	RetryAfter time.Duration
 	// Token is the password-change session of a PasswordChangeRequired sign-in.
 	Token *Token

@@ -81,7 +81,7 @@ func New(d Deps) *Services {
 	}
 	d.Complaints.Defaults()
 	c := clock(d.Now)
-	wf := workflowClient{temporal: d.Temporal}
+	wf := newWorkflowClient(d.Temporal)
 	bg := &sync.WaitGroup{}
 	auth := &Auth{store: d.Store, hasher: d.Hasher, clock: c, wf: wf,
 		accountLimiter: ratelimit.NewShared(d.Store, "account", d.AccountLimit)}

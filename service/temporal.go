@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -15,8 +16,59 @@ import (
 
 // workflowClient is the use cases' access to Temporal: starting the workflow of a row just
 // written, and sending Updates to running workflows.
+//
+// An outage of Temporal (its frontend unreachable, or not answering) is refused as
+// TemporalUnavailable, with a Retry-After, instead of a wait: after a request has found
+// Temporal unreachable, the next ones check its health first, within probeTimeout, and are
+// refused at once while it stays down; the first that finds it back clears the mark.
 type workflowClient struct {
 	temporal client.Client
+	down     *atomic.Bool // the last request found Temporal unreachable
+}
+
+func newWorkflowClient(c client.Client) workflowClient {
+	return workflowClient{temporal: c, down: new(atomic.Bool)}
+}
+
+const (
+	// startTimeout bounds a workflow's start: Temporal answers it once the start is stored.
+	startTimeout = 10 * time.Second
+	// probeTimeout bounds the health check of a Temporal thought down.
+	probeTimeout = 2 * time.Second
+	// temporalRetryAfter is the Retry-After of a TemporalUnavailable refusal.
+	temporalRetryAfter = 5 * time.Second
+)
+
+// call runs one request to Temporal under the outage policy above.
+func (w workflowClient) call(ctx context.Context, request func(context.Context) error) error {
+	if w.down != nil && w.down.Load() {
+		if err := w.probe(ctx); err != nil {
+			return err
+		}
+	}
+	err := request(ctx)
+	if err == nil || !isUnavailable(err) || w.down == nil {
+		return err
+	}
+	// Unreachable, or no answer in time: Temporal's outage, or only a slow workflow (an
+	// Update waits for a worker)? Its health check tells them apart.
+	if perr := w.probe(ctx); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// probe checks Temporal's health within probeTimeout (even when the request's context is
+// already done) and records the outcome; an unhealthy Temporal is TemporalUnavailable.
+func (w workflowClient) probe(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
+	defer cancel()
+	if _, err := w.temporal.CheckHealth(pctx, &client.CheckHealthRequest{}); err != nil {
+		w.down.Store(true)
+		return &Refusal{Reason: TemporalUnavailable, RetryAfter: temporalRetryAfter, cause: err}
+	}
+	w.down.Store(false)
+	return nil
 }
 
 // start is the one policy for "write the row, then start its workflow". The workflow ID
@@ -31,7 +83,12 @@ func (w workflowClient) start(ctx context.Context, opts client.StartWorkflowOpti
 	opts.TaskQueue = workflows.TaskQueue
 	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	_, err := w.temporal.ExecuteWorkflow(ctx, opts, workflow, input)
+	err := w.call(ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, startTimeout)
+		defer cancel()
+		_, err := w.temporal.ExecuteWorkflow(ctx, opts, workflow, input)
+		return err
+	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err == nil || errors.As(err, &started) {
 		return nil
@@ -57,19 +114,21 @@ const updateTimeout = 20 * time.Second
 // comes back as a *temporal.ApplicationError with the type the validator gave; a closed
 // or unknown workflow as *serviceerror.NotFound.
 func (w workflowClient) update(ctx context.Context, workflowID, updateID, name string, result any, args ...any) error {
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
-	defer cancel()
-	h, err := w.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID:     updateID,
-		WorkflowID:   workflowID,
-		UpdateName:   name,
-		Args:         args,
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+	return w.call(ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+		defer cancel()
+		h, err := w.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			UpdateID:     updateID,
+			WorkflowID:   workflowID,
+			UpdateName:   name,
+			Args:         args,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err != nil {
+			return err
+		}
+		return h.Get(ctx, result)
 	})
-	if err != nil {
-		return err
-	}
-	return h.Get(ctx, result)
 }
 
 // workflowRefusal maps an Update refused by a workflow (its validator's error type) to a

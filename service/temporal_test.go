@@ -87,3 +87,77 @@ func TestStartPolicy(t *testing.T) {
 		t.Errorf("err = %v, want %v", err, down)
 	}
 }
+
+// outageClient is a Temporal client whose starts and health checks answer what the test
+// says, counting them.
+type outageClient struct {
+	client.Client
+	startErr, healthErr error
+	starts, checks      int
+}
+
+func (c *outageClient) ExecuteWorkflow(ctx context.Context, _ client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	c.starts++
+	if _, ok := ctx.Deadline(); !ok {
+		return nil, errors.New("a start without a deadline")
+	}
+	return nil, c.startErr
+}
+
+func (c *outageClient) CheckHealth(ctx context.Context, _ *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	c.checks++
+	if _, ok := ctx.Deadline(); !ok {
+		return nil, errors.New("a health check without a deadline")
+	}
+	return &client.CheckHealthResponse{}, c.healthErr
+}
+
+// TestTemporalOutage: a request that finds Temporal unreachable is refused as
+// TemporalUnavailable with a Retry-After; while it stays down the next requests are
+// refused after a health check, without waiting on Temporal; once it answers again they
+// go through. A request that times out while Temporal is healthy (a slow workflow) keeps
+// its error: Unavailable, not an outage of Temporal.
+func TestTemporalOutage(t *testing.T) {
+	unreachable := serviceerror.NewUnavailable("connection refused")
+	tc := &outageClient{startErr: unreachable, healthErr: unreachable}
+	wf := newWorkflowClient(tc)
+	start := func() error {
+		return wf.start(context.Background(), client.StartWorkflowOptions{ID: "enrollment/x"}, "Enrollment", nil, nil)
+	}
+	refusedAsOutage := func(err error) {
+		t.Helper()
+		r := Explain(err)
+		if r == nil || r.Reason != TemporalUnavailable || r.RetryAfter <= 0 || r.Reason.Code() != "temporal_unavailable" {
+			t.Fatalf("err = %v (refusal %+v), want temporal_unavailable with a Retry-After", err, r)
+		}
+	}
+
+	refusedAsOutage(start())
+	if tc.starts != 1 || tc.checks != 1 {
+		t.Fatalf("first request: %d starts, %d health checks; want 1 and 1", tc.starts, tc.checks)
+	}
+	refusedAsOutage(start())
+	if tc.starts != 1 || tc.checks != 2 {
+		t.Fatalf("while down: %d starts, %d health checks; want no new start and one more check", tc.starts, tc.checks)
+	}
+
+	tc.startErr, tc.healthErr = nil, nil // Temporal is back
+	if err := start(); err != nil {
+		t.Fatalf("Temporal back: %v", err)
+	}
+	if tc.starts != 2 || tc.checks != 3 {
+		t.Fatalf("back: %d starts, %d health checks; want 2 and 3", tc.starts, tc.checks)
+	}
+	if err := start(); err != nil || tc.checks != 3 {
+		t.Fatalf("healthy again: err %v, %d health checks (want no check before a request)", err, tc.checks)
+	}
+
+	tc.startErr = serviceerror.NewDeadlineExceeded("no answer in time") // Temporal healthy
+	err := start()
+	if r := Explain(err); r == nil || r.Reason != Unavailable {
+		t.Fatalf("a timeout with Temporal healthy: %v, want Unavailable", err)
+	}
+	if wf.down.Load() {
+		t.Fatal("a healthy Temporal marked down")
+	}
+}

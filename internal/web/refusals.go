@@ -16,6 +16,7 @@ var statusOf = map[service.Reason]int{
 	service.Unauthorized:           http.StatusUnauthorized,
 	service.Unavailable:            http.StatusServiceUnavailable,
 	service.RateLimited:            http.StatusTooManyRequests,
+	service.TemporalUnavailable:    http.StatusServiceUnavailable,
 	service.InvalidCredentials:     http.StatusUnauthorized,
 	service.AccountLocked:          http.StatusLocked,
 	service.CredentialsExpired:     http.StatusUnauthorized,
