@@ -18,16 +18,21 @@ import (
 // written, and sending Updates to running workflows.
 //
 // An outage of Temporal (its frontend unreachable, or not answering) is refused as
-// TemporalUnavailable, with a Retry-After, instead of a wait: after a request has found
-// Temporal unreachable, the next ones check its health first, within probeTimeout, and are
-// refused at once while it stays down; the first that finds it back clears the mark.
+// TemporalUnavailable, with a Retry-After, instead of a wait: a request that has no answer
+// after slowAfter checks Temporal's health (within probeTimeout) and is abandoned if
+// Temporal is down; after that the next requests check its health first and are refused at
+// once while it stays down; the first that finds it back clears the mark. A person waits
+// about three seconds at most for the refusal, not the request's whole deadline. An
+// abandoned start or Update is safe to send again: starts are keyed by the workflow ID,
+// and the Updates that must not run twice carry their own Update ID.
 type workflowClient struct {
-	temporal client.Client
-	down     *atomic.Bool // the last request found Temporal unreachable
+	temporal  client.Client
+	down      *atomic.Bool  // the last request found Temporal unreachable
+	slowAfter time.Duration // 0: never check during a request
 }
 
 func newWorkflowClient(c client.Client) workflowClient {
-	return workflowClient{temporal: c, down: new(atomic.Bool)}
+	return workflowClient{temporal: c, down: new(atomic.Bool), slowAfter: time.Second}
 }
 
 const (
@@ -41,13 +46,34 @@ const (
 
 // call runs one request to Temporal under the outage policy above.
 func (w workflowClient) call(ctx context.Context, request func(context.Context) error) error {
-	if w.down != nil && w.down.Load() {
+	if w.down == nil {
+		return request(ctx)
+	}
+	if w.down.Load() {
 		if err := w.probe(ctx); err != nil {
 			return err
 		}
 	}
-	err := request(ctx)
-	if err == nil || !isUnavailable(err) || w.down == nil {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var outage atomic.Pointer[error]
+	if w.slowAfter > 0 {
+		check := time.AfterFunc(w.slowAfter, func() {
+			if err := w.probe(ctx); err != nil {
+				outage.Store(&err)
+				cancel()
+			}
+		})
+		defer check.Stop()
+	}
+	err := request(rctx)
+	if err == nil {
+		return nil
+	}
+	if o := outage.Load(); o != nil {
+		return *o
+	}
+	if !isUnavailable(err) {
 		return err
 	}
 	// Unreachable, or no answer in time: Temporal's outage, or only a slow workflow (an

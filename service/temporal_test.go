@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -159,5 +160,57 @@ func TestTemporalOutage(t *testing.T) {
 	}
 	if wf.down.Load() {
 		t.Fatal("a healthy Temporal marked down")
+	}
+}
+
+// slowClient is a Temporal client whose starts wait for release (or their context), and
+// whose health check answers healthErr.
+type slowClient struct {
+	client.Client
+	release   chan struct{}
+	healthErr error
+}
+
+func (c *slowClient) ExecuteWorkflow(ctx context.Context, _ client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	select {
+	case <-c.release:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *slowClient) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	return &client.CheckHealthResponse{}, c.healthErr
+}
+
+// TestTemporalOutageDuringRequest: a request without an answer after slowAfter is
+// abandoned and refused as TemporalUnavailable when Temporal's health check fails, and
+// left to finish when it passes (a busy Temporal is no outage).
+func TestTemporalOutageDuringRequest(t *testing.T) {
+	tc := &slowClient{release: make(chan struct{}), healthErr: serviceerror.NewUnavailable("connection refused")}
+	wf := newWorkflowClient(tc)
+	wf.slowAfter = 20 * time.Millisecond
+	began := time.Now()
+	err := wf.start(context.Background(), client.StartWorkflowOptions{ID: "enrollment/x"}, "Enrollment", nil, nil)
+	if r := Explain(err); r == nil || r.Reason != TemporalUnavailable {
+		t.Fatalf("err = %v, want temporal_unavailable", err)
+	}
+	if took := time.Since(began); took > startTimeout/2 {
+		t.Fatalf("refused after %s: the request was not abandoned", took)
+	}
+	if !wf.down.Load() {
+		t.Fatal("Temporal not marked down")
+	}
+
+	tc.healthErr = nil // healthy, only slow: the request is awaited
+	wf.down.Store(false)
+	time.AfterFunc(100*time.Millisecond, func() { close(tc.release) })
+	began = time.Now()
+	if err := wf.start(context.Background(), client.StartWorkflowOptions{ID: "enrollment/y"}, "Enrollment", nil, nil); err != nil {
+		t.Fatalf("a slow start with Temporal healthy: %v", err)
+	}
+	if took := time.Since(began); took < 100*time.Millisecond {
+		t.Fatalf("answered after %s, before the start", took)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -48,10 +49,17 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, k
 	return c, nil
 }
 
+// StopTimeout is how long a stopping worker (SIGTERM: a rolling restart, a scale-down)
+// lets the activities it runs finish before cancelling them; it polls no new task
+// meanwhile. Give the process at least this much grace before a kill (the compose file's
+// stop_grace_period, Kubernetes' terminationGracePeriodSeconds).
+const StopTimeout = 15 * time.Second
+
 // New builds a worker on the back-office task queue with every workflow and activity.
 func New(c client.Client, acts *activities.Activities) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
-		Interceptors: []interceptor.WorkerInterceptor{&scrubInterceptor{}},
+		Interceptors:      []interceptor.WorkerInterceptor{&scrubInterceptor{}},
+		WorkerStopTimeout: StopTimeout,
 	})
 	Register(w, acts)
 	return w

@@ -23,7 +23,9 @@ func TestChaosQuick(t *testing.T) {
 		t.Skip("starts the whole stack and injects faults")
 	}
 	cfg := quickConfig()
-	cfg.cluster = testenv.Engine() == "cluster" // make test runs it on both
+	if testenv.Engine() == "cluster" { // make test runs it on both, with the cluster's own scenarios
+		cfg.withCluster()
+	}
 	if cfg.mariadb != "gate" {
 		t.Fatal("the quick scenarios must not restart the shared MariaDB server")
 	}
@@ -64,6 +66,13 @@ func TestParseFlags(t *testing.T) {
 	cfg, err = parseFlags(nil)
 	if err != nil || cfg.n != 200 || cfg.mariadb != "restart" || cfg.kills != 0 || cfg.mailpitDown != time.Minute || len(cfg.scenarios) != 5 {
 		t.Fatalf("full config = %+v, %v", cfg, err)
+	}
+	if _, err := parseFlags([]string{"-scenario", "history-kill"}); err == nil {
+		t.Fatal("a cluster scenario was accepted without -cluster")
+	}
+	cfg, err = parseFlags([]string{"-cluster", "-quick"})
+	if err != nil || !cfg.cluster || len(cfg.scenarios) != 8 || cfg.frontendDown != 10*time.Second {
+		t.Fatalf("cluster config = %+v, %v", cfg, err)
 	}
 	if _, err := parseFlags([]string{"-scenario", "flood"}); err == nil {
 		t.Fatal("an unknown scenario was accepted")

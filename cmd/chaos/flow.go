@@ -95,7 +95,13 @@ func (h *harness) retry(ctx context.Context, st *stepStats, op func(ctx context.
 		}
 		st.retried++
 		st.last = describe(err)
-		sleep(ctx, backoff)
+		// As the app does: the answer's Retry-After when it gives one, else the backoff.
+		wait := backoff
+		var se *stack.StatusError
+		if errors.As(err, &se) && se.RetryAfter > 0 {
+			wait = se.RetryAfter
+		}
+		sleep(ctx, wait)
 		backoff = min(backoff*2, 2*time.Second)
 	}
 }
@@ -194,7 +200,8 @@ func (h *harness) enrol(ctx context.Context, agent string, cit *stack.Citizen) e
 		return err
 	}
 	if r.Status != http.StatusAccepted && r.Status != http.StatusOK {
-		return &stack.StatusError{Method: http.MethodPost, Path: path, Status: r.Status, Code: ref.Code}
+		return &stack.StatusError{Method: http.MethodPost, Path: path, Status: r.Status, Code: ref.Code,
+			RetryAfter: stack.RetryAfter(r.Header)}
 	}
 	cit.EnrollmentID = ref.EnrollmentID
 	return nil

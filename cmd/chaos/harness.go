@@ -37,8 +37,11 @@ type harness struct {
 
 	dir    string
 	stack  *stack.Stack
-	api    *stack.App
-	worker *stack.App
+	api     *stack.App
+	worker  *stack.App   // the first of workers: the one worker-kill kills
+	workers []*stack.App // worker-rolling starts a second one
+	appEnv  []string     // the apps' extra configuration
+	answers *recorder    // what the API answered the clients
 	gate   *testenv.Gate // between the apps and MariaDB (-mariadb gate), else nil
 	db     *sqlx.DB
 	store  *store.Store
@@ -47,7 +50,8 @@ type harness struct {
 	client *stack.Client
 
 	agents         []string
-	agentPW        string
+	officers       []string
+	agentPW        string // every seeded staff member's
 	mariadbVersion string
 
 	mu      sync.Mutex
@@ -55,8 +59,12 @@ type harness struct {
 }
 
 // agentCount is the number of agents seeded (the debits scenario spreads its debits over
-// them, the way several exchange-point counters sell at once).
-const agentCount = 20
+// them, the way several exchange-point counters sell at once); officerCount the number of
+// complaint officers.
+const (
+	agentCount   = 20
+	officerCount = 4
+)
 
 func newHarness(ctx context.Context, cfg config, out io.Writer) (h *harness, err error) {
 	started := &harness{cfg: cfg, out: out, run: randomID(3)}
@@ -85,7 +93,11 @@ func newHarness(ctx context.Context, cfg config, out io.Writer) (h *harness, err
 			return nil, err
 		}
 	}
-	h.logf("starting the stack (Temporal dev server on SQLite, Mailpit, a database on MariaDB)")
+	engine := "Temporal dev server on SQLite"
+	if cfg.cluster {
+		engine = "Temporal cluster on PostgreSQL"
+	}
+	h.logf("starting the stack (%s, Mailpit, a database on MariaDB)", engine)
 	if h.stack, err = stack.Start(ctx, stack.Options{Dir: filepath.Join(h.dir, "stack"), Keep: true, DBPrefix: "chaos", Binary: bin,
 		Cluster: cfg.cluster}); err != nil {
 		return nil, err
@@ -118,13 +130,17 @@ func newHarness(ctx context.Context, cfg config, out io.Writer) (h *harness, err
 		}
 		env = append(env, "OCC_MYSQL_DSN="+dsn)
 	}
+	h.appEnv = env
 	if h.worker, err = h.stack.StartWorker(ctx, env...); err != nil {
 		return nil, err
 	}
+	h.workers = []*stack.App{h.worker}
 	if h.api, err = h.stack.StartAPI(ctx, env...); err != nil {
 		return nil, err
 	}
 	h.client = stack.NewClient(h.api.URL, cfg.concurrency+max(cfg.debits, agentCount)+16)
+	h.answers = &recorder{next: h.client.HTTP.Transport}
+	h.client.HTTP.Transport = h.answers
 
 	if h.tc, err = client.DialContext(ctx, client.Options{HostPort: h.stack.TemporalAddress, Namespace: h.stack.Namespace,
 		Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))}); err != nil {
@@ -163,7 +179,7 @@ func (h *harness) logf(format string, args ...any) {
 // seed adds the exchange point and the agents, all with one password.
 func (h *harness) seed(ctx context.Context) error {
 	if err := h.store.UpsertExchangePoint(ctx, store.ExchangePoint{Code: "EP-0001", Name: "Chaos point", City: "Rabat",
-		Address: "Avenue Mohammed V", Lat: 34.02, Lon: -6.84}); err != nil {
+		Address: "Avenue Mohammed V", Lat: 34.02, Lon: -6.84, Active: true}); err != nil {
 		return err
 	}
 	hasher, err := passhash.NewHasher(passhash.DefaultParams)
@@ -183,22 +199,35 @@ func (h *harness) seed(ctx context.Context) error {
 		}
 		h.agents = append(h.agents, email)
 	}
+	for i := range officerCount {
+		email := fmt.Sprintf("officer%02d@chaos.oc.local", i+1)
+		if err := h.store.UpsertStaff(ctx, store.Staff{Email: email, Role: "officer", PasswordHash: hash,
+			CreatedAt: time.Now().UTC()}); err != nil {
+			return err
+		}
+		h.officers = append(h.officers, email)
+	}
 	return nil
 }
 
 // agentTokens signs n agents in (a fresh session for each scenario: sessions expire after
 // 30 minutes idle).
 func (h *harness) agentTokens(ctx context.Context, n int) ([]string, error) {
-	tokens := make([]string, min(n, len(h.agents)))
+	return h.staffTokens(ctx, h.agents[:min(n, len(h.agents))])
+}
+
+// staffTokens signs staff members in.
+func (h *harness) staffTokens(ctx context.Context, emails []string) ([]string, error) {
+	tokens := make([]string, len(emails))
 	for i := range tokens {
 		var st stepStats
 		err := h.retry(ctx, &st, func(ctx context.Context) error {
 			var err error
-			tokens[i], err = h.client.StaffLogin(ctx, h.agents[i], h.agentPW)
+			tokens[i], err = h.client.StaffLogin(ctx, emails[i], h.agentPW)
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("agent sign-in: %w", err)
+			return nil, fmt.Errorf("staff sign-in: %w", err)
 		}
 	}
 	return tokens, nil
@@ -210,9 +239,13 @@ func (h *harness) healthy(ctx context.Context) error {
 	if h.gate != nil {
 		h.gate.SetOpen(true)
 	}
-	for _, p := range []*stack.Process{h.stack.Temporal, h.stack.Mailpit, h.worker.Process, h.api.Process} {
+	servers := []stack.Server{h.stack.Temporal, h.stack.Mailpit, h.api.Process}
+	for _, w := range h.workers {
+		servers = append(servers, w.Process)
+	}
+	for _, p := range servers {
 		if !p.Running() {
-			h.logf("starting %s again", p.Name)
+			h.logf("starting %s again", p)
 			if err := p.Start(ctx); err != nil {
 				return err
 			}

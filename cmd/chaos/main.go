@@ -16,11 +16,24 @@
 //	debits            concurrent debits on one allowance: never overdrawn, the ledger's sum
 //	                  equals the accepted debits
 //
-// It starts its own stack (internal/stack: a Temporal dev server on its SQLite file,
-// Mailpit, a database of its own on the local MariaDB, `occonnect api` and `occonnect
-// worker` as processes) and removes it at the end.
+// and on a Temporal cluster (-cluster), with the whole cluster restarted by
+// temporal-restart:
 //
-//	go run ./cmd/chaos [-quick] [-scenario worker-kill,debits] [-n 200] [-json FILE]
+//	history-kill      kill -9 one of the two history hosts during enrolments, start it again
+//	                  later: all active, every workflow completed, exactly one credentials
+//	                  e-mail each
+//	frontend-down     stop the frontend for a while during enrolments (new ones arriving):
+//	                  meanwhile the API answers 503 temporal_unavailable with Retry-After,
+//	                  never a 500 nor a hang; everything completes afterwards
+//	worker-rolling    restart the two workers one after the other during enrolments and
+//	                  complaints resolved by officers: none lost
+//
+// It starts its own stack (internal/stack: a Temporal dev server on its SQLite file, or the
+// cluster on PostgreSQL in databases of its own, Mailpit, a database of its own on the
+// local MariaDB, `occonnect api` and `occonnect worker` as processes) and removes it at
+// the end.
+//
+//	go run ./cmd/chaos [-quick] [-cluster] [-scenario worker-kill,debits] [-n 200] [-json FILE]
 package main
 
 import (
@@ -56,6 +69,9 @@ type config struct {
 	temporalKill bool          // temporal-restart: SIGKILL instead of SIGTERM
 	temporalDown time.Duration // temporal-restart: how long the server stays stopped
 	debits       int           // debits: concurrent debits on one allowance
+	hostDown     time.Duration // history-kill: how long the killed host stays away
+	frontendDown time.Duration // frontend-down: how long the frontend stays stopped
+	complaints   int           // worker-rolling: complaints filed and resolved meanwhile
 	stepTimeout  time.Duration // the longest a client retries one request
 	flowTimeout  time.Duration // the longest one citizen's enrolment may take
 	bin          string        // the occonnect binary (built when empty)
@@ -64,21 +80,35 @@ type config struct {
 	cluster      bool // Temporal is a cluster on PostgreSQL, not the dev server
 }
 
-// Scenario names, in the order of a run.
-var scenarioNames = []string{"worker-kill", "mailpit-down", "mariadb-restart", "temporal-restart", "debits"}
+// Scenario names, in the order of a run: those of every engine, then those of the
+// cluster (clusterScenarios).
+var (
+	engineScenarios = []string{"worker-kill", "mailpit-down", "mariadb-restart", "temporal-restart", "debits"}
+	scenarioNames   = append(append([]string(nil), engineScenarios...), clusterScenarios...)
+)
 
 func fullConfig() config {
-	return config{scenarios: scenarioNames, n: 200, concurrency: 32, killEvery: 5 * time.Second, mailpitDown: time.Minute,
+	return config{scenarios: engineScenarios, n: 200, concurrency: 32, killEvery: 5 * time.Second, mailpitDown: time.Minute,
 		mariadb: "restart", dbDown: 15 * time.Second, dbAgents: 8, temporalDown: 5 * time.Second, debits: 200,
+		hostDown: 20 * time.Second, frontendDown: 20 * time.Second, complaints: 40,
 		stepTimeout: 5 * time.Minute, flowTimeout: 20 * time.Minute}
 }
 
 // quickConfig is the size of the tests (make test): small N, short outages, and the
 // database cut off by a gate instead of a restart of the shared server.
 func quickConfig() config {
-	return config{quick: true, scenarios: scenarioNames, n: 20, concurrency: 8, killEvery: 3 * time.Second, kills: 2,
+	return config{quick: true, scenarios: engineScenarios, n: 20, concurrency: 8, killEvery: 3 * time.Second, kills: 2,
 		mailpitDown: 10 * time.Second, mariadb: "gate", dbDown: 5 * time.Second, dbAgents: 4, temporalDown: 2 * time.Second,
-		debits: 50, stepTimeout: 2 * time.Minute, flowTimeout: 4 * time.Minute}
+		debits: 50, hostDown: 10 * time.Second, frontendDown: 10 * time.Second, complaints: 8,
+		stepTimeout: 2 * time.Minute, flowTimeout: 4 * time.Minute}
+}
+
+// withCluster runs on the cluster: its scenarios join the default list.
+func (c *config) withCluster() {
+	c.cluster = true
+	if slices.Equal(c.scenarios, engineScenarios) {
+		c.scenarios = scenarioNames
+	}
 }
 
 func parseFlags(args []string) (config, error) {
@@ -96,10 +126,14 @@ func parseFlags(args []string) (config, error) {
 	tKill := fs.Bool("temporal-kill", false, "temporal-restart: kill -9 the dev server instead of SIGTERM")
 	tDown := fs.Duration("temporal-down", -1, "temporal-restart: how long the server stays stopped (default 5s; -quick 2s)")
 	debits := fs.Int("debits", 0, "debits: concurrent debits on one allowance (default 200; -quick 50)")
+	hostDown := fs.Duration("host-down", 0, "history-kill: how long the killed history host stays away (default 20s; -quick 10s)")
+	frontendDown := fs.Duration("frontend-down", 0, "frontend-down: how long the frontend stays stopped (default 20s; -quick 10s)")
+	complaints := fs.Int("complaints", 0, "worker-rolling: complaints filed and resolved during the restarts (default 40; -quick 8)")
 	bin := fs.String("bin", "", "the occonnect binary (built into the run folder when empty)")
 	keep := fs.Bool("keep", false, "keep the run folder (the logs of every process)")
 	jsonPath := fs.String("json", "", "write the results as JSON to this file")
-	cluster := fs.Bool("cluster", false, "run on a Temporal cluster on PostgreSQL (scripts/temporal-cluster.sh) instead of the dev server")
+	cluster := fs.Bool("cluster", false, "run on a Temporal cluster on PostgreSQL (scripts/temporal-cluster.sh) instead of the dev server; "+
+		"adds the scenarios "+strings.Join(clusterScenarios, ", "))
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -114,6 +148,9 @@ func parseFlags(args []string) (config, error) {
 			if !slices.Contains(scenarioNames, name) {
 				return config{}, fmt.Errorf("-scenario: unknown %q (%s)", name, strings.Join(scenarioNames, ", "))
 			}
+			if slices.Contains(clusterScenarios, name) && !*cluster {
+				return config{}, fmt.Errorf("-scenario %s needs -cluster", name)
+			}
 			cfg.scenarios = append(cfg.scenarios, name)
 		}
 	}
@@ -127,8 +164,13 @@ func parseFlags(args []string) (config, error) {
 			*dst = v
 		}
 	}
-	cfg.cluster = *cluster
+	if *cluster {
+		cfg.withCluster()
+	}
 	setInt(&cfg.n, *n, 0)
+	setInt(&cfg.complaints, *complaints, 0)
+	setDur(&cfg.hostDown, *hostDown, 0)
+	setDur(&cfg.frontendDown, *frontendDown, 0)
 	setInt(&cfg.concurrency, *conc, 0)
 	setInt(&cfg.kills, *kills, -1)
 	setInt(&cfg.debits, *debits, 0)
@@ -158,6 +200,8 @@ func (c config) settings() map[string]string {
 		"mariadb": c.mariadb, "mariadb-kill": fmt.Sprint(c.dbKill), "db-down": c.dbDown.String(),
 		"db-agents": fmt.Sprint(c.dbAgents), "temporal-kill": fmt.Sprint(c.temporalKill),
 		"temporal-down": c.temporalDown.String(), "debits": fmt.Sprint(c.debits), "quick": fmt.Sprint(c.quick),
+		"cluster": fmt.Sprint(c.cluster), "host-down": c.hostDown.String(), "frontend-down": c.frontendDown.String(),
+		"complaints": fmt.Sprint(c.complaints),
 	}
 }
 

@@ -29,6 +29,12 @@ func (h *harness) runScenario(ctx context.Context, name string) Result {
 		h.temporalRestart(ctx, &res)
 	case "debits":
 		h.concurrentDebits(ctx, &res)
+	case "history-kill":
+		h.historyKill(ctx, &res)
+	case "frontend-down":
+		h.frontendDown(ctx, &res)
+	case "worker-rolling":
+		h.workerRolling(ctx, &res)
 	default:
 		res.failed(fmt.Errorf("unknown scenario %q", name))
 	}
@@ -294,7 +300,11 @@ func (h *harness) mariadbRestart(ctx context.Context, res *Result) {
 func (h *harness) temporalRestart(ctx context.Context, res *Result) {
 	n := h.cfg.n
 	sig := map[bool]string{true: "kill -9", false: "SIGTERM"}[h.cfg.temporalKill]
-	res.Title = fmt.Sprintf("restart the Temporal dev server (SQLite file; %s, %s down) during %d enrolments", sig, h.cfg.temporalDown, n)
+	what := "the Temporal dev server (SQLite file"
+	if h.stack.Cluster != nil {
+		what = "the whole Temporal cluster (every process"
+	}
+	res.Title = fmt.Sprintf("restart %s; %s, %s down) during %d enrolments", what, sig, h.cfg.temporalDown, n)
 	res.Claim = "every workflow open at the restart resumes and completes; all active, every e-mail delivered"
 	agents, err := h.agentTokens(ctx, 4)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,10 +33,25 @@ type StatusError struct {
 	Method, Path string
 	Status       int
 	Code         string
+	Fields       []string      // the invalid fields, "field code" (validation_failed)
+	RetryAfter   time.Duration // the answer's Retry-After (0: none)
+}
+
+// RetryAfter reads a Retry-After header given in seconds (0 when absent or a date).
+func RetryAfter(h http.Header) time.Duration {
+	secs, err := strconv.Atoi(h.Get("Retry-After"))
+	if err != nil || secs < 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Code)
+	msg := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.Status, e.Code)
+	if len(e.Fields) > 0 {
+		msg += " (" + strings.Join(e.Fields, ", ") + ")"
+	}
+	return msg
 }
 
 // Response is an answer of the API.
@@ -99,10 +115,18 @@ func (c *Client) Expect(ctx context.Context, want int, out any, method, path, to
 	}
 	if r.Status != want {
 		var p struct {
-			Code string `json:"code"`
+			Code   string `json:"code"`
+			Errors []struct {
+				Field string `json:"field"`
+				Code  string `json:"code"`
+			} `json:"errors"`
 		}
 		_ = json.Unmarshal(r.Raw, &p)
-		return &StatusError{Method: method, Path: path, Status: r.Status, Code: p.Code}
+		se := &StatusError{Method: method, Path: path, Status: r.Status, Code: p.Code, RetryAfter: RetryAfter(r.Header)}
+		for _, f := range p.Errors {
+			se.Fields = append(se.Fields, f.Field+" "+f.Code)
+		}
+		return se
 	}
 	if out != nil {
 		return json.Unmarshal(r.Raw, out)

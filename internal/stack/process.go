@@ -105,6 +105,8 @@ func (p *Process) Start(ctx context.Context) error {
 	}
 }
 
+func (p *Process) String() string { return p.Name }
+
 // ReadyIn is how long the current run took from its start to Ready.
 func (p *Process) ReadyIn() time.Duration {
 	p.mu.Lock()
@@ -152,7 +154,7 @@ func (p *Process) Stop(grace time.Duration) error {
 		return nil
 	}
 	// The signals go to the process group (Start gives each process one): a script that
-	// runs servers (the Temporal cluster) is stopped with them.
+	// runs servers is stopped with them.
 	if grace > 0 {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {

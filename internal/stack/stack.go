@@ -55,15 +55,16 @@ type Options struct {
 	// Dev uses the servers `make dev` runs instead of starting them.
 	Dev bool
 	// Cluster runs a Temporal cluster on PostgreSQL (scripts/temporal-cluster.sh: frontend,
-	// two history and two matching hosts, the worker service) instead of the dev server;
-	// Temporal is then the script, which a stop or a kill ends with all its servers.
+	// two history and two matching hosts, the worker service, each a process of its own:
+	// Stack.Cluster) instead of the dev server, in databases of its own dropped by Close.
 	Cluster bool
 }
 
 // Stack is a running stack.
 type Stack struct {
 	Dir             string
-	Temporal        *Process // nil with Options.Dev
+	Temporal        Server   // the dev server's Process or the Cluster; nil with Options.Dev
+	Cluster         *Cluster // with Options.Cluster
 	TemporalAddress string
 	Namespace       string
 	Mailpit         *Process // nil with Options.Dev
@@ -165,12 +166,13 @@ func (s *Stack) startServers(ctx context.Context) error {
 		if !s.opts.TemporalInMemory {
 			args = append(args, "--db-filename", filepath.Join(s.Dir, "temporal.db"))
 		}
-		s.Temporal = &Process{Name: "temporal", Path: temporalBin, Args: args, Dir: s.Dir,
+		dev := &Process{Name: "temporal", Path: temporalBin, Args: args, Dir: s.Dir,
 			LogPath: filepath.Join(s.Dir, "temporal.log"), Ready: s.temporalReady}
-		if err := s.Temporal.Start(ctx); err != nil {
+		s.Temporal = dev
+		if err := dev.Start(ctx); err != nil {
 			return err
 		}
-		s.closes = append(s.closes, func() { _ = s.Temporal.Stop(5 * time.Second) })
+		s.closes = append(s.closes, func() { _ = dev.Stop(5 * time.Second) })
 	}
 
 	s.SMTPHost, s.SMTPPort = "127.0.0.1", ports[1]
@@ -246,35 +248,25 @@ func (s *Stack) attachDev(ctx context.Context) error {
 	return nil
 }
 
-// startCluster starts the Temporal cluster, with its databases of its own (dropped at
-// Close), and registers the search attributes.
+// startCluster sets up the Temporal cluster's databases of its own (dropped at Close),
+// starts its processes and registers the search attributes.
 func (s *Stack) startCluster(ctx context.Context) error {
 	spec, err := testenv.NewClusterSpec()
 	if err != nil {
 		return err
 	}
-	s.TemporalAddress = spec.Address
-	s.Temporal = &Process{Name: "temporal cluster", Path: spec.Script, Args: []string{filepath.Join(s.Dir, "cluster")},
-		Env: spec.Env, Dir: s.Dir, LogPath: filepath.Join(s.Dir, "temporal.log"), Ready: s.namespaceReady,
-		StartTimeout: 3 * time.Minute}
 	s.closes = append(s.closes, spec.Release)
-	if err := s.Temporal.Start(ctx); err != nil {
+	s.TemporalAddress = spec.Address
+	s.Cluster = newCluster(spec, s.Dir, s.Namespace)
+	s.Temporal = s.Cluster
+	if err := s.Cluster.setUp(ctx); err != nil {
 		return err
 	}
-	s.closes = append(s.closes, func() { _ = s.Temporal.Stop(10 * time.Second) })
+	s.closes = append(s.closes, func() { _ = s.Cluster.Stop(10 * time.Second) })
+	if err := s.Cluster.Start(ctx); err != nil {
+		return err
+	}
 	return testenv.RegisterSearchAttributes(ctx, s.TemporalAddress)
-}
-
-// namespaceReady: the frontend answers with the namespace (the cluster's script creates it
-// once the frontend is up).
-func (s *Stack) namespaceReady(ctx context.Context) error {
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.TemporalAddress, Logger: quiet})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.Namespace})
-	return err
 }
 
 func (s *Stack) temporalReady(ctx context.Context) error {

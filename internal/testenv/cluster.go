@@ -69,7 +69,10 @@ func clusterTool(envVar, dir, name string) (string, error) {
 // packages in parallel) never take the same block. release gives it back; the claim of a
 // process that died is taken over.
 func claimPortBlock() (base int, release func(), err error) {
-	offsets := []int{0, 1, 2, 3, 4, 5, 10, 100, 101, 102, 103, 104, 105}
+	offsets := []int{10} // the frontend's HTTP port
+	for _, h := range ClusterHosts {
+		offsets = append(offsets, h.Offset, 100+h.Offset) // gRPC and membership
+	}
 	for range 100 {
 		base = 20000 + 200*rand.IntN(50) // blocks 200 apart: they never overlap
 		lock := filepath.Join(os.TempDir(), fmt.Sprintf("occtest-cluster-ports-%d.lock", base))
@@ -113,6 +116,14 @@ func claim(lock string) bool {
 	return false
 }
 
+// ClusterHosts are the processes of the cluster (scripts/temporal-cluster.sh --service
+// NAME), in their order of start, with their gRPC port's offset from the frontend's (the
+// script's layout; membership ports are 100 above).
+var ClusterHosts = []struct {
+	Name   string
+	Offset int
+}{{"frontend", 0}, {"history1", 1}, {"history2", 2}, {"matching1", 3}, {"matching2", 4}, {"worker", 5}}
+
 // ClusterSpec is how to run a cluster for the tests: the script, its environment (the
 // pinned binaries, a free block of ports, databases of its own) and its frontend's
 // address. Release drops the databases and frees the ports once the cluster is stopped.
@@ -120,7 +131,18 @@ type ClusterSpec struct {
 	Script  string   // scripts/temporal-cluster.sh, absolute
 	Env     []string // to add to the environment
 	Address string
-	release func()   // gives the ports back
+	Base    int    // the frontend's port, which the others follow
+	release func() // gives the ports back
+}
+
+// HostAddress is the gRPC address of a process of ClusterHosts ("" for an unknown name).
+func (s ClusterSpec) HostAddress(name string) string {
+	for _, h := range ClusterHosts {
+		if h.Name == name {
+			return fmt.Sprintf("127.0.0.1:%d", s.Base+h.Offset)
+		}
+	}
+	return ""
 }
 
 // NewClusterSpec prepares a cluster's run.
@@ -149,7 +171,7 @@ func NewClusterSpec() (ClusterSpec, error) {
 		"TEMPORAL_PG_MAX_CONNS=5", "TEMPORAL_PG_VISIBILITY_MAX_CONNS=2",
 		"TEMPORAL_DB=occtest_temporal_"+suffix, "TEMPORAL_VISIBILITY_DB=occtest_temporal_visibility_"+suffix)
 	return ClusterSpec{Script: filepath.Join(moduleRoot(), "scripts", "temporal-cluster.sh"), Env: env,
-		Address: fmt.Sprintf("127.0.0.1:%d", base), release: release}, nil
+		Address: fmt.Sprintf("127.0.0.1:%d", base), Base: base, release: release}, nil
 }
 
 // Release drops the spec's PostgreSQL databases and gives its ports back, once the
