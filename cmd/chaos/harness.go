@@ -35,19 +35,19 @@ type harness struct {
 	out io.Writer
 	run string // a short random id, in addresses, keys and references
 
-	dir    string
-	stack  *stack.Stack
+	dir     string
+	stack   *stack.Stack
 	api     *stack.App
-	worker  *stack.App   // the first of workers: the one worker-kill kills
-	workers []*stack.App // worker-rolling starts a second one
-	appEnv  []string     // the apps' extra configuration
-	answers *recorder    // what the API answered the clients
-	gate   *testenv.Gate // between the apps and MariaDB (-mariadb gate), else nil
-	db     *sqlx.DB
-	store  *store.Store
-	tc     client.Client
-	mail   *stack.Mailbox
-	client *stack.Client
+	worker  *stack.App    // the first of workers: the one worker-kill kills
+	workers []*stack.App  // worker-rolling starts a second one
+	appEnv  []string      // the apps' extra configuration
+	answers *recorder     // what the API answered the clients
+	gate    *testenv.Gate // between the apps and MariaDB (-mariadb gate), else nil
+	db      *sqlx.DB
+	store   *store.Store
+	tc      client.Client
+	mail    *stack.Mailbox
+	client  *stack.Client
 
 	agents         []string
 	officers       []string
