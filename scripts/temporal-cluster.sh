@@ -2,7 +2,8 @@
 # Runs a Temporal cluster on PostgreSQL on this machine, as separate processes: the
 # frontend, two history hosts, two matching hosts, the internal worker service (one
 # membership ring), and the standalone Web UI. It creates or upgrades the schemas first
-# (scripts/temporal-schema.sh) and the namespace once the frontend answers, then stays in
+# (scripts/temporal-schema.sh) and the namespace once the frontend answers
+# (scripts/temporal-namespace.sh), as the compose stack's one-shot jobs do, then stays in
 # the foreground; stopping it (TERM, INT) stops every process it started, and it exits as
 # soon as one of them does. make dev runs it in cluster mode; the test stack can too.
 #
@@ -79,10 +80,7 @@ for ((i = 0; i < matching_hosts; i++)); do
 done
 server worker worker TEMPORAL_WORKER_PORT=$((base + 5)) TEMPORAL_WORKER_MEMBERSHIP_PORT=$((base + 105))
 
-if ! "$OCC_TEMPORAL_BIN" operator namespace describe --address "$frontend" -n "$namespace" >/dev/null 2>&1; then
-  "$OCC_TEMPORAL_BIN" operator namespace create --address "$frontend" -n "$namespace" \
-    --retention "${TEMPORAL_NAMESPACE_RETENTION:-72h}" >/dev/null
-fi
+TEMPORAL_NAMESPACE="$namespace" scripts/temporal-namespace.sh
 
 if [[ "$ui_port" != 0 ]]; then
   TEMPORAL_ADDRESS="$frontend" TEMPORAL_UI_PORT="$ui_port" TEMPORAL_DEFAULT_NAMESPACE="$namespace" \
