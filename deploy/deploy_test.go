@@ -2,24 +2,32 @@ package deploy
 
 import (
 	"bufio"
+	"context"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/go-sql-driver/mysql"
-	"gopkg.in/yaml.v3"
 
 	"occonnect/internal/config"
 )
 
-// No Docker engine runs where the tests do: these tests read docker-compose.yml, the
-// Dockerfile, .dockerignore and deploy/.env.example, and check them against the binary's
-// configuration (config.Vars) and commands (cmd/occonnect/main.go).
+// No Docker engine runs where the tests do: these tests load docker-compose.yml with
+// compose-go (the loader of `docker compose` itself: interpolation, merges, profiles,
+// depends_on consistency), with deploy/.env.example filled in as an operator fills it, and
+// check the model against the binary's configuration (config.Vars) and commands
+// (cmd/occonnect/main.go), and the Temporal cluster against cluster mode (temporal_test.go).
+// dockerfile_test.go reads the Dockerfile and .dockerignore.
 
 // The roles of the services that run the occonnect binary.
 const (
@@ -43,13 +51,33 @@ var binaryServices = map[string]struct {
 	"temporal-setup": {roleSetup, []string{"search-attributes"}},
 }
 
-// otherServices: service → image repository (its tag is pinned; its variables are below).
+// The services of the Temporal cluster (temporal_test.go checks them against cluster mode).
+var (
+	temporalServers = []string{"temporal-frontend", "temporal-history", "temporal-matching", "temporal-worker"}
+	temporalJobs    = []string{"temporal-schema", "temporal-namespace"}
+)
+
+// otherServices: service → image repository (its tag is pinned, see TestComposeServices;
+// its variables are in imageVars).
 var otherServices = map[string]string{
-	"mysql":       "mysql",
-	"temporal":    "temporalio/auto-setup",
-	"temporal-ui": "temporalio/ui",
-	"mailpit":     "axllent/mailpit",
+	"mysql":              "mysql",
+	"postgres":           "postgres",
+	"temporal-schema":    "temporalio/admin-tools",
+	"temporal-frontend":  "temporalio/server",
+	"temporal-history":   "temporalio/server",
+	"temporal-matching":  "temporalio/server",
+	"temporal-worker":    "temporalio/server",
+	"temporal-namespace": "temporalio/admin-tools",
+	"temporal-ui":        "temporalio/ui",
+	"mailpit":            "axllent/mailpit",
 }
+
+// oneShots: services that run to completion (restart "no"); the others stay up.
+var oneShots = []string{"migrate", "temporal-setup", "temporal-schema", "temporal-namespace"}
+
+// mailpitProfile: the profile that runs the bundled Mailpit; without it a real SMTP relay
+// named in deploy/.env replaces it.
+const mailpitProfile = "mailpit"
 
 // containerVar is the decision for one variable of config.Vars in the containers: which
 // roles set it, and whether it may stay empty there. Every variable whose default does not
@@ -71,8 +99,8 @@ var containerVars = map[string]containerVar{
 	"OCC_CODEC_CORS_ORIGIN":   {roles: []string{roleCodec}},
 	"OCC_CODEC_TOKEN":         {roles: []string{roleCodec}},
 	"OCC_MYSQL_DSN":           {roles: []string{roleAPI, roleWorker, roleMigrate}},
-	"OCC_TEMPORAL_ADDRESS":    {roles: []string{roleAPI, roleWorker, roleSetup}},
-	"OCC_TEMPORAL_NAMESPACE":  {roles: []string{roleAPI, roleWorker, roleSetup}},
+	"OCC_TEMPORAL_ADDRESS":    {roles: temporalRoles},
+	"OCC_TEMPORAL_NAMESPACE":  {roles: temporalRoles},
 	"OCC_PAYLOAD_KEYS":        {roles: []string{roleAPI, roleWorker, roleCodec}},
 	"OCC_SMTP_HOST":           {roles: []string{roleAPI, roleWorker}},
 	"OCC_SMTP_PORT":           {roles: []string{roleAPI, roleWorker}},
@@ -83,9 +111,9 @@ var containerVars = map[string]containerVar{
 	"OCC_TRUSTED_PROXIES":     {roles: []string{roleAPI}, optional: "no reverse proxy until the operator puts one in front"},
 	"OCC_API_CORS_ORIGINS":    {roles: []string{roleAPI}, optional: "the mobile app is no browser: no CORS unless a web client is added"},
 	"OCC_PUBLIC_URL":          {roles: []string{roleAPI}},
-	"OCC_TEMPORAL_TLS_CA":     {roles: temporalRoles, optional: "the bundled Temporal server speaks plain gRPC on the private network"},
-	"OCC_TEMPORAL_TLS_CERT":   {roles: temporalRoles, optional: "the bundled Temporal server speaks plain gRPC on the private network"},
-	"OCC_TEMPORAL_TLS_KEY":    {roles: temporalRoles, optional: "the bundled Temporal server speaks plain gRPC on the private network"},
+	"OCC_TEMPORAL_TLS_CA":     {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
+	"OCC_TEMPORAL_TLS_CERT":   {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
+	"OCC_TEMPORAL_TLS_KEY":    {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
 	"OCC_TEMPORAL_API_KEY":    {roles: temporalRoles, optional: "only Temporal Cloud takes an API key"},
 }
 
@@ -94,17 +122,14 @@ var neverInProduction = map[string]string{
 	"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE": "demonstrations only: it replaces the complaints' service level",
 }
 
-// imageVars: the variables each image documents, that docker-compose.yml may set.
+// imageVars: the variables each image documents, that docker-compose.yml may set. The
+// Temporal images' are read from the files they run (TestComposeEnvironmentIsKnown).
 var imageVars = map[string][]string{
 	// MYSQL_ROOT_PASSWORD (hub.docker.com/_/mysql); the others are read by
 	// deploy/mysql/initdb/*.sh and added by TestComposeEnvironmentIsKnown.
 	"mysql": {"MYSQL_ROOT_PASSWORD"},
-	// temporalio/docker-builds docker-readme/auto-setup.md and the server's
-	// docker/config_template.yaml.
-	"temporalio/auto-setup": {"DB", "DB_PORT", "MYSQL_SEEDS", "MYSQL_USER", "MYSQL_PWD", "DBNAME", "VISIBILITY_DBNAME",
-		"SKIP_SCHEMA_SETUP", "SKIP_DB_CREATE", "NUM_HISTORY_SHARDS", "TEMPORAL_ADDRESS", "DEFAULT_NAMESPACE",
-		"DEFAULT_NAMESPACE_RETENTION", "SKIP_DEFAULT_NAMESPACE_CREATION", "SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES",
-		"LOG_LEVEL", "DYNAMIC_CONFIG_FILE_PATH", "BIND_ON_IP"},
+	// hub.docker.com/_/postgres, "Environment Variables".
+	"postgres": {"POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB", "POSTGRES_INITDB_ARGS", "PGDATA"},
 	// docs.temporal.io/references/web-ui-environment-variables
 	"temporalio/ui": {"TEMPORAL_ADDRESS", "TEMPORAL_UI_PORT", "TEMPORAL_DEFAULT_NAMESPACE", "TEMPORAL_CORS_ORIGINS",
 		"TEMPORAL_CODEC_ENDPOINT", "TEMPORAL_CODEC_PASS_ACCESS_TOKEN", "TEMPORAL_CODEC_INCLUDE_CREDENTIALS",
@@ -114,85 +139,47 @@ var imageVars = map[string][]string{
 	"axllent/mailpit": {"MP_DATABASE", "MP_MAX_MESSAGES", "MP_SMTP_AUTH", "MP_SMTP_AUTH_ALLOW_INSECURE", "MP_UI_AUTH"},
 }
 
-// wantDependsOn: service → dependency → condition, exactly.
-var wantDependsOn = map[string]map[string]string{
-	"temporal":       {"mysql": "service_healthy"},
-	"temporal-ui":    {"temporal": "service_healthy"},
-	"migrate":        {"mysql": "service_healthy"},
-	"temporal-setup": {"temporal": "service_healthy"},
-	"api":            appDependsOn,
-	"worker-1":       appDependsOn,
-	"worker-2":       appDependsOn,
+const (
+	healthy   = "service_healthy"
+	completed = "service_completed_successfully"
+)
+
+// dependency: the condition, and whether the dependency must exist (depends_on's
+// required; false only for Mailpit, which the profile may leave out).
+type dependency struct {
+	condition string
+	required  bool
 }
 
-var appDependsOn = map[string]string{
-	"migrate":        "service_completed_successfully",
-	"temporal-setup": "service_completed_successfully",
-	"temporal":       "service_healthy",
-	"mailpit":        "service_healthy",
+var afterFrontend = map[string]dependency{"temporal-frontend": {healthy, true}}
+
+// wantDependsOn: service → dependency, exactly, with the mailpit profile on.
+var wantDependsOn = map[string]map[string]dependency{
+	"temporal-schema":    {"postgres": {healthy, true}},
+	"temporal-frontend":  {"temporal-schema": {completed, true}},
+	"temporal-history":   afterFrontend,
+	"temporal-matching":  afterFrontend,
+	"temporal-worker":    afterFrontend,
+	"temporal-namespace": afterFrontend,
+	"temporal-ui":        afterFrontend,
+	"temporal-setup":     {"temporal-namespace": {completed, true}},
+	"migrate":            {"mysql": {healthy, true}},
+	"api":                appDependsOn,
+	"worker-1":           appDependsOn,
+	"worker-2":           appDependsOn,
+}
+
+var appDependsOn = map[string]dependency{
+	"migrate":           {completed, true},
+	"temporal-setup":    {completed, true},
+	"temporal-frontend": {healthy, true},
+	"mailpit":           {healthy, false},
 }
 
 // wantHealthcheck: the long-running services others wait for or that ops watch.
-var wantHealthcheck = []string{"mysql", "temporal", "mailpit", "api", "worker-1", "worker-2", "codec-server"}
+var wantHealthcheck = []string{"mysql", "postgres", "temporal-frontend", "mailpit", "api", "worker-1", "worker-2", "codec-server"}
 
 // --- the files -----------------------------------------------------------------------------
-
-type compose struct {
-	Name     string             `yaml:"name"`
-	Services map[string]service `yaml:"services"`
-	Volumes  map[string]any     `yaml:"volumes"`
-}
-
-type service struct {
-	Image       string         `yaml:"image"`
-	Build       *build         `yaml:"build"`
-	Command     []string       `yaml:"command"`
-	Restart     string         `yaml:"restart"`
-	User        string         `yaml:"user"`
-	Environment envMap         `yaml:"environment"`
-	DependsOn   map[string]dep `yaml:"depends_on"`
-	Ports       []string       `yaml:"ports"`
-	Expose      []string       `yaml:"expose"`
-	Volumes     []string       `yaml:"volumes"`
-	Healthcheck *struct {
-		Test []string `yaml:"test"`
-	} `yaml:"healthcheck"`
-}
-
-type build struct {
-	Context    string `yaml:"context"`
-	Dockerfile string `yaml:"dockerfile"`
-}
-
-type dep struct {
-	Condition string `yaml:"condition"`
-}
-
-// envMap reads environment: as a mapping or as a list of NAME=value.
-type envMap map[string]string
-
-func (e *envMap) UnmarshalYAML(n *yaml.Node) error {
-	*e = envMap{}
-	if n.Kind == yaml.SequenceNode {
-		var list []string
-		if err := n.Decode(&list); err != nil {
-			return err
-		}
-		for _, kv := range list {
-			k, v, _ := strings.Cut(kv, "=")
-			(*e)[k] = v
-		}
-		return nil
-	}
-	var m map[string]string
-	if err := n.Decode(&m); err != nil {
-		return err
-	}
-	for k, v := range m {
-		(*e)[k] = v
-	}
-	return nil
-}
 
 func readFile(t *testing.T, path string) string {
 	t.Helper()
@@ -203,17 +190,17 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-func loadCompose(t *testing.T) (compose, string) {
+// repoRoot is the repository's absolute path: compose-go resolves relative paths from it.
+func repoRoot(t *testing.T) string {
 	t.Helper()
-	text := readFile(t, "docker-compose.yml")
-	var c compose
-	if err := yaml.Unmarshal([]byte(text), &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return c, text
+	return root
 }
 
-// envExample reads deploy/.env.example: NAME=value lines, in order.
+// envExample reads deploy/.env.example: NAME=value lines.
 func envExample(t *testing.T) map[string]string {
 	t.Helper()
 	vars := map[string]string{}
@@ -236,18 +223,10 @@ func envExample(t *testing.T) map[string]string {
 	return vars
 }
 
-func configVar(name string) (config.Var, bool) {
-	for _, v := range config.Vars {
-		if v.Name == name {
-			return v, true
-		}
-	}
-	return config.Var{}, false
-}
-
 // interpolation: ${NAME}, ${NAME:-default}, ${NAME:?message}… ($$ is a literal dollar).
 var interpolation = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
 
+// interpolated: the variables a text reads (docker-compose.yml, a script).
 func interpolated(text string) map[string]bool {
 	names := map[string]bool{}
 	for _, m := range interpolation.FindAllStringSubmatch(text, -1) {
@@ -259,8 +238,17 @@ func interpolated(text string) map[string]bool {
 	return names
 }
 
-// required: the whole value is ${NAME:?message}.
-var requiredRef = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}$`)
+// requiredVars: the variables docker-compose.yml reads as ${NAME:?message}.
+func requiredVars(text string) []string {
+	var names []string
+	for _, m := range interpolation.FindAllStringSubmatch(text, -1) {
+		if m[0] != "$$" && strings.HasPrefix(m[2], ":?") && !slices.Contains(names, m[1]) {
+			names = append(names, m[1])
+		}
+	}
+	sort.Strings(names)
+	return names
+}
 
 // notSecret: names that look like credentials and are switches.
 var notSecret = map[string]bool{"TEMPORAL_CODEC_PASS_ACCESS_TOKEN": true}
@@ -270,12 +258,108 @@ func isSecret(name string) bool {
 	if notSecret[name] {
 		return false
 	}
-	for _, s := range []string{"PASSWORD", "PWD", "TOKEN", "KEYS", "SECRET"} {
+	for _, s := range []string{"PASSWORD", "PWD", "TOKEN", "KEYS", "SECRET", "API_KEY"} {
 		if strings.Contains(name, s) {
 			return true
 		}
 	}
 	return false
+}
+
+// shown is a value for a message: quoted, or hidden when it is a secret's.
+func shown(name, value string) string {
+	if isSecret(name) {
+		return "(a secret)"
+	}
+	return strconv.Quote(value)
+}
+
+// optionalSecret: a secret of deploy/.env that may stay empty (containerVars says why).
+func optionalSecret(name string) bool {
+	cv, ok := containerVars[name]
+	return ok && cv.optional != ""
+}
+
+// filled is the value the tests give a variable of deploy/.env: recognisable, different
+// for each, so that a value found in a container tells where it came from.
+func filled(name string) string {
+	return "filled-" + strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+}
+
+// relay and mailpitRelay: the two ways of filling in the SMTP settings of deploy/.env.
+var (
+	relay = map[string]string{"OCC_SMTP_HOST": "smtp.example.org", "OCC_SMTP_PORT": "587",
+		"OCC_SMTP_TLS": "mandatory", "OCC_SMTP_USERNAME": filled("OCC_SMTP_USERNAME"), "OCC_SMTP_PASSWORD": filled("OCC_SMTP_PASSWORD")}
+	mailpitRelay = map[string]string{"OCC_SMTP_HOST": "mailpit", "OCC_SMTP_PORT": "1025", "OCC_SMTP_TLS": "none"}
+)
+
+// stackEnv is deploy/.env as an operator fills it in from deploy/.env.example: every
+// required value that the example leaves empty gets one, the SMTP settings are smtp's, the
+// optional values stay empty. It is all `docker compose --env-file` would see: nothing
+// comes from the environment of the test.
+func stackEnv(t *testing.T, smtp map[string]string) map[string]string {
+	t.Helper()
+	env := envExample(t)
+	for _, name := range requiredVars(readFile(t, "docker-compose.yml")) {
+		if env[name] == "" {
+			env[name] = filled(name)
+		}
+	}
+	for k, v := range smtp {
+		env[k] = v
+	}
+	return env
+}
+
+// loadStack loads docker-compose.yml as `docker compose --env-file ENV [--profile …]`.
+func loadStack(t *testing.T, env map[string]string, profiles ...string) (*types.Project, error) {
+	t.Helper()
+	root := repoRoot(t)
+	details := types.ConfigDetails{
+		WorkingDir:  root,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, "docker-compose.yml")}},
+		Environment: env,
+	}
+	return loader.LoadWithContext(context.Background(), details, loader.WithProfiles(profiles))
+}
+
+// stack is the stack with the bundled Mailpit (--profile mailpit), the way most checks
+// see it; TestComposeWithoutMailpit loads it without.
+func stack(t *testing.T) *types.Project {
+	t.Helper()
+	p, err := loadStack(t, stackEnv(t, mailpitRelay), mailpitProfile)
+	if err != nil {
+		t.Fatalf("docker-compose.yml with --profile %s: %v", mailpitProfile, err)
+	}
+	return p
+}
+
+// service is a service of p; a missing one fails the test.
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, err := p.GetService(name)
+	if err != nil {
+		t.Fatalf("service %s: %v", name, err)
+	}
+	return s
+}
+
+// env is the value of one variable of a service's environment ("" when unset).
+func env(s types.ServiceConfig, name string) (string, bool) {
+	v, ok := s.Environment[name]
+	if !ok || v == nil {
+		return "", ok
+	}
+	return *v, true
+}
+
+func configVar(name string) (config.Var, bool) {
+	for _, v := range config.Vars {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return config.Var{}, false
 }
 
 // port is the port of "0.0.0.0:8080"; anything else fails the test.
@@ -286,16 +370,6 @@ func port(t *testing.T, what, addr string) string {
 		t.Fatalf("%s: %q is no host:port", what, addr)
 	}
 	return p
-}
-
-// published: "127.0.0.1:8080:8080" → host IP, host port, container port.
-func published(t *testing.T, svc, spec string) (ip, hostPort, containerPort string) {
-	t.Helper()
-	parts := strings.Split(spec, ":")
-	if len(parts) != 3 {
-		t.Fatalf("%s: port %q: want HOST_IP:HOST_PORT:CONTAINER_PORT", svc, spec)
-	}
-	return parts[0], parts[1], parts[2]
 }
 
 // commands: the subcommands cmd/occonnect/main.go dispatches.
@@ -312,9 +386,15 @@ func commands(t *testing.T) map[string]bool {
 
 // --- the tests -------------------------------------------------------------------------------
 
+// pinnedTag: a full version (x.y or x.y.z), maybe with a variant (15.19-bookworm).
+var pinnedTag = regexp.MustCompile(`^v?\d+\.\d+(\.\d+)?(-[a-z0-9][a-z0-9.-]*)?$`)
+
 func TestComposeServices(t *testing.T) {
-	c, _ := loadCompose(t)
-	for name := range c.Services {
+	p := stack(t)
+	if p.Name != "occonnect" {
+		t.Errorf("project name %q, want occonnect", p.Name)
+	}
+	for name := range p.Services {
 		_, bin := binaryServices[name]
 		_, other := otherServices[name]
 		if !bin && !other {
@@ -322,52 +402,31 @@ func TestComposeServices(t *testing.T) {
 		}
 	}
 	for name := range binaryServices {
-		if _, ok := c.Services[name]; !ok {
-			t.Errorf("service %s is missing", name)
-		}
+		service(t, p, name)
 	}
 	for name, repo := range otherServices {
-		s, ok := c.Services[name]
-		if !ok {
-			t.Errorf("service %s is missing", name)
-			continue
-		}
+		s := service(t, p, name)
 		r, tag, _ := strings.Cut(s.Image, ":")
-		if r != repo || !regexp.MustCompile(`^v?\d+\.\d+\.\d+$`).MatchString(tag) {
-			t.Errorf("%s: image %q, want %s pinned to a full version (x.y.z)", name, s.Image, repo)
+		if r != repo || !pinnedTag.MatchString(tag) {
+			t.Errorf("%s: image %q, want %s pinned to a full version", name, s.Image, repo)
 		}
 		if s.Build != nil {
 			t.Errorf("%s: is built, want the published image", name)
 		}
 	}
-	for _, vol := range []string{"mysql-data:/var/lib/mysql"} {
-		if !slices.Contains(c.Services["mysql"].Volumes, vol) {
-			t.Errorf("mysql: no volume %s", vol)
+	for name, want := range map[string]string{"mysql": "mysql-data:/var/lib/mysql", "postgres": "postgres-data:/var/lib/postgresql/data"} {
+		var ok bool
+		for _, v := range service(t, p, name).Volumes {
+			ok = ok || v.Type == types.VolumeTypeVolume && v.Source+":"+v.Target == want
+		}
+		if !ok {
+			t.Errorf("%s: no volume %s", name, want)
 		}
 	}
-}
-
-func TestComposeBinaryServicesShareTheImage(t *testing.T) {
-	c, _ := loadCompose(t)
-	cmds := commands(t)
-	api := c.Services["api"]
-	if api.Build == nil || api.Build.Context != "." || api.Build.Dockerfile != "Dockerfile" || api.Image == "" {
-		t.Fatalf("api: build %+v image %q, want the Dockerfile at the root and an image name", api.Build, api.Image)
-	}
-	for name, b := range binaryServices {
-		s := c.Services[name]
-		if s.Image != api.Image || s.Build == nil || *s.Build != *api.Build {
-			t.Errorf("%s: image %q build %+v, want those of api (%q, %+v)", name, s.Image, s.Build, api.Image, *api.Build)
-		}
-		if !slices.Equal(s.Command, b.command) {
-			t.Errorf("%s: command %q, want %q", name, s.Command, b.command)
-		}
-		if len(s.Command) > 0 && !cmds[s.Command[0]] {
-			t.Errorf("%s: the binary has no command %q (cmd/occonnect/main.go)", name, s.Command[0])
-		}
-		oneShot := b.role == roleMigrate || b.role == roleSetup
+	for name, s := range p.Services {
+		oneShot := slices.Contains(oneShots, name)
 		if oneShot && s.Restart != "no" {
-			t.Errorf("%s: restart %q, want \"no\" for a one-shot command", name, s.Restart)
+			t.Errorf("%s: restart %q, want \"no\" for a one-shot", name, s.Restart)
 		}
 		if !oneShot && s.Restart != "unless-stopped" && s.Restart != "always" {
 			t.Errorf("%s: restart %q, want unless-stopped", name, s.Restart)
@@ -375,13 +434,52 @@ func TestComposeBinaryServicesShareTheImage(t *testing.T) {
 		if s.User == "root" || s.User == "0" || strings.HasPrefix(s.User, "0:") {
 			t.Errorf("%s: runs as root", name)
 		}
+		if s.Privileged || len(s.CapAdd) > 0 {
+			t.Errorf("%s: privileged or with added capabilities", name)
+		}
+	}
+}
+
+func TestComposeBinaryServicesShareTheImage(t *testing.T) {
+	p := stack(t)
+	cmds := commands(t)
+	api := service(t, p, "api")
+	if api.Build == nil || api.Build.Context != repoRoot(t) || api.Build.Dockerfile != "Dockerfile" || api.Image != "occonnect:local" {
+		t.Fatalf("api: build %+v image %q, want the Dockerfile at the root and the image occonnect:local", api.Build, api.Image)
+	}
+	for name, b := range binaryServices {
+		s := service(t, p, name)
+		if s.Image != api.Image || s.Build == nil || s.Build.Context != api.Build.Context || s.Build.Dockerfile != api.Build.Dockerfile {
+			t.Errorf("%s: image %q build %+v, want those of api", name, s.Image, s.Build)
+		}
+		if !slices.Equal(s.Command, b.command) {
+			t.Errorf("%s: command %q, want %q", name, s.Command, b.command)
+		}
+		if len(s.Command) > 0 && !cmds[s.Command[0]] {
+			t.Errorf("%s: the binary has no command %q (cmd/occonnect/main.go)", name, s.Command[0])
+		}
+		if !s.ReadOnly || !slices.Contains(s.CapDrop, "ALL") || !slices.Contains(s.SecurityOpt, "no-new-privileges:true") {
+			t.Errorf("%s: want read_only, cap_drop ALL and no-new-privileges", name)
+		}
+	}
+	// OCCONNECT_IMAGE names a registry image instead.
+	e := stackEnv(t, mailpitRelay)
+	e["OCCONNECT_IMAGE"] = "registry.example.org/occonnect:1.2.3"
+	q, err := loadStack(t, e, mailpitProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range binaryServices {
+		if got := service(t, q, name).Image; got != e["OCCONNECT_IMAGE"] {
+			t.Errorf("%s: image %q with OCCONNECT_IMAGE set, want it", name, got)
+		}
 	}
 }
 
 // TestComposeConfiguration: every variable of config.Vars is decided for the containers,
 // set where it is needed, never where it is not, and listen addresses are 0.0.0.0.
 func TestComposeConfiguration(t *testing.T) {
-	c, _ := loadCompose(t)
+	p := stack(t)
 	for _, v := range config.Vars {
 		_, decided := containerVars[v.Name]
 		_, never := neverInProduction[v.Name]
@@ -396,8 +494,8 @@ func TestComposeConfiguration(t *testing.T) {
 		}
 	}
 	for name, b := range binaryServices {
-		env := c.Services[name].Environment
-		for k := range env {
+		s := service(t, p, name)
+		for k := range s.Environment {
 			if _, ok := configVar(k); !ok {
 				t.Errorf("%s: %s is not a variable of the binary (config.Vars)", name, k)
 			}
@@ -406,19 +504,42 @@ func TestComposeConfiguration(t *testing.T) {
 			}
 		}
 		for k, cv := range containerVars {
-			val, set := env[k]
+			val, set := env(s, k)
 			if !slices.Contains(cv.roles, b.role) {
 				if set {
 					t.Errorf("%s: sets %s, which only %v need", name, k, cv.roles)
 				}
 				continue
 			}
-			if !set || (cv.optional == "" && (val == "" || regexp.MustCompile(`^\$\{[A-Z_]+:-\}$`).MatchString(val))) {
+			// With deploy/.env's optional values empty, a required one still has a value.
+			if !set || (cv.optional == "" && val == "") {
 				t.Errorf("%s: %s must be set (default %q does not work in a container)", name, k, defaultOf(k))
 				continue
 			}
 			if strings.HasSuffix(k, "_ADDR") && !strings.HasPrefix(val, "0.0.0.0:") {
 				t.Errorf("%s: %s=%q, want 0.0.0.0:PORT (listen on the container's interfaces)", name, k, val)
+			}
+		}
+	}
+	// Every value a role passes from deploy/.env reaches it: fill in every variable.
+	e := stackEnv(t, relay)
+	for name := range envExample(t) {
+		if e[name] == "" {
+			e[name] = filled(name)
+		}
+	}
+	q, err := loadStack(t, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range binaryServices {
+		s := service(t, q, name)
+		for k, cv := range containerVars {
+			if _, inExample := e[k]; !inExample || !slices.Contains(cv.roles, b.role) {
+				continue
+			}
+			if got, _ := env(s, k); got != e[k] {
+				t.Errorf("%s: %s=%s with deploy/.env's %s", name, k, shown(k, got), shown(k, e[k]))
 			}
 		}
 	}
@@ -429,19 +550,32 @@ func defaultOf(name string) string {
 	return v.Default
 }
 
+// published: the port of a service published as HOST_IP:HOST_PORT:CONTAINER_PORT.
+type published struct {
+	hostIP, hostPort, containerPort string
+}
+
+func ports(s types.ServiceConfig) []published {
+	var ps []published
+	for _, pc := range s.Ports {
+		ps = append(ps, published{pc.HostIP, pc.Published, strconv.FormatUint(uint64(pc.Target), 10)})
+	}
+	return ps
+}
+
 // TestComposeWiring: addresses, ports, healthchecks and names agree with each other.
 func TestComposeWiring(t *testing.T) {
-	c, _ := loadCompose(t)
+	p := stack(t)
 	binary := dockerfileBinary(t)
 	cmds := commands(t)
 	for _, name := range wantHealthcheck {
-		s := c.Services[name]
-		if s.Healthcheck == nil || len(s.Healthcheck.Test) < 2 || s.Healthcheck.Test[0] != "CMD" {
+		s := service(t, p, name)
+		if s.HealthCheck == nil || len(s.HealthCheck.Test) < 2 || s.HealthCheck.Test[0] != "CMD" {
 			t.Errorf("%s: no healthcheck in exec form ([\"CMD\", …])", name)
 			continue
 		}
 		if _, bin := binaryServices[name]; bin {
-			test := s.Healthcheck.Test
+			test := s.HealthCheck.Test
 			if test[1] != binary || len(test) < 4 || test[2] != "healthcheck" || !cmds["healthcheck"] {
 				t.Errorf("%s: healthcheck %q, want [CMD %s healthcheck … URL] (distroless has no curl)", name, test, binary)
 			}
@@ -459,89 +593,89 @@ func TestComposeWiring(t *testing.T) {
 		{"codec-server", "OCC_CODEC_ADDR", "/decode", true},
 	}
 	for _, ck := range checks {
-		s := c.Services[ck.service]
-		p := port(t, ck.service+" "+ck.addrVar, s.Environment[ck.addrVar])
+		s := service(t, p, ck.service)
+		addr, _ := env(s, ck.addrVar)
+		pt := port(t, ck.service+" "+ck.addrVar, addr)
 		if ck.publish {
 			var ok bool
-			for _, spec := range s.Ports {
-				if _, _, cp := published(t, ck.service, spec); cp == p {
-					ok = true
-				}
+			for _, pp := range ports(s) {
+				ok = ok || pp.containerPort == pt
 			}
 			if !ok {
-				t.Errorf("%s: port %s of %s is not published", ck.service, p, ck.addrVar)
+				t.Errorf("%s: port %s of %s is not published", ck.service, pt, ck.addrVar)
 			}
-		} else if !slices.Contains(s.Expose, p) {
-			t.Errorf("%s: port %s of %s is not exposed", ck.service, p, ck.addrVar)
+		} else if !slices.Contains(s.Expose, pt) {
+			t.Errorf("%s: port %s of %s is not exposed", ck.service, pt, ck.addrVar)
 		}
-		if ck.path != "" && s.Healthcheck != nil {
-			u, err := url.Parse(s.Healthcheck.Test[len(s.Healthcheck.Test)-1])
-			if err != nil || u.Port() != p || u.Path != ck.path {
-				t.Errorf("%s: healthcheck %q, want …:%s%s", ck.service, s.Healthcheck.Test, p, ck.path)
+		if ck.path != "" && s.HealthCheck != nil {
+			u, err := url.Parse(s.HealthCheck.Test[len(s.HealthCheck.Test)-1])
+			if err != nil || u.Port() != pt || u.Path != ck.path {
+				t.Errorf("%s: healthcheck %q, want …:%s%s", ck.service, s.HealthCheck.Test, pt, ck.path)
 			}
 		}
 	}
 	// Published ports listen on the host's loopback only.
 	hostPorts := map[string]string{}
-	for name, s := range c.Services {
-		for _, spec := range s.Ports {
-			ip, hp, cp := published(t, name, spec)
-			if ip != "127.0.0.1" {
-				t.Errorf("%s: port %q is published beyond 127.0.0.1", name, spec)
+	for name, s := range p.Services {
+		for _, pp := range ports(s) {
+			if pp.hostIP != "127.0.0.1" {
+				t.Errorf("%s: port %+v is published beyond 127.0.0.1", name, pp)
 			}
-			if other, dup := hostPorts[hp]; dup {
-				t.Errorf("host port %s published by %s and %s", hp, other, name)
+			if other, dup := hostPorts[pp.hostPort]; dup || pp.hostPort == "" {
+				t.Errorf("host port %q published by %s and %s", pp.hostPort, other, name)
 			}
-			hostPorts[hp] = name
-			if name == "temporal-ui" && cp != "8080" || name == "mailpit" && cp != "8025" {
-				t.Errorf("%s: publishes container port %s", name, cp)
+			hostPorts[pp.hostPort] = name
+			if name == "temporal-ui" && pp.containerPort != "8080" || name == "mailpit" && pp.containerPort != "8025" {
+				t.Errorf("%s: publishes container port %s", name, pp.containerPort)
 			}
 		}
 	}
 	for _, name := range []string{"api", "codec-server", "temporal-ui", "mailpit"} {
-		if len(c.Services[name].Ports) == 0 {
+		if len(service(t, p, name).Ports) == 0 {
 			t.Errorf("%s: publishes no port", name)
 		}
 	}
 	// The browser loads the UI and calls the codec server: origins must agree.
-	ui, codec := c.Services["temporal-ui"], c.Services["codec-server"]
-	_, uiPort, _ := published(t, "temporal-ui", ui.Ports[0])
-	_, codecPort, _ := published(t, "codec-server", codec.Ports[0])
-	if got, want := codec.Environment["OCC_CODEC_CORS_ORIGIN"], "http://127.0.0.1:"+uiPort; got != want {
-		t.Errorf("codec-server: OCC_CODEC_CORS_ORIGIN=%q, want the UI's origin %q", got, want)
+	ui, codec := service(t, p, "temporal-ui"), service(t, p, "codec-server")
+	uiPort, codecPort := ports(ui)[0].hostPort, ports(codec)[0].hostPort
+	if got, _ := env(codec, "OCC_CODEC_CORS_ORIGIN"); got != "http://127.0.0.1:"+uiPort {
+		t.Errorf("codec-server: OCC_CODEC_CORS_ORIGIN=%q, want the UI's origin http://127.0.0.1:%s", got, uiPort)
 	}
-	if got, want := ui.Environment["TEMPORAL_CODEC_ENDPOINT"], "http://127.0.0.1:"+codecPort; got != want {
-		t.Errorf("temporal-ui: TEMPORAL_CODEC_ENDPOINT=%q, want the published codec server %q", got, want)
+	if got, _ := env(ui, "TEMPORAL_CODEC_ENDPOINT"); got != "http://127.0.0.1:"+codecPort {
+		t.Errorf("temporal-ui: TEMPORAL_CODEC_ENDPOINT=%q, want the published codec server http://127.0.0.1:%s", got, codecPort)
 	}
-	// One namespace: created by auto-setup, shown by the UI, used by the binary.
-	ns := c.Services["api"].Environment["OCC_TEMPORAL_NAMESPACE"]
-	temporal := c.Services["temporal"]
+	// One namespace and one frontend: created by temporal-namespace, shown by the UI, used
+	// by the binary.
+	e := stackEnv(t, mailpitRelay)
+	ns, frontend := e["OCC_TEMPORAL_NAMESPACE"], frontendAddress(t, p)
 	for what, got := range map[string]string{
-		"temporal DEFAULT_NAMESPACE":             temporal.Environment["DEFAULT_NAMESPACE"],
-		"temporal-ui TEMPORAL_DEFAULT_NAMESPACE": ui.Environment["TEMPORAL_DEFAULT_NAMESPACE"],
+		"temporal-namespace TEMPORAL_NAMESPACE":  envOf(t, p, "temporal-namespace", "TEMPORAL_NAMESPACE"),
+		"temporal-ui TEMPORAL_DEFAULT_NAMESPACE": envOf(t, p, "temporal-ui", "TEMPORAL_DEFAULT_NAMESPACE"),
 	} {
-		if got != ns {
-			t.Errorf("%s=%q, want %q as OCC_TEMPORAL_NAMESPACE", what, got, ns)
+		if ns == "" || got != ns {
+			t.Errorf("%s=%q, want deploy/.env's OCC_TEMPORAL_NAMESPACE %q", what, got, ns)
 		}
 	}
-	if temporal.Healthcheck == nil || !slices.Contains(temporal.Healthcheck.Test, ns) {
-		t.Errorf("temporal: the healthcheck does not wait for the namespace %q", ns)
+	if got := envOf(t, p, "temporal-ui", "TEMPORAL_ADDRESS"); got != frontend {
+		t.Errorf("temporal-ui: TEMPORAL_ADDRESS=%q, want the frontend %s", got, frontend)
 	}
 	for name := range binaryServices {
-		env := c.Services[name].Environment
-		if v, ok := env["OCC_TEMPORAL_NAMESPACE"]; ok && v != ns {
+		s := service(t, p, name)
+		if v, ok := env(s, "OCC_TEMPORAL_NAMESPACE"); ok && v != ns {
 			t.Errorf("%s: OCC_TEMPORAL_NAMESPACE=%q, want %q", name, v, ns)
 		}
-		if v, ok := env["OCC_TEMPORAL_ADDRESS"]; ok && v != "temporal:7233" {
-			t.Errorf("%s: OCC_TEMPORAL_ADDRESS=%q, want temporal:7233", name, v)
+		if v, ok := env(s, "OCC_TEMPORAL_ADDRESS"); ok && v != frontend {
+			t.Errorf("%s: OCC_TEMPORAL_ADDRESS=%q, want the frontend %s", name, v, frontend)
 		}
-		if v, ok := env["OCC_SMTP_HOST"]; ok && v != "${OCC_SMTP_HOST:-mailpit}" {
-			t.Errorf("%s: OCC_SMTP_HOST=%q, want the bundled Mailpit by default", name, v)
+		if v, ok := env(s, "OCC_SMTP_HOST"); ok && v != "mailpit" {
+			t.Errorf("%s: OCC_SMTP_HOST=%q, want deploy/.env's mailpit", name, v)
 		}
-		if dsn, ok := env["OCC_MYSQL_DSN"]; ok {
-			cfg, err := mysql.ParseDSN(interpolation.ReplaceAllString(dsn, "password"))
+		if dsn, ok := env(s, "OCC_MYSQL_DSN"); ok {
+			cfg, err := mysql.ParseDSN(dsn)
 			if err != nil || cfg.Addr != "mysql:3306" || cfg.DBName != "occonnect" || cfg.User != "occonnect" {
-				t.Errorf("%s: OCC_MYSQL_DSN %q, want user occonnect at mysql:3306/occonnect (%v)", name, dsn, err)
+				t.Errorf("%s: OCC_MYSQL_DSN, want user occonnect at mysql:3306/occonnect (%v)", name, err)
+			} else if cfg.Passwd != e["MYSQL_OCCONNECT_PASSWORD"] {
+				t.Errorf("%s: the password of OCC_MYSQL_DSN is not deploy/.env's MYSQL_OCCONNECT_PASSWORD", name)
 			}
 		}
 	}
@@ -550,35 +684,79 @@ func TestComposeWiring(t *testing.T) {
 	}
 }
 
+// envOf is one variable of a service's environment.
+func envOf(t *testing.T, p *types.Project, svc, name string) string {
+	t.Helper()
+	v, _ := env(service(t, p, svc), name)
+	return v
+}
+
 func TestComposeDependsOn(t *testing.T) {
-	c, _ := loadCompose(t)
-	for name, s := range c.Services {
+	p := stack(t)
+	for name, s := range p.Services {
 		want := wantDependsOn[name]
-		if len(s.DependsOn) != len(want) {
-			t.Errorf("%s: depends on %v, want %v", name, s.DependsOn, want)
+		got := map[string]dependency{}
+		for d, dep := range s.DependsOn {
+			got[d] = dependency{dep.Condition, dep.Required}
 		}
-		for d, cond := range want {
-			if got := s.DependsOn[d].Condition; got != cond {
-				t.Errorf("%s: depends on %s with condition %q, want %q", name, d, got, cond)
-			}
-			switch cond {
-			case "service_healthy":
-				if c.Services[d].Healthcheck == nil {
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: depends on %v, want %v", name, got, want)
+		}
+		for d, dep := range want {
+			switch dep.condition {
+			case healthy:
+				if service(t, p, d).HealthCheck == nil {
 					t.Errorf("%s waits for %s to be healthy, which has no healthcheck", name, d)
 				}
-			case "service_completed_successfully":
-				if c.Services[d].Restart != "no" {
+			case completed:
+				if service(t, p, d).Restart != "no" {
 					t.Errorf("%s waits for %s to complete, which restarts", name, d)
 				}
 			}
 		}
 	}
+	for name := range wantDependsOn {
+		service(t, p, name)
+	}
+}
+
+// TestComposeWithoutMailpit: without the profile, Mailpit does not run, nothing needs it,
+// and the SMTP relay is the one deploy/.env names (a missing one stops docker compose).
+func TestComposeWithoutMailpit(t *testing.T) {
+	e := stackEnv(t, relay)
+	p, err := loadStack(t, e)
+	if err != nil {
+		t.Fatalf("docker-compose.yml without a profile: %v", err)
+	}
+	if _, err := p.GetService("mailpit"); err == nil {
+		t.Error("mailpit runs without --profile mailpit")
+	}
+	if s, ok := p.DisabledServices["mailpit"]; !ok || !slices.Equal(s.Profiles, []string{mailpitProfile}) {
+		t.Errorf("mailpit: profiles %v, want [%s]", s.Profiles, mailpitProfile)
+	}
+	for name, s := range p.Services {
+		if dep, ok := s.DependsOn["mailpit"]; ok && dep.Required {
+			t.Errorf("%s: depends on mailpit without required: false", name)
+		}
+		for _, k := range []string{"OCC_SMTP_HOST", "OCC_SMTP_PORT", "OCC_SMTP_TLS", "OCC_SMTP_USERNAME", "OCC_SMTP_PASSWORD"} {
+			if v, ok := env(s, k); ok && v != e[k] {
+				t.Errorf("%s: %s=%s, want deploy/.env's %s", name, k, shown(k, v), shown(k, e[k]))
+			}
+		}
+	}
+	for _, k := range []string{"OCC_SMTP_HOST", "OCC_SMTP_PORT", "OCC_SMTP_TLS"} {
+		missing := stackEnv(t, relay)
+		missing[k] = ""
+		if _, err := loadStack(t, missing); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("docker-compose.yml loads without %s (%v), want its message", k, err)
+		}
+	}
 }
 
 // TestComposeEnvironmentIsKnown: every variable docker-compose.yml sets or reads is the
-// binary's, an image's documented one, or a value of deploy/.env.example.
+// binary's, one the image or the file it runs reads, or a value of deploy/.env.example.
 func TestComposeEnvironmentIsKnown(t *testing.T) {
-	c, text := loadCompose(t)
+	p := stack(t)
 	allowed := map[string][]string{}
 	for repo, names := range imageVars {
 		allowed[repo] = names
@@ -599,9 +777,22 @@ func TestComposeEnvironmentIsKnown(t *testing.T) {
 		}
 	}
 	for name, repo := range otherServices {
-		for k := range c.Services[name].Environment {
-			if !slices.Contains(allowed[repo], k) {
-				t.Errorf("%s: %s is not a documented variable of %s", name, k, repo)
+		s := service(t, p, name)
+		known := allowed[repo]
+		switch repo {
+		case "temporalio/server": // what deploy/temporal/config/cluster.yaml reads
+			known = templateVars(readFile(t, serverConfigFile))
+		case "temporalio/admin-tools": // the settings of the script it runs
+			known = nil
+			for v := range interpolated(readFile(t, jobScript(t, s))) {
+				if regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`).MatchString(v) {
+					known = append(known, v)
+				}
+			}
+		}
+		for k := range s.Environment {
+			if !slices.Contains(known, k) {
+				t.Errorf("%s: %s is not a variable %s reads", name, k, repo)
 			}
 			if strings.HasPrefix(k, "OCC_") {
 				t.Errorf("%s: sets the binary's %s", name, k)
@@ -609,7 +800,7 @@ func TestComposeEnvironmentIsKnown(t *testing.T) {
 		}
 	}
 	example := envExample(t)
-	used := interpolated(text)
+	used := interpolated(readFile(t, "docker-compose.yml"))
 	for name := range used {
 		if _, ok := example[name]; !ok {
 			t.Errorf("docker-compose.yml reads ${%s}, which deploy/.env.example does not list", name)
@@ -625,41 +816,68 @@ func TestComposeEnvironmentIsKnown(t *testing.T) {
 	}
 }
 
-// TestComposeSecrets: secrets come from deploy/.env, required ones fail loudly when
-// missing, and no file holds a real value.
+// TestComposeSecrets: secrets come from deploy/.env, the required ones stop docker compose
+// with their message when missing, and no file holds a real value.
 func TestComposeSecrets(t *testing.T) {
-	c, text := loadCompose(t)
-	for name, s := range c.Services {
-		for k, v := range s.Environment {
-			if k == "OCC_MYSQL_DSN" {
-				cfg, err := mysql.ParseDSN(v)
-				if err != nil || !requiredRef.MatchString(cfg.Passwd) {
-					t.Errorf("%s: the password in OCC_MYSQL_DSN must be ${NAME:?message} (%v)", name, err)
+	text := readFile(t, "docker-compose.yml")
+	example := envExample(t)
+	required := requiredVars(text)
+	// Each required value, missing: docker compose stops and names it.
+	for _, name := range required {
+		e := stackEnv(t, relay)
+		delete(e, name)
+		if _, err := loadStack(t, e, mailpitProfile); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("docker-compose.yml loads without %s (%v), want its message", name, err)
+		}
+	}
+	// Every secret of deploy/.env is required, unless it may stay empty.
+	for name := range example {
+		if isSecret(name) && !optionalSecret(name) && !slices.Contains(required, name) {
+			t.Errorf("docker-compose.yml does not require %s (${%s:?message})", name, name)
+		}
+	}
+	// A secret in a container is a value of deploy/.env, never one written in the file.
+	e := stackEnv(t, relay)
+	fromEnv := map[string]bool{}
+	for name, v := range e {
+		if isSecret(name) && v != "" {
+			fromEnv[v] = true
+		}
+	}
+	p, err := loadStack(t, e, mailpitProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range p.Services {
+		for k := range s.Environment {
+			v, _ := env(s, k)
+			switch {
+			case k == "OCC_MYSQL_DSN":
+				if cfg, err := mysql.ParseDSN(v); err != nil || !fromEnv[cfg.Passwd] {
+					t.Errorf("%s: the password of OCC_MYSQL_DSN is not from deploy/.env", name)
 				}
-				continue
-			}
-			if !isSecret(k) {
-				continue
-			}
-			if cv, ok := containerVars[k]; ok && cv.optional != "" {
-				if v != "${"+k+":-}" {
-					t.Errorf("%s: %s=%q, want ${%s:-} (optional, from deploy/.env)", name, k, v, k)
-				}
-				continue
-			}
-			if !requiredRef.MatchString(v) {
-				t.Errorf("%s: %s must be ${NAME:?message} (from deploy/.env, failing when missing), not %q", name, k, v)
+			case !isSecret(k):
+			case v == "" && optionalSecret(k):
+			case !fromEnv[v]:
+				t.Errorf("%s: %s is not a secret of deploy/.env", name, k)
 			}
 		}
-		if s.Healthcheck != nil {
-			for _, arg := range s.Healthcheck.Test {
-				if strings.Contains(strings.ToLower(arg), "password") || strings.HasPrefix(arg, "-p") {
+		if s.HealthCheck != nil {
+			for _, arg := range s.HealthCheck.Test {
+				if strings.Contains(strings.ToLower(arg), "password") || strings.HasPrefix(arg, "-p") || fromEnv[arg] {
 					t.Errorf("%s: the healthcheck carries a credential", name)
 				}
 			}
 		}
+		for _, arg := range append(slices.Clone(s.Entrypoint), s.Command...) {
+			for secret := range fromEnv {
+				if strings.Contains(arg, secret) {
+					t.Errorf("%s: a secret on the command line", name)
+				}
+			}
+		}
 	}
-	for name, v := range envExample(t) {
+	for name, v := range example {
 		if isSecret(name) && v != "" {
 			t.Errorf("deploy/.env.example: %s has a value; secrets stay empty there", name)
 		}
@@ -678,138 +896,4 @@ func TestComposeSecrets(t *testing.T) {
 	if ign := readFile(t, "deploy/.gitignore"); !slices.Contains(strings.Fields(ign), ".env") {
 		t.Error("deploy/.gitignore does not ignore .env")
 	}
-}
-
-// --- Dockerfile ---------------------------------------------------------------------------
-
-type stage struct {
-	from, name string
-	lines      []string // instructions of the stage, continuation lines joined
-}
-
-func dockerfile(t *testing.T) (args map[string]string, stages []stage) {
-	t.Helper()
-	args = map[string]string{}
-	var joined []string
-	var cur strings.Builder
-	for _, line := range strings.Split(readFile(t, "Dockerfile"), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "#") || (line == "" && cur.Len() == 0) {
-			continue
-		}
-		if strings.HasSuffix(line, "\\") {
-			cur.WriteString(strings.TrimSuffix(line, "\\") + " ")
-			continue
-		}
-		cur.WriteString(line)
-		joined = append(joined, cur.String())
-		cur.Reset()
-	}
-	for _, l := range joined {
-		f := strings.Fields(l)
-		if len(f) == 0 {
-			continue
-		}
-		switch strings.ToUpper(f[0]) {
-		case "ARG":
-			if k, v, ok := strings.Cut(f[1], "="); ok && len(stages) == 0 {
-				args[k] = v
-			}
-		case "FROM":
-			s := stage{from: os.Expand(f[1], func(k string) string { return args[k] })}
-			if len(f) == 4 && strings.EqualFold(f[2], "AS") {
-				s.name = f[3]
-			}
-			stages = append(stages, s)
-		default:
-			if len(stages) == 0 {
-				t.Fatalf("Dockerfile: %q before FROM", l)
-			}
-			stages[len(stages)-1].lines = append(stages[len(stages)-1].lines, l)
-		}
-	}
-	if len(stages) < 2 {
-		t.Fatalf("Dockerfile: %d stage(s), want a build stage and a runtime stage", len(stages))
-	}
-	return args, stages
-}
-
-// dockerfileBinary: where the runtime image has the binary (its ENTRYPOINT).
-func dockerfileBinary(t *testing.T) string {
-	t.Helper()
-	_, stages := dockerfile(t)
-	for _, l := range stages[len(stages)-1].lines {
-		if rest, ok := strings.CutPrefix(l, "ENTRYPOINT "); ok {
-			var argv []string
-			if err := yaml.Unmarshal([]byte(rest), &argv); err != nil || len(argv) == 0 {
-				t.Fatalf("Dockerfile: ENTRYPOINT %s, want the exec form", rest)
-			}
-			return argv[0]
-		}
-	}
-	t.Fatal("Dockerfile: the runtime stage has no ENTRYPOINT")
-	return ""
-}
-
-func TestDockerfile(t *testing.T) {
-	_, stages := dockerfile(t)
-	buildStage, runtime := stages[0], stages[len(stages)-1]
-	all := func(s stage) string { return strings.Join(s.lines, "\n") }
-	for _, s := range stages {
-		if _, tag, _ := strings.Cut(s.from, ":"); tag == "" || tag == "latest" || strings.Contains(s.from, "$") {
-			t.Errorf("Dockerfile: FROM %s is not pinned to a tag", s.from)
-		}
-	}
-	// The build stage: the Go of go.mod, module and build caches, static and reproducible.
-	goVersion := regexp.MustCompile(`(?m)^go (\d+\.\d+)(\.\d+)?$`).FindStringSubmatch(readFile(t, "go.mod"))
-	if goVersion == nil {
-		t.Fatal("go.mod: no go directive")
-	}
-	if !strings.HasPrefix(buildStage.from, "golang:"+goVersion[1]) {
-		t.Errorf("Dockerfile: build stage FROM %s, want golang:%s (go.mod)", buildStage.from, goVersion[1])
-	}
-	if buildStage.name == "" {
-		t.Error("Dockerfile: the build stage has no name")
-	}
-	for _, want := range []string{"--mount=type=cache,target=/go/pkg/mod", "--mount=type=cache,target=/root/.cache/go-build",
-		"CGO_ENABLED=0", "-trimpath", "./cmd/occonnect"} {
-		if !strings.Contains(all(buildStage), want) {
-			t.Errorf("Dockerfile: the build stage has no %s", want)
-		}
-	}
-	// The runtime stage: small, non-root, the binary and the files it is given.
-	if !strings.HasPrefix(runtime.from, "gcr.io/distroless/static") {
-		t.Errorf("Dockerfile: runtime FROM %s, want a distroless static image", runtime.from)
-	}
-	var user string
-	for _, l := range runtime.lines {
-		if u, ok := strings.CutPrefix(l, "USER "); ok {
-			user = strings.TrimSpace(u)
-		}
-	}
-	if name, _, _ := strings.Cut(user, ":"); user == "" || name == "root" || name == "0" {
-		t.Errorf("Dockerfile: runtime USER %q, want a non-root user", user)
-	}
-	binary := dockerfileBinary(t)
-	if !strings.Contains(all(runtime), "COPY --from="+buildStage.name+" /out/occonnect "+binary) {
-		t.Errorf("Dockerfile: the runtime stage does not copy the binary to %s", binary)
-	}
-	// Files copied from the sources exist and are not excluded from the build context.
-	ignore := strings.Fields(readFile(t, ".dockerignore"))
-	for _, m := range regexp.MustCompile(`COPY --from=\S+ /src/(\S+)`).FindAllStringSubmatch(all(runtime), -1) {
-		if _, err := os.Stat(filepath.Join("..", m[1])); err != nil {
-			t.Errorf("Dockerfile copies %s: %v", m[1], err)
-		}
-		for _, pat := range ignore {
-			if ok, _ := filepath.Match(strings.TrimPrefix(pat, "/"), m[1]); ok || strings.HasPrefix(m[1], strings.Trim(pat, "/")+"/") {
-				t.Errorf("Dockerfile copies %s, which .dockerignore excludes (%s)", m[1], pat)
-			}
-		}
-	}
-	for _, want := range []string{".git", ".tools", ".dev", "bin", "deploy/.env"} {
-		if !slices.Contains(ignore, want) {
-			t.Errorf(".dockerignore does not exclude %s", want)
-		}
-	}
-	t.Logf("%s AS %s → %s (USER %s, %s)", buildStage.from, buildStage.name, runtime.from, user, binary)
 }

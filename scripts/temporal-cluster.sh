@@ -2,7 +2,8 @@
 # Runs a Temporal cluster on PostgreSQL on this machine, as separate processes: the
 # frontend, two history hosts, two matching hosts, the internal worker service (one
 # membership ring), and the standalone Web UI. It creates or upgrades the schemas first
-# (scripts/temporal-schema.sh) and the namespace once the frontend answers, then stays in
+# (scripts/temporal-schema.sh) and the namespace once the frontend answers
+# (scripts/temporal-namespace.sh), as the compose stack's one-shot jobs do, then stays in
 # the foreground; stopping it (TERM, INT) stops every process it started, and it exits as
 # soon as one of them does. make dev runs it in cluster mode.
 #
@@ -59,13 +60,11 @@ run_service() {
     start --service "$service"
 }
 
-# ensure_namespace: creates the namespace with its retention unless it exists.
+# ensure_namespace: creates the namespace with its retention unless it exists, and waits
+# until the frontend serves it (scripts/temporal-namespace.sh, as the compose stack's job).
 ensure_namespace() {
   : "${OCC_TEMPORAL_BIN:?set OCC_TEMPORAL_BIN (the Temporal CLI)}"
-  if ! "$OCC_TEMPORAL_BIN" operator namespace describe --address "$frontend" -n "$namespace" >/dev/null 2>&1; then
-    "$OCC_TEMPORAL_BIN" operator namespace create --address "$frontend" -n "$namespace" \
-      --retention "${TEMPORAL_NAMESPACE_RETENTION:-72h}" >/dev/null
-  fi
+  TEMPORAL_NAMESPACE="$namespace" scripts/temporal-namespace.sh
 }
 
 case "${1:-}" in

@@ -12,6 +12,9 @@
 #   TEMPORAL_PG_ADMIN_PASSWORD   (empty: local trust authentication)
 #   TEMPORAL_PG_USER / _PASSWORD temporal / temporal (the servers' role)
 #   TEMPORAL_DB, TEMPORAL_VISIBILITY_DB   temporal / temporal_visibility
+# The compose stack runs it in the temporalio/admin-tools image (bash, psql and
+# temporal-sql-tool are there): TEMPORAL_SQL_TOOL=temporal-sql-tool, the PostgreSQL
+# service's superuser as the admin.
 set -euo pipefail
 
 : "${TEMPORAL_SQL_TOOL:?set TEMPORAL_SQL_TOOL to the temporal-sql-tool binary}"
@@ -20,6 +23,19 @@ host="${addr%:*}" port="${addr##*:}"
 admin="${TEMPORAL_PG_ADMIN_USER:-postgres}"
 user="${TEMPORAL_PG_USER:-temporal}" password="${TEMPORAL_PG_PASSWORD:-temporal}"
 db="${TEMPORAL_DB:-temporal}" visibility="${TEMPORAL_VISIBILITY_DB:-temporal_visibility}"
+
+# The names and the password go into SQL: plain identifiers, and a password of letters,
+# digits and . _ ~ - (openssl rand -hex 32 makes a good one). The value is never printed.
+for pair in "TEMPORAL_PG_USER:$user" "TEMPORAL_DB:$db" "TEMPORAL_VISIBILITY_DB:$visibility"; do
+  if [[ ! "${pair#*:}" =~ ^[a-z_][a-z0-9_]*$ ]]; then
+    echo "temporal-schema.sh: ${pair%%:*} must be a lower-case identifier (a-z 0-9 _)" >&2
+    exit 1
+  fi
+done
+if [[ ! "$password" =~ ^[A-Za-z0-9._~-]+$ ]]; then
+  echo "temporal-schema.sh: TEMPORAL_PG_PASSWORD must be letters, digits and . _ ~ - only" >&2
+  exit 1
+fi
 
 psql_admin() {
   PGPASSWORD="${TEMPORAL_PG_ADMIN_PASSWORD:-}" psql -h "$host" -p "$port" -U "$admin" -d postgres -v ON_ERROR_STOP=1 -qtA "$@"
@@ -45,8 +61,9 @@ for attempt in 1 2 3 4 5; do
 done
 rm -f "${TMPDIR:-/tmp}/temporal-schema-role.$$"
 
+# The password through the environment (SQL_PASSWORD), not on a command line.
 sql_tool() {
-  "$TEMPORAL_SQL_TOOL" --plugin postgres12 --ep "$host" -p "$port" -u "$user" --pw "$password" "$@"
+  SQL_PASSWORD="$password" "$TEMPORAL_SQL_TOOL" --plugin postgres12 --ep "$host" -p "$port" -u "$user" "$@"
 }
 
 for pair in "$db:postgresql/v12/temporal" "$visibility:postgresql/v12/visibility"; do

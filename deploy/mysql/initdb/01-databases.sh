@@ -1,14 +1,13 @@
 #!/bin/bash
 # Runs once, when the mysql container starts on an empty data volume (the image sources
 # every *.sh of /docker-entrypoint-initdb.d, as root, against its temporary server).
-# It creates the databases and one user per application, each limited to its databases:
+# It creates the database of the back office and its user, limited to it:
 #   occonnect  the back office (occonnect migrate up applies the schema)
-#   temporal   the Temporal server: temporal and temporal_visibility (auto-setup applies
-#              Temporal's schema)
-# Reads MYSQL_ROOT_PASSWORD, MYSQL_OCCONNECT_PASSWORD and MYSQL_TEMPORAL_PASSWORD from the
-# container's environment (docker-compose.yml passes them from deploy/.env). The passwords
-# go into SQL and into a DSN, so they are restricted to letters, digits and . _ ~ -
-# (openssl rand -hex 32 makes a good one).
+# The Temporal cluster keeps its data in PostgreSQL (the postgres service), not here.
+# Reads MYSQL_ROOT_PASSWORD and MYSQL_OCCONNECT_PASSWORD from the container's environment
+# (docker-compose.yml passes them from deploy/.env). The password goes into SQL and into a
+# DSN, so it is restricted to letters, digits and . _ ~ - (openssl rand -hex 32 makes a
+# good one).
 
 occ_check_password() {
 	if [[ -z "${2}" || ! "${2}" =~ ^[A-Za-z0-9._~-]{16,}$ ]]; then
@@ -17,7 +16,6 @@ occ_check_password() {
 	fi
 }
 occ_check_password MYSQL_OCCONNECT_PASSWORD "${MYSQL_OCCONNECT_PASSWORD:-}"
-occ_check_password MYSQL_TEMPORAL_PASSWORD "${MYSQL_TEMPORAL_PASSWORD:-}"
 
 # Sourced by the entrypoint: its docker_process_sql runs SQL as root over the socket.
 occ_sql() {
@@ -30,11 +28,6 @@ occ_sql() {
 
 occ_sql <<SQL
 CREATE DATABASE IF NOT EXISTS occonnect CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-CREATE DATABASE IF NOT EXISTS temporal;
-CREATE DATABASE IF NOT EXISTS temporal_visibility;
 CREATE USER IF NOT EXISTS 'occonnect'@'%' IDENTIFIED BY '${MYSQL_OCCONNECT_PASSWORD}';
 GRANT ALL PRIVILEGES ON occonnect.* TO 'occonnect'@'%';
-CREATE USER IF NOT EXISTS 'temporal'@'%' IDENTIFIED BY '${MYSQL_TEMPORAL_PASSWORD}';
-GRANT ALL PRIVILEGES ON temporal.* TO 'temporal'@'%';
-GRANT ALL PRIVILEGES ON temporal_visibility.* TO 'temporal'@'%';
 SQL
