@@ -14,12 +14,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/go-sql-driver/mysql"
 
 	"occonnect/internal/config"
+	"occonnect/worker"
 )
 
 // No Docker engine runs where the tests do: these tests load docker-compose.yml with
@@ -436,6 +438,21 @@ func TestComposeServices(t *testing.T) {
 		}
 		if s.Privileged || len(s.CapAdd) > 0 {
 			t.Errorf("%s: privileged or with added capabilities", name)
+		}
+	}
+}
+
+// TestComposeWorkersDrain: a worker stopped by compose (a restart, an update) has the time
+// it takes to let its running activities finish before it is killed.
+func TestComposeWorkersDrain(t *testing.T) {
+	p := stack(t)
+	for name, b := range binaryServices {
+		if b.role != roleWorker {
+			continue
+		}
+		grace := service(t, p, name).StopGracePeriod
+		if grace == nil || time.Duration(*grace) < worker.StopTimeout+5*time.Second {
+			t.Errorf("%s: stop_grace_period %v, want at least worker.StopTimeout (%s) + 5 s", name, grace, worker.StopTimeout)
 		}
 	}
 }

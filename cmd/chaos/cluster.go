@@ -245,7 +245,7 @@ func (h *harness) workerRolling(ctx context.Context, res *Result) {
 		res.failed(err)
 		return
 	}
-	cits := h.citizens("KW", n)
+	cits := h.citizens("KL", n)
 	l := h.startEnrolments(ctx, agents, cits)
 	cl := h.startComplaints(ctx, officers, complainants)
 	l.waitEnrolled(ctx, max(1, n/4))

@@ -54,8 +54,9 @@ type harness struct {
 	agentPW        string // every seeded staff member's
 	mariadbVersion string
 
-	mu      sync.Mutex
-	closers []func()
+	mu       sync.Mutex
+	closers  []func()
+	prefixes map[string]bool // the citizens' CIN prefixes taken: one per scenario
 }
 
 // agentCount is the number of agents seeded (the debits scenario spreads its debits over

@@ -52,6 +52,17 @@ func (h *harness) runScenario(ctx context.Context, name string) Result {
 // citizens numbers n new citizens of a scenario (CINs <prefix>000001…, addresses unique to
 // the run and the scenario).
 func (h *harness) citizens(prefix string, n int) []*stack.Citizen {
+	h.mu.Lock()
+	if h.prefixes[prefix] {
+		h.mu.Unlock()
+		// Two scenarios with the same citizens in one run would read each other's e-mails.
+		panic(fmt.Sprintf("chaos: citizens %q taken by two scenarios", prefix))
+	}
+	if h.prefixes == nil {
+		h.prefixes = map[string]bool{}
+	}
+	h.prefixes[prefix] = true
+	h.mu.Unlock()
 	out := make([]*stack.Citizen, n)
 	for i := range out {
 		out[i] = stack.NewCitizen(prefix, h.run+strings.ToLower(prefix), i+1)
