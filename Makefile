@@ -42,8 +42,8 @@ help:
 	@echo "make test   every test (lint, unit, store, workflow, replay, end to end), end to end and chaos on a cluster too"
 	@echo "make lint   go vet, staticcheck, workflowcheck"
 	@echo "make build  build bin/occonnect"
-	@echo "make bench  benchmarks B1-B4 against the real stack (BENCH_FLAGS=-quick for a short run)"
-	@echo "make chaos  fault injection: kills, outages and restarts during enrolments and debits (CHAOS_FLAGS=-quick)"
+	@echo "make bench  benchmarks B1-B4 against the real stack, B1 on a cluster too (BENCH_FLAGS=-quick for a short run)"
+	@echo "make chaos  fault injection on the dev server, then on a cluster (CHAOS_FLAGS=-quick)"
 
 build:
 	go build -o bin/occonnect ./cmd/occonnect
@@ -111,13 +111,17 @@ chromium:
 	fi
 
 # Benchmarks with their baselines (docs/PERFORMANCE.md); figures in bench/results/latest.json.
-bench: $(TEMPORAL) $(MAILPIT) mariadb build
+# B1 runs on the dev server and again on a Temporal cluster on PostgreSQL (-cluster=false: not).
+bench: $(TEMPORAL) $(MAILPIT) cluster-tools mariadb postgres build
 	go run ./cmd/bench -bin bin/occonnect $(BENCH_FLAGS)
 
-# Fault injection (docs/PERFORMANCE.md, "Fault injection"); results in bin/chaos.json. The
-# full run restarts the local MariaDB server: everything else using it sees the outage.
-chaos: $(TEMPORAL) $(MAILPIT) mariadb build
+# Fault injection (docs/PERFORMANCE.md, "Fault injection"): the scenarios on the dev server
+# (bin/chaos.json), then on a Temporal cluster on PostgreSQL with the cluster's own ones
+# (bin/chaos-cluster.json). The full run restarts the local MariaDB server: everything else
+# using it sees the outage.
+chaos: $(TEMPORAL) $(MAILPIT) cluster-tools mariadb postgres build
 	go run ./cmd/chaos -bin bin/occonnect -json bin/chaos.json $(CHAOS_FLAGS)
+	go run ./cmd/chaos -cluster -bin bin/occonnect -json bin/chaos-cluster.json $(CHAOS_FLAGS)
 
 clean:
 	rm -rf bin .dev

@@ -12,7 +12,7 @@ import (
 // started directly with the client on the same Temporal server. Target: ≥ 0.5 × its rate.
 func (b *bench) b1(ctx context.Context) Result {
 	n, c := b.s.b1N, b.s.b1Concurrency
-	res := Result{ID: "B1", Title: "enrollment end to end", Target: "all active, ≥ 0.5 × the baseline's rate"}
+	res := Result{ID: "B1", Title: "enrollment end to end", Target: "all active, ≥ 0.5 × the baseline's rate", Engine: b.engine}
 
 	w, err := b.sys.startBareWorker()
 	if err != nil {
@@ -72,4 +72,17 @@ func tokens(cs []*stack.Citizen) []string {
 		out[i] = c.Token
 	}
 	return out
+}
+
+// b1OnCluster runs B1 again, baseline included, on a Temporal cluster on PostgreSQL that
+// it starts in dir (and stops): the same system, the same load, another engine.
+func (b *bench) b1OnCluster(ctx context.Context, dir string) Result {
+	fmt.Println("  starting a Temporal cluster on PostgreSQL")
+	cb := &bench{s: b.s, run: b.run + "k"}
+	closeStack, err := cb.open(ctx, dir, stack.Options{Cluster: true})
+	if err != nil {
+		return Result{ID: "B1", Title: "enrollment end to end", Engine: "Temporal cluster on PostgreSQL", Verdict: broken, Summary: err.Error()}
+	}
+	defer closeStack()
+	return cb.b1(ctx)
 }

@@ -12,7 +12,9 @@
 //	    never overdrawn, against a bare locked insert
 //
 // It starts the stack itself (internal/stack: a file-backed Temporal dev server, Mailpit, a
-// database of its own on MariaDB) or uses `make dev`'s (-dev), prints a table and a verdict
+// database of its own on MariaDB) or uses `make dev`'s (-dev); B1 runs a second time, its
+// baseline too, on a Temporal cluster on PostgreSQL that it starts (-cluster, on by
+// default: the two engines side by side from one run). It prints a table and a verdict
 // line per benchmark, and writes the figures as JSON (-out); -report renders such a file
 // as the Markdown of docs/PERFORMANCE.md.
 //
@@ -44,8 +46,8 @@ import (
 
 // settings are the flags.
 type settings struct {
-	quick, dev, markdown, profile, keep, temporalMemory bool
-	only, out, bin, report                              string
+	quick, dev, markdown, profile, keep, temporalMemory, cluster bool
+	only, out, bin, report                                       string
 
 	b1N, b1Concurrency   int
 	b2Clients            int
@@ -64,6 +66,7 @@ func parseFlags() (*settings, map[string]string) {
 	flag.BoolVar(&s.profile, "profile", false, "save CPU and heap profiles next to -out (profiles/)")
 	flag.BoolVar(&s.keep, "keep", false, "keep the run folder (logs of every process)")
 	flag.BoolVar(&s.temporalMemory, "temporal-memory", false, "run the Temporal dev server in memory instead of on its SQLite file")
+	flag.BoolVar(&s.cluster, "cluster", true, "run B1 a second time on a Temporal cluster on PostgreSQL started by the run (scripts/temporal-cluster.sh), next to the first run's engine")
 	flag.StringVar(&s.only, "only", "B1,B2,B3,B4", "the benchmarks to run, comma-separated")
 	flag.StringVar(&s.out, "out", "bench/results/latest.json", "where to write the JSON figures")
 	flag.StringVar(&s.bin, "bin", "", "the occonnect binary for B3 (built into the run folder when empty)")
@@ -156,6 +159,7 @@ type bench struct {
 	agents  []string      // agent e-mails
 	agentPW string
 	agent   string // a session of agents[0] on the in-process API
+	engine  string // what runs Temporal, in words
 	profDir string
 
 	mu    sync.Mutex
@@ -199,36 +203,20 @@ func run(ctx context.Context, s *settings, values map[string]string) (*Report, e
 	fmt.Printf("Argon2id %s: %.1f ms a hash\n", rep.Argon2id.Params, rep.Argon2id.MsEach)
 
 	fmt.Println("starting the stack")
-	b.stack, err = stack.Start(ctx, stack.Options{Dir: filepath.Join(dir, "stack"), Keep: true, TemporalInMemory: s.temporalMemory,
-		DBPrefix: "bench", Binary: s.bin, PProf: s.profile, Dev: s.dev})
+	closeStack, err := b.open(ctx, filepath.Join(dir, "stack"), stack.Options{TemporalInMemory: s.temporalMemory, Dev: s.dev})
 	if err != nil {
 		return nil, err
 	}
-	defer b.stack.Close()
+	defer closeStack()
 	rep.Machine.Stack = map[bool]string{true: "make dev's Temporal and Mailpit, namespace " + b.stack.Namespace,
-		false: "started by the run: Temporal dev server " + map[bool]string{true: "in memory", false: "on SQLite"}[s.temporalMemory] + ", Mailpit"}[s.dev]
-	if b.sys, err = startSystem(ctx, b.stack, filepath.Join(dir, "system.log")); err != nil {
-		return nil, err
-	}
-	defer b.sys.close()
+		false: "started by the run: " + b.engine + ", Mailpit"}[s.dev]
 	if err := b.sys.db.GetContext(ctx, &rep.Machine.MariaDB, "SELECT VERSION()"); err != nil {
-		return nil, err
-	}
-	if b.mail, err = stack.NewMailbox(ctx, b.stack.Mail, 100*time.Millisecond); err != nil {
-		return nil, err
-	}
-	b.api = stack.NewClient(b.sys.apiURL, max(s.b1Concurrency, s.b2Clients, s.b3Concurrency, s.b4Agents)+8)
-	b.agentPW = "bench-agent-" + randomID(12)
-	if b.agents, err = b.sys.seed(ctx, max(s.b4Agents, 1), b.agentPW); err != nil {
-		return nil, err
-	}
-	if b.agent, err = b.api.StaffLogin(ctx, b.agents[0], b.agentPW); err != nil {
 		return nil, err
 	}
 
 	// B3 last: it stops the in-process worker and leaves its enrollments open.
-	for _, id := range []string{"B1", "B2", "B4", "B3"} {
-		if !slices.Contains(only, id) {
+	for _, id := range []string{"B1", "B1-cluster", "B2", "B4", "B3"} {
+		if !slices.Contains(only, strings.TrimSuffix(id, "-cluster")) || id == "B1-cluster" && !s.cluster {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -239,6 +227,8 @@ func run(ctx context.Context, s *settings, values map[string]string) (*Report, e
 		switch id {
 		case "B1":
 			res = b.b1(ctx)
+		case "B1-cluster":
+			res = b.b1OnCluster(ctx, filepath.Join(dir, "cluster"))
 		case "B2":
 			res = b.b2(ctx)
 		case "B3":
@@ -249,7 +239,7 @@ func run(ctx context.Context, s *settings, values map[string]string) (*Report, e
 		fmt.Printf("%s %s: %s\n", res.ID, res.Verdict, res.Summary)
 		rep.Results = append(rep.Results, res)
 	}
-	slices.SortFunc(rep.Results, func(a, b Result) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortStableFunc(rep.Results, func(a, b Result) int { return strings.Compare(a.ID, b.ID) })
 	rep.Finish()
 	printText(os.Stdout, rep)
 	if s.markdown {
@@ -261,6 +251,52 @@ func run(ctx context.Context, s *settings, values map[string]string) (*Report, e
 	}
 	fmt.Printf("\nfigures written to %s\n", s.out)
 	return rep, ctx.Err()
+}
+
+// open starts a stack with opts (its state in dir) and the system on it, seeds the agents
+// and signs the first one in; close stops them.
+func (b *bench) open(ctx context.Context, dir string, opts stack.Options) (close func(), err error) {
+	opts.Dir, opts.Keep, opts.DBPrefix, opts.Binary, opts.PProf = dir, true, "bench", b.s.bin, b.s.profile
+	if b.stack, err = stack.Start(ctx, opts); err != nil {
+		return nil, err
+	}
+	close = func() {
+		if b.sys != nil {
+			b.sys.close()
+		}
+		b.stack.Close()
+	}
+	defer func() {
+		if err != nil {
+			close()
+		}
+	}()
+	switch {
+	case opts.Dev:
+		b.engine = "make dev's Temporal"
+	case opts.Cluster:
+		b.engine = "Temporal cluster on PostgreSQL 15 (frontend, 2 history, 2 matching, worker service; 16 shards)"
+	case opts.TemporalInMemory:
+		b.engine = "Temporal dev server in memory"
+	default:
+		b.engine = "Temporal dev server on SQLite"
+	}
+	if b.sys, err = startSystem(ctx, b.stack, filepath.Join(dir, "system.log")); err != nil {
+		return nil, err
+	}
+	if b.mail, err = stack.NewMailbox(ctx, b.stack.Mail, 100*time.Millisecond); err != nil {
+		return nil, err
+	}
+	s := b.s
+	b.api = stack.NewClient(b.sys.apiURL, max(s.b1Concurrency, s.b2Clients, s.b3Concurrency, s.b4Agents)+8)
+	b.agentPW = "bench-agent-" + randomID(12)
+	if b.agents, err = b.sys.seed(ctx, max(s.b4Agents, 1), b.agentPW); err != nil {
+		return nil, err
+	}
+	if b.agent, err = b.api.StaffLogin(ctx, b.agents[0], b.agentPW); err != nil {
+		return nil, err
+	}
+	return close, nil
 }
 
 // newCitizen numbers a new citizen of this run.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -46,6 +47,7 @@ type Argon2id struct {
 type Result struct {
 	ID       string   `json:"id"`
 	Title    string   `json:"title"`
+	Engine   string   `json:"engine,omitempty"` // what ran Temporal, when a run measures on two
 	Target   string   `json:"target"`
 	Rows     []Row    `json:"rows,omitempty"`
 	Metrics  []Metric `json:"metrics,omitempty"`
@@ -149,7 +151,7 @@ func printText(w io.Writer, rep *Report) {
 		rep.Machine.Go, rep.Machine.LoadBefore, rep.Machine.LoadAfter)
 	fmt.Fprintf(w, "Argon2id %s: %.1f ms a hash\n", rep.Argon2id.Params, rep.Argon2id.MsEach)
 	for _, r := range rep.Results {
-		fmt.Fprintf(w, "\n%s %s — target: %s\n", r.ID, r.Title, r.Target)
+		fmt.Fprintf(w, "\n%s %s — target: %s\n", r.ID, r.heading(), r.Target)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		if len(r.Rows) > 0 {
 			fmt.Fprintln(tw, "\tn\terrors\tseconds\trate/s\tp50 ms\tp95 ms\tp99 ms\t")
@@ -171,7 +173,54 @@ func printText(w io.Writer, rep *Report) {
 	}
 	fmt.Fprintln(w)
 	for _, r := range rep.Results {
-		fmt.Fprintf(w, "%s %s: %s\n", r.ID, r.Verdict, r.Summary)
+		fmt.Fprintf(w, "%s%s %s: %s\n", r.ID, r.onEngine(), r.Verdict, r.Summary)
+	}
+}
+
+// heading is the title, with the engine when the run names one.
+func (r Result) heading() string {
+	if r.Engine == "" {
+		return r.Title
+	}
+	return r.Title + " — on the " + r.Engine
+}
+
+// onEngine is a short mark of a result measured on the cluster, for the verdict lines.
+func (r Result) onEngine() string {
+	if strings.Contains(r.Engine, "cluster") {
+		return " (cluster)"
+	}
+	return ""
+}
+
+// engines writes the results measured on more than one engine side by side: the system's
+// rate, its baseline's, their ratio and the system's latencies.
+func engines(w io.Writer, rep *Report) {
+	byID := map[string][]Result{}
+	var ids []string
+	for _, r := range rep.Results {
+		if r.Engine == "" || len(r.Rows) < 2 {
+			continue
+		}
+		if byID[r.ID] == nil {
+			ids = append(ids, r.ID)
+		}
+		byID[r.ID] = append(byID[r.ID], r)
+	}
+	for _, id := range ids {
+		rs := byID[id]
+		if len(rs) < 2 {
+			continue
+		}
+		fmt.Fprintf(w, "### %s on both engines\n\n", id)
+		fmt.Fprintln(w, "| engine | baseline rate/s | system rate/s | ratio | p50 ms | p95 ms | p99 ms | verdict |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|---|")
+		for _, r := range rs {
+			base, sys := r.Rows[0], r.Rows[len(r.Rows)-1]
+			fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2f | %s | %s | %s | %s |\n", r.Engine, base.Rate, sys.Rate, r.Ratio,
+				ms(sys.P50), ms(sys.P95), ms(sys.P99), r.Verdict)
+		}
+		fmt.Fprintln(w)
 	}
 }
 
@@ -182,8 +231,9 @@ func printMarkdown(w io.Writer, rep *Report) {
 		map[bool]string{true: "quick mode: small N, indicative only", false: "full"}[rep.Quick], rep.Command)
 	fmt.Fprintf(w, "| machine | |\n|---|---|\n| CPU | %s × %d |\n| memory | %.1f GiB |\n| kernel | %s |\n| Go | %s |\n| MariaDB | %s |\n| stack | %s |\n| load average before → after | %s → %s |\n| Argon2id %s | %.1f ms a hash |\n\n",
 		m.CPU, m.CPUs, m.MemoryGiB, m.Kernel, m.Go, m.MariaDB, m.Stack, m.LoadBefore, m.LoadAfter, rep.Argon2id.Params, rep.Argon2id.MsEach)
+	engines(w, rep)
 	for _, r := range rep.Results {
-		fmt.Fprintf(w, "### %s %s\n\nTarget: %s.\n\n", r.ID, r.Title, r.Target)
+		fmt.Fprintf(w, "### %s %s\n\nTarget: %s.\n\n", r.ID, r.heading(), r.Target)
 		if len(r.Rows) > 0 {
 			fmt.Fprintln(w, "| | n | errors | seconds | rate/s | p50 ms | p95 ms | p99 ms |")
 			fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
