@@ -31,6 +31,25 @@ func WithMetrics(h client.MetricsHandler) Option {
 // The SDK logs through logger: its workflow and activity lines carry WorkflowType,
 // WorkflowID, RunID (and ActivityType, ActivityID, Attempt), never an input.
 func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, keys *codec.Keyring, opts ...Option) (client.Client, error) {
+	c, err := client.DialContext(ctx, clientOptions(address, namespace, logger, keys, opts))
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", address, err)
+	}
+	return c, nil
+}
+
+// DialLazy is Dial for a process that must start while Temporal is away (the API: it
+// serves what MySQL holds, and refuses the rest as Temporal unavailable until it is
+// back): the connection is made at the first request, and made again after a failure.
+func DialLazy(address, namespace string, logger *slog.Logger, keys *codec.Keyring, opts ...Option) (client.Client, error) {
+	c, err := client.NewLazyClient(clientOptions(address, namespace, logger, keys, opts))
+	if err != nil {
+		return nil, fmt.Errorf("Temporal client for %s: %w", address, err)
+	}
+	return c, nil
+}
+
+func clientOptions(address, namespace string, logger *slog.Logger, keys *codec.Keyring, opts []Option) client.Options {
 	dc, fc := codec.Converters(keys)
 	o := client.Options{
 		HostPort:         address,
@@ -42,11 +61,7 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, k
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c, err := client.DialContext(ctx, o)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", address, err)
-	}
-	return c, nil
+	return o
 }
 
 // StopTimeout is how long a stopping worker (SIGTERM: a rolling restart, a scale-down)

@@ -38,18 +38,20 @@ type deps struct {
 }
 
 // start serves the metrics on metricsAddr, opens MySQL, reads the payload keys and dials
-// Temporal with the codec and the SDK's metrics; on an error what was opened is closed.
-func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsAddr string) (d *deps, err error) {
+// Temporal with the codec and the SDK's metrics (lazy: connecting at the first request);
+// on an error what was opened is closed.
+func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsAddr string, lazy bool) (d *deps, err error) {
 	d = &deps{metrics: metrics.NewRegistry()}
 	var closers []func()
-	d.close = func() {
+	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
+	d.close = closeAll
 	defer func() {
 		if err != nil {
-			d.close()
+			closeAll() // d is nil by then: the error returns return nil, err
 		}
 	}()
 	stopMetrics, err := serveMetrics(metricsAddr, d.metrics, cfg.Pprof, logger)
@@ -74,7 +76,12 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsA
 	if keys == nil {
 		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
 	}
-	if d.temporal, err = dialTemporal(ctx, cfg, logger, keys, worker.WithMetrics(temporalMetrics)); err != nil {
+	if lazy {
+		d.temporal, err = lazyTemporal(cfg, logger, keys, worker.WithMetrics(temporalMetrics))
+	} else {
+		d.temporal, err = dialTemporal(ctx, cfg, logger, keys, worker.WithMetrics(temporalMetrics))
+	}
+	if err != nil {
 		return nil, err
 	}
 	closers = append(closers, d.temporal.Close)
@@ -88,7 +95,9 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsA
 }
 
 func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	d, err := start(ctx, cfg, logger, cfg.APIMetricsAddr)
+	// The API starts while Temporal is away (its client connects lazily): reads go on,
+	// the rest is refused 503 temporal_unavailable, /readyz says not ready.
+	d, err := start(ctx, cfg, logger, cfg.APIMetricsAddr, true)
 	if err != nil {
 		return err
 	}
@@ -136,7 +145,7 @@ func newMailer(cfg config.Config) (*mail.SMTPSender, error) {
 }
 
 func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	d, err := start(ctx, cfg, logger, cfg.WorkerMetricsAddr)
+	d, err := start(ctx, cfg, logger, cfg.WorkerMetricsAddr, false)
 	if err != nil {
 		return err
 	}
