@@ -44,7 +44,7 @@ func Dial(ctx context.Context, address, namespace string, logger *slog.Logger, k
 func DialLazy(address, namespace string, logger *slog.Logger, keys *codec.Keyring, opts ...Option) (client.Client, error) {
 	c, err := client.NewLazyClient(clientOptions(address, namespace, logger, keys, opts))
 	if err != nil {
-		return nil, fmt.Errorf("Temporal client for %s: %w", address, err)
+		return nil, fmt.Errorf("client for Temporal at %s: %w", address, err)
 	}
 	return c, nil
 }

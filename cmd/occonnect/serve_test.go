@@ -171,7 +171,7 @@ func TestAPIStartsWithoutTemporal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	if _, err := tc.DescribeWorkflowExecution(ctx, workflows.EnrollmentWorkflowID(enrolled.EnrollmentID), ""); err != nil {
+	if _, err := tc.DescribeWorkflow(ctx, workflows.EnrollmentWorkflowID(enrolled.EnrollmentID), ""); err != nil {
 		t.Errorf("the enrolment's workflow: %v", err)
 	}
 	if r, err := api.Call(ctx, http.MethodGet, "/readyz", "", nil); err != nil || r.Status != http.StatusOK {
