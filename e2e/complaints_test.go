@@ -215,3 +215,66 @@ func TestComplaintReferencesGapFree(t *testing.T) {
 		t.Fatalf("list: %s", r.Raw)
 	}
 }
+
+// TestComplaintActionsDoNotWaitForSMTP: with SMTP down, an officer's claim and resolve
+// answer at once (the transition is recorded; the citizen's e-mail waits in the outbox),
+// and the e-mail arrives once SMTP is back.
+func TestComplaintActionsDoNotWaitForSMTP(t *testing.T) {
+	c, token := activeCitizen(t)
+	officer := staffToken(t, "officer@e2e.oc.local")
+	body := map[string]string{"category": "exchange_point_service", "subject": "Guichet fermé",
+		"description": "Le bureau était fermé à l'heure affichée.", "exchange_point_code": "EP-0001"}
+	r := call(t, "POST", "/api/v1/me/complaints", token, body, "Idempotency-Key", "rec-smtp-"+c.CIN)
+	expect(t, r, http.StatusAccepted, "")
+	ref := r.str("reference")
+	mailWith(t, c, 3, ref) // credentials, welcome, acknowledgement
+	taskID := findTask(t, officer, "complaint", ref)
+
+	env.smtp.SetOpen(false)
+	defer env.smtp.SetOpen(true)
+	for _, step := range []struct {
+		path string
+		body any
+	}{
+		{"/api/v1/tasks/" + taskID + "/claim", nil},
+		{"/api/v1/tasks/" + taskID + "/complete", map[string]string{"outcome": "resolve", "comment": "Un contrôle du bureau est programmé."}},
+	} {
+		began := time.Now()
+		r := call(t, "POST", step.path, officer, step.body)
+		took := time.Since(began)
+		expect(t, r, http.StatusOK, "")
+		if took > 2*time.Second {
+			t.Errorf("POST %s took %s with SMTP down, want under 2 s", step.path, took.Round(time.Millisecond))
+		}
+	}
+	waitComplaint(t, token, ref, "resolved")
+	var attempts int
+	deadline := time.Now().Add(20 * time.Second)
+	for attempts < 1 {
+		if err := env.store.DB().Get(&attempts, `SELECT COALESCE(MAX(attempts), 0) FROM email_outbox
+			WHERE to_addr = ? AND sent_at IS NULL`, c.Email); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the resolution e-mail was not tried while SMTP was down")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if msgs, _ := env.mailpit.Messages(context.Background(), c.Email); len(msgs) != 3 {
+		t.Fatalf("%d e-mails while SMTP is down, want the 3 sent before", len(msgs))
+	}
+
+	env.smtp.SetOpen(true)
+	msgs, err := env.mailpit.WaitForMessages(context.Background(), c.Email, 4, time.Minute)
+	if err != nil {
+		t.Fatalf("the resolution e-mail once SMTP is back: %v", err)
+	}
+	var found bool
+	for _, m := range msgs {
+		found = found || strings.Contains(m.Text, "contrôle du bureau est programmé")
+	}
+	if !found {
+		t.Fatal("the officer's response is in none of the e-mails")
+	}
+	recordHistory(t, workflows.ComplaintWorkflowID(ref), "complaint_resolved_smtp_down.json")
+}

@@ -94,6 +94,14 @@ func Complaint(ctx workflow.Context, in ComplaintInput) (domain.ComplaintStatus,
 	if err := c.setup(ctx); err != nil {
 		return "", err
 	}
+	// Version 1: the e-mails go out from a coroutine of their own, in the order they were
+	// written, so that an Update returns once its transition is recorded (an officer does
+	// not wait on SMTP) and a reminder or an escalation never holds up the main loop.
+	// Runs started before send them where they are written, as they did.
+	if workflow.GetVersion(ctx, "complaint-mail-queue", workflow.DefaultVersion, 1) == 1 {
+		c.mail = &mailQueue{}
+		workflow.Go(ctx, c.mail.run)
+	}
 	c.ops = newOpsAttributes(ctx)
 	if err := c.show(ctx); err != nil {
 		return "", err
@@ -107,6 +115,54 @@ type complaint struct {
 	changes  int  // bumped by every handler: wakes the main loop to recompute its timers
 	starting bool // a cycle is being opened: no timer until its deadlines are known
 	ops      *opsAttributes
+	mail     *mailQueue // nil: e-mails are sent where they are written (runs before the queue)
+}
+
+// mailQueue sends the outbox rows a complaint writes, one after the other, from a
+// coroutine of its own. The e-mail activity retries until SMTP takes the message.
+type mailQueue struct {
+	pending []int64
+	err     error // the coroutine stopped (the run is cancelled): given to the main loop
+}
+
+func (q *mailQueue) run(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(q.pending) > 0 }); err != nil {
+			q.err = err
+			return
+		}
+		if err := sendEmails(ctx, q.pending[0]); err != nil {
+			q.err = err
+			return
+		}
+		q.pending = q.pending[1:]
+	}
+}
+
+// idle: nothing left to send, or the coroutine stopped.
+func (q *mailQueue) idle() bool { return q == nil || len(q.pending) == 0 || q.err != nil }
+
+// send mails the outbox rows: queued (version 1), else at once.
+func (c *complaint) send(ctx workflow.Context, ids ...int64) error {
+	if c.mail == nil {
+		return sendEmails(ctx, ids...)
+	}
+	for _, id := range ids {
+		if id != 0 {
+			c.mail.pending = append(c.mail.pending, id)
+		}
+	}
+	return nil
+}
+
+// settled: no handler running and every e-mail sent (before continuing as new or ending,
+// so that none is left behind or sent twice by the next run).
+func (c *complaint) settled(ctx workflow.Context) error {
+	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.mail.idle() })
+	if err == nil && c.mail != nil {
+		err = c.mail.err
+	}
+	return err
 }
 
 // show publishes the complaint's status to ops (search attributes, current details). The
@@ -239,7 +295,7 @@ func (c *complaint) run(ctx workflow.Context) (domain.ComplaintStatus, error) {
 	}
 	for c.Status != domain.ComplaintClosed && c.Status != domain.ComplaintRejected {
 		if c.shouldContinueAsNew(ctx) {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := c.settled(ctx); err != nil {
 				return "", err
 			}
 			state := c.ComplaintState
@@ -270,7 +326,7 @@ func (c *complaint) run(ctx workflow.Context) (domain.ComplaintStatus, error) {
 			}
 		}
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := c.settled(ctx); err != nil {
 		return "", err
 	}
 	return c.Status, nil
@@ -375,10 +431,12 @@ func (c *complaint) notify(ctx workflow.Context, kind, target string, due time.T
 	}).Get(ctx, &res); err != nil {
 		return err
 	}
-	return c.sendAll(ctx, res.OutboxIDs...)
+	return c.send(ctx, res.OutboxIDs...)
 }
 
-func (c *complaint) sendAll(ctx workflow.Context, ids ...int64) error {
+// sendEmails sends outbox rows one after the other; a message the server refused for
+// good is left (the outbox row says so).
+func sendEmails(ctx workflow.Context, ids ...int64) error {
 	for _, id := range ids {
 		if id == 0 {
 			continue
@@ -436,7 +494,7 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 	if err := c.show(ctx); err != nil {
 		return err
 	}
-	return c.sendAll(ctx, res.OutboxID)
+	return c.send(ctx, res.OutboxID)
 }
 
 func (c *complaint) snapshot() domain.ComplaintSnapshot {
@@ -457,7 +515,7 @@ type change struct {
 	mail          string // the citizen's e-mail: info_requested, resolved, rejected, or none
 }
 
-// apply writes the current state as one transition and sends the citizen's e-mail.
+// apply writes the current state as one transition and sends (queues) the citizen's e-mail.
 func (c *complaint) apply(ctx workflow.Context, ch change) (int64, error) {
 	c.Version++
 	c.changes++
@@ -472,7 +530,7 @@ func (c *complaint) apply(ctx workflow.Context, ch change) (int64, error) {
 	if err := c.show(ctx); err != nil {
 		return 0, err
 	}
-	return res.OutboxID, c.sendAll(ctx, res.OutboxID)
+	return res.OutboxID, c.send(ctx, res.OutboxID)
 }
 
 func (c *complaint) claim(ctx workflow.Context, req ClaimTaskRequest) (TaskResult, error) {
