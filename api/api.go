@@ -147,8 +147,8 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/me/complaints", a.authed(citizens, g.idempotent(a.complaints.file))).Methods(http.MethodPost)
 	v1.Handle("/me/complaints", a.authed(citizens, a.complaints.mine)).Methods(http.MethodGet)
 	v1.Handle("/me/complaints/{reference}", a.authed(citizens, a.complaints.get)).Methods(http.MethodGet)
-	v1.Handle("/me/complaints/{reference}/messages", a.authed(citizens, a.complaints.reply)).Methods(http.MethodPost)
-	v1.Handle("/me/complaints/{reference}/reopen", a.authed(citizens, a.complaints.reopen)).Methods(http.MethodPost)
+	v1.Handle("/me/complaints/{reference}/messages", a.authed(citizens, g.idempotent(a.complaints.reply))).Methods(http.MethodPost)
+	v1.Handle("/me/complaints/{reference}/reopen", a.authed(citizens, g.idempotent(a.complaints.reopen))).Methods(http.MethodPost)
 	v1.Handle("/me/complaints/{reference}/feedback", a.authed(citizens, a.complaints.feedback)).Methods(http.MethodPost)
 
 	// Staff.
@@ -160,10 +160,10 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/dts-requests", a.authed(officers, a.dts.list)).Methods(http.MethodGet)
 	v1.Handle("/tasks", a.authed(officers, a.tasks.list)).Methods(http.MethodGet)
 	v1.Handle("/tasks/{id}", a.authed(officers, a.tasks.get)).Methods(http.MethodGet)
-	v1.Handle("/tasks/{id}/claim", a.authed(officers, a.tasks.claim)).Methods(http.MethodPost)
-	v1.Handle("/tasks/{id}/release", a.authed(officers, a.tasks.release)).Methods(http.MethodPost)
-	v1.Handle("/tasks/{id}/complete", a.authed(officers, a.tasks.complete)).Methods(http.MethodPost)
-	v1.Handle("/tasks/{id}/reassign", a.authed(service.StaffWith(domain.RoleSupervisor, domain.RoleHeadOfUnit), a.tasks.reassign)).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/claim", a.authed(officers, g.idempotent(a.tasks.claim))).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/release", a.authed(officers, g.idempotent(a.tasks.release))).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/complete", a.authed(officers, g.idempotent(a.tasks.complete))).Methods(http.MethodPost)
+	v1.Handle("/tasks/{id}/reassign", a.authed(service.StaffWith(domain.RoleSupervisor, domain.RoleHeadOfUnit), g.idempotent(a.tasks.reassign))).Methods(http.MethodPost)
 	v1.Handle("/complaints", a.authed(officers, a.complaints.list)).Methods(http.MethodGet)
 	v1.Handle("/complaints/{reference}", a.authed(officers, a.complaints.staffGet)).Methods(http.MethodGet)
 

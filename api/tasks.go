@@ -117,13 +117,13 @@ func (h taskHandlers) writeDone(w http.ResponseWriter, r *http.Request, d servic
 
 // claim: POST /tasks/{id}/claim; 409 task_already_claimed when another officer was first.
 func (h taskHandlers) claim(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.svc.Claim(r.Context(), principalFrom(r.Context()), pathVar(r, "id"))
+	d, err := h.svc.Claim(r.Context(), principalFrom(r.Context()), pathVar(r, "id"), r.Header.Get("Idempotency-Key"))
 	return h.writeDone(w, r, d, err)
 }
 
 // release: POST /tasks/{id}/release (the assignee).
 func (h taskHandlers) release(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.svc.Release(r.Context(), principalFrom(r.Context()), pathVar(r, "id"))
+	d, err := h.svc.Release(r.Context(), principalFrom(r.Context()), pathVar(r, "id"), r.Header.Get("Idempotency-Key"))
 	return h.writeDone(w, r, d, err)
 }
 
@@ -153,6 +153,6 @@ func (h taskHandlers) reassign(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &body); err != nil {
 		return err
 	}
-	d, err := h.svc.Reassign(r.Context(), principalFrom(r.Context()), pathVar(r, "id"), body.AssigneeStaffID)
+	d, err := h.svc.Reassign(r.Context(), principalFrom(r.Context()), pathVar(r, "id"), body.AssigneeStaffID, r.Header.Get("Idempotency-Key"))
 	return h.writeDone(w, r, d, err)
 }

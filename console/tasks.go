@@ -362,9 +362,9 @@ func (c *Console) taskAction(w http.ResponseWriter, r *http.Request, v *view) er
 	done := action
 	switch action {
 	case "claim":
-		_, err = c.tasks.Claim(ctx, p, id)
+		_, err = c.tasks.Claim(ctx, p, id, "")
 	case "release":
-		_, err = c.tasks.Release(ctx, p, id)
+		_, err = c.tasks.Release(ctx, p, id, "")
 	case "complete":
 		in := service.Completion{Outcome: r.PostForm.Get("outcome"), Comment: r.PostForm.Get("comment"), IdempotencyKey: r.PostForm.Get("idem")}
 		_, err = c.tasks.Complete(ctx, p, id, in)
@@ -376,7 +376,7 @@ func (c *Console) taskAction(w http.ResponseWriter, r *http.Request, v *view) er
 			err = &service.Refusal{Reason: service.Invalid, Fields: []service.FieldError{{Field: "assignee_staff_id", Code: "invalid"}}}
 			break
 		}
-		_, err = c.tasks.Reassign(ctx, p, id, to)
+		_, err = c.tasks.Reassign(ctx, p, id, to, "")
 	}
 	if err != nil {
 		status := c.message(r, v, err)

@@ -278,3 +278,66 @@ func TestComplaintActionsDoNotWaitForSMTP(t *testing.T) {
 	}
 	recordHistory(t, workflows.ComplaintWorkflowID(ref), "complaint_resolved_smtp_down.json")
 }
+
+// TestActionRetriesJoinTheFirst: an officer's and a citizen's actions sent again with their
+// Idempotency-Key get the first action's answer: replayed from the stored answer, and, when
+// the first answer was lost before it was stored (a 503: the key is released), from the
+// workflow through the Update ID the key gives — not 409 because the first one went
+// through. Without a key, the same request is refused as before.
+func TestActionRetriesJoinTheFirst(t *testing.T) {
+	c, token := activeCitizen(t)
+	officer := staffToken(t, "officer@e2e.oc.local")
+	r := call(t, "POST", "/api/v1/me/complaints", token, map[string]string{"category": "exchange_point_service",
+		"subject": "Taux affiché", "description": "Le taux appliqué n'était pas celui affiché.", "exchange_point_code": "EP-0001"},
+		"Idempotency-Key", "rec-retry-"+c.CIN)
+	expect(t, r, http.StatusAccepted, "")
+	ref := r.str("reference")
+	taskID := findTask(t, officer, "complaint", ref)
+	// lose forgets the stored answers of a key, as the API does after a 5xx.
+	lose := func(key string) {
+		t.Helper()
+		if _, err := env.store.DB().Exec(`DELETE FROM idempotency_keys WHERE idem_key = ?`, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	claim := "/api/v1/tasks/" + taskID + "/claim"
+	expect(t, call(t, "POST", claim, officer, nil, "Idempotency-Key", "claim-"+ref), http.StatusOK, "")
+	resolve := map[string]string{"outcome": "resolve", "comment": "Le taux a été corrigé et la différence remboursée."}
+	complete := "/api/v1/tasks/" + taskID + "/complete"
+	first := call(t, "POST", complete, officer, resolve, "Idempotency-Key", "resolve-"+ref)
+	expect(t, first, http.StatusOK, "")
+
+	again := call(t, "POST", complete, officer, resolve, "Idempotency-Key", "resolve-"+ref)
+	expect(t, again, http.StatusOK, "")
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Raw) != string(first.Raw) {
+		t.Errorf("the retry was not replayed: %s", again.Raw)
+	}
+	lose("resolve-" + ref)
+	joined := call(t, "POST", complete, officer, resolve, "Idempotency-Key", "resolve-"+ref)
+	expect(t, joined, http.StatusOK, "")
+	if joined.Header.Get("Idempotent-Replayed") == "true" || joined.str("subject_status") != "resolved" || joined.str("outcome") != "resolve" {
+		t.Errorf("the retry after a lost answer: %s", joined.Raw)
+	}
+	lose("claim-" + ref)
+	expect(t, call(t, "POST", claim, officer, nil, "Idempotency-Key", "claim-"+ref), http.StatusOK, "")
+	expect(t, call(t, "POST", complete, officer, resolve), http.StatusConflict, "task_closed")
+	expect(t, call(t, "POST", complete, officer, resolve, "Idempotency-Key", "another-"+ref), http.StatusConflict, "task_closed")
+	waitComplaint(t, token, ref, "resolved")
+
+	// The citizen reopens; the retry whose answer was lost joins it: one reopening.
+	reopen := "/api/v1/me/complaints/" + ref + "/reopen"
+	reason := map[string]string{"reason": "Le remboursement n'est pas arrivé."}
+	expect(t, call(t, "POST", reopen, token, reason, "Idempotency-Key", "reopen-"+ref), http.StatusAccepted, "")
+	lose("reopen-" + ref)
+	expect(t, call(t, "POST", reopen, token, reason, "Idempotency-Key", "reopen-"+ref), http.StatusAccepted, "")
+	expect(t, call(t, "POST", reopen, token, reason), http.StatusConflict, "")
+	r = waitComplaint(t, token, ref, "in_queue")
+	if r.Body["reopen_count"] != 1.0 {
+		t.Fatalf("reopened %v times, want once: %s", r.Body["reopen_count"], r.Raw)
+	}
+	var reasons int
+	if err := env.store.DB().Get(&reasons, `SELECT COUNT(*) FROM complaint_messages WHERE reference = ? AND kind = 'reopen' AND published_at IS NOT NULL`, ref); err != nil || reasons != 1 {
+		t.Fatalf("%d published reasons (%v), want 1", reasons, err)
+	}
+}

@@ -225,7 +225,7 @@ type Moved struct {
 
 // Reply is the citizen's answer to an officer's request for information; the clock
 // resumes. NotWaitingForCitizen when no question waits. idempotencyKey (may be empty)
-// makes a retried answer one message.
+// makes a retried answer one message, and its retry join the first one (see act).
 func (c *Complaints) Reply(ctx context.Context, p *Principal, ref, body, idempotencyKey string) (Moved, error) {
 	var v fieldErrors
 	body = textField(&v, "body", body, MaxComplaintText)
@@ -236,19 +236,36 @@ func (c *Complaints) Reply(ctx context.Context, p *Principal, ref, body, idempot
 	if err != nil {
 		return Moved{}, err
 	}
+	var refused error
 	if x.Status != domain.ComplaintWaitingForCitizen {
-		return Moved{}, refuse(NotWaitingForCitizen)
+		refused = refuse(NotWaitingForCitizen)
 	}
-	id, err := c.draft(ctx, idempotencyKey, x.Reference, "citizen", 0, "answer", body)
+	return c.act(ctx, p, x.Reference, workflows.UpdateCitizenReply, "answer", body, idempotencyKey, refused,
+		func(id int64) any { return workflows.CitizenReplyRequest{MessageID: id} }, NotWaitingForCitizen)
+}
+
+// act stores the citizen's text as a draft and sends the Update that publishes it with its
+// transition. refused is the answer the complaint's status already gives (nil: none):
+// returned at once without an Idempotency-Key; with one, the Update is sent all the same
+// with the Update ID derived from the key, so that the retry of an action whose answer was
+// lost gets that action's outcome, and refused only if the workflow refuses it.
+func (c *Complaints) act(ctx context.Context, p *Principal, ref, name, kind, text, key string, refused error,
+	request func(messageID int64) any, reason Reason) (Moved, error) {
+	if refused != nil && key == "" {
+		return Moved{}, refused
+	}
+	id, err := c.draft(ctx, key, ref, "citizen", 0, kind, text)
 	if err != nil {
 		return Moved{}, err
 	}
 	var state workflows.ComplaintState
-	if err := c.wf.update(ctx, workflows.ComplaintWorkflowID(x.Reference), "", workflows.UpdateCitizenReply, &state,
-		workflows.CitizenReplyRequest{MessageID: id}); err != nil {
-		return Moved{}, complaintRefusal(err, NotWaitingForCitizen)
+	if err := c.wf.update(ctx, workflows.ComplaintWorkflowID(ref), retryUpdateID(name, ref, p, key), name, &state, request(id)); err != nil {
+		if refused != nil && !temporalDown(err) {
+			return Moved{}, refused
+		}
+		return Moved{}, complaintRefusal(err, reason)
 	}
-	return Moved{Reference: x.Reference, Status: state.Status, MessageID: id}, nil
+	return Moved{Reference: ref, Status: state.Status, MessageID: id}, nil
 }
 
 // Reopen starts a new handling cycle of a resolved complaint, within the window after its
@@ -264,23 +281,16 @@ func (c *Complaints) Reopen(ctx context.Context, p *Principal, ref, reason, idem
 	if err != nil {
 		return Moved{}, err
 	}
+	var refused error
 	switch {
 	case x.Status == domain.ComplaintClosed,
 		x.Status == domain.ComplaintResolved && !c.clock.now().Before(c.ReopenUntil(x)):
-		return Moved{}, refuse(ReopenWindowClosed)
+		refused = refuse(ReopenWindowClosed)
 	case x.Status != domain.ComplaintResolved:
-		return Moved{}, refuse(Conflict)
+		refused = refuse(Conflict)
 	}
-	id, err := c.draft(ctx, idempotencyKey, x.Reference, "citizen", 0, "reopen", reason)
-	if err != nil {
-		return Moved{}, err
-	}
-	var state workflows.ComplaintState
-	if err := c.wf.update(ctx, workflows.ComplaintWorkflowID(x.Reference), "", workflows.UpdateReopen, &state,
-		workflows.ReopenRequest{MessageID: id}); err != nil {
-		return Moved{}, complaintRefusal(err, ReopenWindowClosed)
-	}
-	return Moved{Reference: x.Reference, Status: state.Status, MessageID: id}, nil
+	return c.act(ctx, p, x.Reference, workflows.UpdateReopen, "reopen", reason, idempotencyKey, refused,
+		func(id int64) any { return workflows.ReopenRequest{MessageID: id} }, ReopenWindowClosed)
 }
 
 // Feedback records the citizen's rating (1 to 5) and comment, once, after the resolution

@@ -235,13 +235,16 @@ func actor(p *Principal) workflows.TaskActor {
 }
 
 // act sends a task Update (built by arg from the task) to the workflow that owns the task;
-// a refusal by its validator maps to a refusal.
-func (t *Tasks) act(ctx context.Context, p *Principal, id, name string, arg func(x store.Task) (any, error)) (Done, error) {
+// a refusal by its validator maps to a refusal. key is the request's Idempotency-Key (""
+// none): the Update ID derives from it, so that a retry joins the first action's outcome,
+// even once that action has closed the task.
+func (t *Tasks) act(ctx context.Context, p *Principal, id, name, key string, arg func(x store.Task) (any, error)) (Done, error) {
 	x, err := t.visible(ctx, p, id)
 	if err != nil {
 		return Done{}, err
 	}
-	if !x.State.Open() {
+	closed := !x.State.Open()
+	if closed && key == "" {
 		return Done{}, refuse(TaskClosed)
 	}
 	req, err := arg(x)
@@ -249,11 +252,12 @@ func (t *Tasks) act(ctx context.Context, p *Principal, id, name string, arg func
 		return Done{}, err
 	}
 	var res workflows.TaskResult
+	updateID := retryUpdateID(name, x.ID, p, key)
 	// The task row is written by an activity; for a moment after it, the workflow has not
 	// yet taken in that activity's result and refuses the task as unknown. The row says it
 	// exists: retry briefly before answering NotFound.
 	for wait := 50 * time.Millisecond; ; wait *= 2 {
-		err = t.wf.update(ctx, x.WorkflowID, "", name, &res, req)
+		err = t.wf.update(ctx, x.WorkflowID, updateID, name, &res, req)
 		var appErr *temporal.ApplicationError
 		if err == nil || !errors.As(err, &appErr) || appErr.Type() != workflows.ErrTaskUnknown || wait > 800*time.Millisecond {
 			break
@@ -265,6 +269,9 @@ func (t *Tasks) act(ctx context.Context, p *Principal, id, name string, arg func
 		}
 	}
 	if err != nil {
+		if closed && !temporalDown(err) {
+			return Done{}, refuse(TaskClosed) // not a retry of the action that closed it
+		}
 		return Done{}, workflowRefusal(err)
 	}
 	if x, err = t.store.TaskByID(ctx, x.ID); err != nil {
@@ -273,22 +280,23 @@ func (t *Tasks) act(ctx context.Context, p *Principal, id, name string, arg func
 	return Done{Task: x, Result: res}, nil
 }
 
-// Claim claims a task for the caller: the first claim wins (TaskAlreadyClaimed).
-func (t *Tasks) Claim(ctx context.Context, p *Principal, id string) (Done, error) {
-	return t.act(ctx, p, id, workflows.UpdateClaimTask, func(x store.Task) (any, error) {
+// Claim claims a task for the caller: the first claim wins (TaskAlreadyClaimed). key is
+// the request's Idempotency-Key ("" none), as for every task action: see act.
+func (t *Tasks) Claim(ctx context.Context, p *Principal, id, key string) (Done, error) {
+	return t.act(ctx, p, id, workflows.UpdateClaimTask, key, func(x store.Task) (any, error) {
 		return workflows.ClaimTaskRequest{TaskID: x.ID, Actor: actor(p)}, nil
 	})
 }
 
 // Release gives a claimed task back to its queue (its assignee only).
-func (t *Tasks) Release(ctx context.Context, p *Principal, id string) (Done, error) {
-	return t.act(ctx, p, id, workflows.UpdateReleaseTask, func(x store.Task) (any, error) {
+func (t *Tasks) Release(ctx context.Context, p *Principal, id, key string) (Done, error) {
+	return t.act(ctx, p, id, workflows.UpdateReleaseTask, key, func(x store.Task) (any, error) {
 		return workflows.ReleaseTaskRequest{TaskID: x.ID, Actor: actor(p)}, nil
 	})
 }
 
 // Completion is an outcome with the officer's text. IdempotencyKey, when set, makes a
-// retried complaint text one draft.
+// retried complaint text one draft and the retried action join the first one (see act).
 type Completion struct {
 	Outcome, Comment, IdempotencyKey string
 }
@@ -313,7 +321,7 @@ func (t *Tasks) Complete(ctx context.Context, p *Principal, id string, in Comple
 	if err := v.err(); err != nil {
 		return Done{}, err
 	}
-	return t.act(ctx, p, id, workflows.UpdateCompleteTask, func(x store.Task) (any, error) {
+	return t.act(ctx, p, id, workflows.UpdateCompleteTask, in.IdempotencyKey, func(x store.Task) (any, error) {
 		req := workflows.CompleteTaskRequest{TaskID: x.ID, Actor: actor(p), Outcome: in.Outcome, Comment: in.Comment}
 		kind, isText := complaintMessageKinds[in.Outcome]
 		switch {
@@ -336,7 +344,7 @@ func (t *Tasks) Complete(ctx context.Context, p *Principal, id string, in Comple
 
 // Reassign gives a task to a staff member who works tasks (supervisors and the head of
 // unit); the workflow checks the caller's right over the task's queue.
-func (t *Tasks) Reassign(ctx context.Context, p *Principal, id string, assigneeID int64) (Done, error) {
+func (t *Tasks) Reassign(ctx context.Context, p *Principal, id string, assigneeID int64, key string) (Done, error) {
 	if !p.Role().Reassigns() {
 		return Done{}, refuse(Forbidden)
 	}
@@ -350,7 +358,7 @@ func (t *Tasks) Reassign(ctx context.Context, p *Principal, id string, assigneeI
 	if err != nil {
 		return Done{}, fmt.Errorf("read the assignee: %w", err)
 	}
-	return t.act(ctx, p, id, workflows.UpdateReassignTask, func(x store.Task) (any, error) {
+	return t.act(ctx, p, id, workflows.UpdateReassignTask, key, func(x store.Task) (any, error) {
 		return workflows.ReassignTaskRequest{TaskID: x.ID, Actor: actor(p), Assignee: workflows.TaskActor{StaffID: to.ID, Role: to.Role}}, nil
 	})
 }

@@ -2,7 +2,10 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -155,6 +158,27 @@ func (w workflowClient) update(ctx context.Context, workflowID, updateID, name s
 		}
 		return h.Get(ctx, result)
 	})
+}
+
+// retryUpdateID derives the Update ID of a person's action from the request's
+// Idempotency-Key, so that the retry of an action whose answer was lost (a 503, a dropped
+// connection) joins the first one's outcome instead of being validated again and refused
+// (the server runs an Update ID once per run). Without a key it is "": a random ID. The
+// key is hashed with the action, its subject and the caller: what reaches the history
+// says nothing of them.
+func retryUpdateID(name, subject string, p *Principal, key string) string {
+	if key == "" {
+		return ""
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d\x00%s", name, subject, p.Kind, p.ID, key))
+	return name + "-" + hex.EncodeToString(sum[:12])
+}
+
+// temporalDown: the request failed because Temporal could not be reached, not on the
+// workflow's answer.
+func temporalDown(err error) bool {
+	var r *Refusal
+	return (errors.As(err, &r) && r.Reason == TemporalUnavailable) || isUnavailable(err)
 }
 
 // workflowRefusal maps an Update refused by a workflow (its validator's error type) to a
