@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+
 	"occonnect/internal/stack"
 	"occonnect/workflows"
 )
@@ -177,6 +179,26 @@ func TestComplaintLifecycle(t *testing.T) {
 	var status string
 	if err := env.temporal.GetWorkflow(context.Background(), workflows.ComplaintWorkflowID(ref), "").Get(context.Background(), &status); err != nil || status != "rejected" {
 		t.Fatalf("workflow: %q %v", status, err)
+	}
+	// Each step woke the main loop: its wake-up timer was cancelled each time, never left
+	// running beside the next one.
+	h, err := collectHistory(env.temporal.GetWorkflowHistory(context.Background(), workflows.ComplaintWorkflowID(ref), "", false, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var running, most, started int
+	for _, e := range h.Events {
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_TIMER_STARTED:
+			running++
+			started++
+			most = max(most, running)
+		case enumspb.EVENT_TYPE_TIMER_FIRED, enumspb.EVENT_TYPE_TIMER_CANCELED:
+			running--
+		}
+	}
+	if started < 5 || most > 1 || running != 0 {
+		t.Errorf("timers: %d started, at most %d running at once, %d left running at the end; want one at a time, none left", started, most, running)
 	}
 	recordHistory(t, workflows.ComplaintWorkflowID(ref), "complaint_lifecycle.json")
 }

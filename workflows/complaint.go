@@ -102,6 +102,10 @@ func Complaint(ctx workflow.Context, in ComplaintInput) (domain.ComplaintStatus,
 		c.mail = &mailQueue{}
 		workflow.Go(ctx, c.mail.run)
 	}
+	// Version 1: the main loop cancels its wake-up timer when a handler changes the state
+	// first (AwaitWithOptions leaves it running: every action added a timer, and a
+	// TIMER_FIRED later, to the history).
+	c.cancelTimers = workflow.GetVersion(ctx, "complaint-cancel-timer", workflow.DefaultVersion, 1) == 1
 	c.ops = newOpsAttributes(ctx)
 	if err := c.show(ctx); err != nil {
 		return "", err
@@ -116,6 +120,8 @@ type complaint struct {
 	starting bool // a cycle is being opened: no timer until its deadlines are known
 	ops      *opsAttributes
 	mail     *mailQueue // nil: e-mails are sent where they are written (runs before the queue)
+	// cancelTimers: the wake-up timer is cancelled when the state changes first.
+	cancelTimers bool
 }
 
 // mailQueue sends the outbox rows a complaint writes, one after the other, from a
@@ -310,9 +316,7 @@ func (c *complaint) run(ctx workflow.Context) (domain.ComplaintStatus, error) {
 			}
 			continue
 		}
-		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout: max(at.Sub(workflow.Now(ctx)), time.Millisecond), TimerOptions: workflow.TimerOptions{Summary: summary},
-		}, changed)
+		ok, err := c.wait(ctx, max(at.Sub(workflow.Now(ctx)), time.Millisecond), summary, changed)
 		if err != nil {
 			return "", err
 		}
@@ -330,6 +334,23 @@ func (c *complaint) run(ctx workflow.Context) (domain.ComplaintStatus, error) {
 		return "", err
 	}
 	return c.Status, nil
+}
+
+// wait waits until changed or for d (false: the time ran out first).
+func (c *complaint) wait(ctx workflow.Context, d time.Duration, summary string, changed func() bool) (bool, error) {
+	if !c.cancelTimers {
+		return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: d, TimerOptions: workflow.TimerOptions{Summary: summary}}, changed)
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel() // the timer, if the state changed first
+	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
+	if err := workflow.Await(ctx, func() bool { return changed() || timer.IsReady() }); err != nil {
+		return false, err
+	}
+	if changed() {
+		return true, nil
+	}
+	return false, timer.Get(ctx, nil)
 }
 
 func (c *complaint) started() bool { return c.Cycle > 0 }

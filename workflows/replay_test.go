@@ -20,12 +20,14 @@ import (
 // "search-attributes" version (every workflow upserts its search attributes); the
 // complaint ones named *_mail_queue.json and complaint_resolved_smtp_down.json (resolved
 // while SMTP was down, its e-mail retried) after the "complaint-mail-queue" version (the
-// e-mails sent from a coroutine of their own, not from the Update handlers). A change to
+// e-mails sent from a coroutine of their own, not from the Update handlers); the
+// *_cancel_timer.json ones after "complaint-cancel-timer" too (the main loop's wake-up
+// timer cancelled when a handler wins). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 19 {
+	if err != nil || len(files) < 22 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {
