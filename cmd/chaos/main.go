@@ -6,6 +6,8 @@
 //	                  enrolment to an active account: all active, no workflow left open,
 //	                  one credentials e-mail each (or identical copies within the outbox's
 //	                  bound: at most one duplicate per crash)
+//	worker-term       stop the worker with SIGTERM every few seconds (a deploy) during
+//	                  enrolments: it drains first, so no e-mail goes out twice
 //	mailpit-down      stop Mailpit (SMTP) for a while during enrolments: every e-mail is
 //	                  delivered once it is back
 //	mariadb-restart   restart the MariaDB server (or, with -mariadb gate, cut the apps off
@@ -83,7 +85,7 @@ type config struct {
 // Scenario names, in the order of a run: those of every engine, then those of the
 // cluster (clusterScenarios).
 var (
-	engineScenarios = []string{"worker-kill", "mailpit-down", "mariadb-restart", "temporal-restart", "debits"}
+	engineScenarios = []string{"worker-kill", "worker-term", "mailpit-down", "mariadb-restart", "temporal-restart", "debits"}
 	scenarioNames   = append(append([]string(nil), engineScenarios...), clusterScenarios...)
 )
 

@@ -21,6 +21,8 @@ func (h *harness) runScenario(ctx context.Context, name string) Result {
 	switch name {
 	case "worker-kill":
 		h.workerKill(ctx, &res)
+	case "worker-term":
+		h.workerTerm(ctx, &res)
 	case "mailpit-down":
 		h.mailpitDown(ctx, &res)
 	case "mariadb-restart":
@@ -97,17 +99,77 @@ func (h *harness) workerKill(ctx context.Context, res *Result) {
 	res.Title = fmt.Sprintf("kill -9 the worker every %s during %d enrolments", h.cfg.killEvery, n)
 	res.Claim = "all active, every workflow completed, each citizen one credentials e-mail — or identical copies " +
 		"(same Message-ID and password) within the outbox's documented bound of one duplicate per crash"
+	cits := h.citizens("KW", n)
+	kills, fs, c, ok := h.restartWorkerDuring(ctx, res, cits, "killed", func() error { return h.worker.Kill() })
+	if !ok {
+		return
+	}
+	res.figure("worker kills (SIGKILL)", float64(kills.count), "")
+	res.figure("worker down (kill to ready), total", secs(kills.down), "s")
+	flowFigures(res, fs)
+	c.figures(res)
+	res.figure("duplicate bound (one per kill)", float64(kills.count), "")
+	pass := kills.count > 0 && fs.ok == n && c.allDone() && c.mailsIntact() && c.extra <= kills.count
+	res.Verdict = verdict(pass)
+	res.Summary = fmt.Sprintf("%d kills; %s; %d/%d citizens got exactly one credentials e-mail; extra copies %d (bound %d, one per kill)",
+		kills.count, c.text(), c.credsOne, n, c.extra, kills.count) + fs.failures()
+	if kills.count == 0 {
+		res.Summary += "; the enrolments ended before the first kill: nothing was tested"
+	}
+}
+
+// 1b. stop the worker (SIGTERM, as a deploy or a scale-down does) every few seconds during
+// enrolments: it lets its running activities finish (worker.StopTimeout), so unlike a
+// kill -9 no e-mail may go out twice.
+func (h *harness) workerTerm(ctx context.Context, res *Result) {
+	n := h.cfg.n
+	res.Title = fmt.Sprintf("stop the worker with SIGTERM every %s during %d enrolments, started again at once", h.cfg.killEvery, n)
+	res.Claim = "the worker drains before it exits: all active, every workflow completed, every e-mail delivered, " +
+		"each citizen exactly one credentials e-mail and no e-mail twice"
+	cits := h.citizens("KS", n)
+	var longest time.Duration
+	stops, fs, c, ok := h.restartWorkerDuring(ctx, res, cits, "stopped", func() error {
+		began := time.Now()
+		err := h.worker.Stop(30 * time.Second)
+		longest = max(longest, time.Since(began))
+		return err
+	})
+	if !ok {
+		return
+	}
+	res.figure("worker stops (SIGTERM)", float64(stops.count), "")
+	res.figure("longest stop (SIGTERM to exit)", secs(longest), "s")
+	res.figure("worker away (stop to ready), total", secs(stops.down), "s")
+	flowFigures(res, fs)
+	c.figures(res)
+	pass := stops.count > 0 && fs.ok == n && c.allDone() && c.mailsIntact() && c.extra == 0 && c.credsOne == n
+	res.Verdict = verdict(pass)
+	res.Summary = fmt.Sprintf("%d stops (longest %.1f s); %s; %d/%d citizens got exactly one credentials e-mail; extra copies %d (bound 0)",
+		stops.count, longest.Seconds(), c.text(), c.credsOne, n, c.extra) + fs.failures()
+	if stops.count == 0 {
+		res.Summary += "; the enrolments ended before the first stop: nothing was tested"
+	}
+}
+
+// restarts counts the worker's restarts of a scenario and the time it was away.
+type restarts struct {
+	count int
+	down  time.Duration
+}
+
+// restartWorkerDuring enrols cits while it stops the worker (stop) every killEvery and
+// starts it again, until the enrolments end (or -kills); then lets them settle. ok false:
+// the scenario failed (res says why).
+func (h *harness) restartWorkerDuring(ctx context.Context, res *Result, cits []*stack.Citizen, verb string, stop func() error) (
+	r restarts, fs flowSummary, c enrolCheck, ok bool) {
 	agents, err := h.agentTokens(ctx, 4)
 	if err != nil {
 		res.failed(err)
-		return
+		return r, fs, c, false
 	}
-	cits := h.citizens("KW", n)
 	l := h.startEnrolments(ctx, agents, cits)
-	kills := 0
-	var downFor time.Duration
 loop:
-	for h.cfg.kills == 0 || kills < h.cfg.kills {
+	for h.cfg.kills == 0 || r.count < h.cfg.kills {
 		select {
 		case <-l.done:
 			break loop
@@ -115,38 +177,28 @@ loop:
 			break loop
 		case <-time.After(h.cfg.killEvery):
 		}
-		if err := h.worker.Kill(); err != nil {
-			res.failed(fmt.Errorf("kill the worker: %w", err))
+		began := time.Now()
+		if err := stop(); err != nil {
+			res.failed(fmt.Errorf("worker %s: %w", verb, err))
 			l.wait()
-			return
+			return r, fs, c, false
 		}
-		kills++
+		r.count++
 		if err := h.worker.Start(ctx); err != nil {
 			res.failed(fmt.Errorf("start the worker again: %w", err))
 			l.wait()
-			return
+			return r, fs, c, false
 		}
-		downFor += h.worker.ReadyIn()
-		h.logf("  worker killed (%d), ready again in %.1f s; %d/%d enrolled, %d finished", kills,
-			h.worker.ReadyIn().Seconds(), l.enrolled.Load(), n, l.finished.Load())
+		r.down += time.Since(began)
+		h.logf("  worker %s (%d), ready again in %.1f s; %d/%d enrolled, %d finished", verb, r.count,
+			h.worker.ReadyIn().Seconds(), l.enrolled.Load(), len(cits), l.finished.Load())
 	}
-	fs, c, err := h.settle(ctx, l, cits)
+	fs, c, err = h.settle(ctx, l, cits)
 	if err != nil {
 		res.failed(err)
-		return
+		return r, fs, c, false
 	}
-	res.figure("worker kills (SIGKILL)", float64(kills), "")
-	res.figure("worker down (kill to ready), total", secs(downFor), "s")
-	flowFigures(res, fs)
-	c.figures(res)
-	res.figure("duplicate bound (one per kill)", float64(kills), "")
-	ok := kills > 0 && fs.ok == n && c.allDone() && c.mailsIntact() && c.extra <= kills
-	res.Verdict = verdict(ok)
-	res.Summary = fmt.Sprintf("%d kills; %s; %d/%d citizens got exactly one credentials e-mail; extra copies %d (bound %d, one per kill)",
-		kills, c.text(), c.credsOne, n, c.extra, kills) + fs.failures()
-	if kills == 0 {
-		res.Summary += "; the enrolments ended before the first kill: nothing was tested"
-	}
+	return r, fs, c, true
 }
 
 // 2. stop Mailpit for a while during enrolments.
