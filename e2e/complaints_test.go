@@ -10,8 +10,11 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
+	"occonnect/domain"
 	"occonnect/internal/stack"
+	"occonnect/store"
 	"occonnect/workflows"
 )
 
@@ -362,4 +365,84 @@ func TestActionRetriesJoinTheFirst(t *testing.T) {
 	if err := env.store.DB().Get(&reasons, `SELECT COUNT(*) FROM complaint_messages WHERE reference = ? AND kind = 'reopen' AND published_at IS NOT NULL`, ref); err != nil || reasons != 1 {
 		t.Fatalf("%d published reasons (%v), want 1", reasons, err)
 	}
+}
+
+// startComplaint files a complaint for the citizen in the store and starts its workflow
+// with cfg, as the API does with the configured one: for the paths that take days with the
+// real service levels.
+func startComplaint(t *testing.T, c *stack.Citizen, cfg workflows.ComplaintConfig) (ref string) {
+	t.Helper()
+	ctx := context.Background()
+	citizen, err := env.store.CitizenByCIN(ctx, c.CIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err = env.store.CreateComplaint(ctx, store.NewComplaint{CitizenID: citizen.ID, Category: domain.CategoryOther,
+		Subject: "Suivi", Description: "Une question sur mon dossier.", Year: time.Now().In(casablanca).Year(), Now: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ComplaintWorkflowID(ref),
+		TaskQueue: workflows.TaskQueue}, workflows.Complaint, workflows.ComplaintInput{Reference: ref, Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// TestComplaintLongPaths runs, in seconds, the paths that take weeks with the real service
+// levels, on the real server: the auto-close once the reopening window has passed, and a
+// conversation long enough to continue as new (its state carried, its task still worked).
+// Their histories feed the replay test (OCC_RECORD_HISTORY).
+func TestComplaintLongPaths(t *testing.T) {
+	c, token := activeCitizen(t)
+	officer := staffToken(t, "officer@e2e.oc.local")
+	ctx := context.Background()
+
+	// Resolved, then closed by itself when the (3 s) reopening window ends.
+	closing := startComplaint(t, c, workflows.ComplaintConfig{ReopenWindow: 3 * time.Second})
+	task := findTask(t, officer, "complaint", closing)
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/claim", officer, nil), http.StatusOK, "")
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/complete", officer,
+		map[string]string{"outcome": "resolve", "comment": "Votre dossier est à jour."}), http.StatusOK, "")
+	waitComplaint(t, token, closing, "resolved")
+	var status string
+	if err := env.temporal.GetWorkflow(ctx, workflows.ComplaintWorkflowID(closing), "").Get(ctx, &status); err != nil || status != "closed" {
+		t.Fatalf("auto-close: workflow ended %q (%v), want closed", status, err)
+	}
+	waitComplaint(t, token, closing, "closed")
+	recordHistory(t, workflows.ComplaintWorkflowID(closing), "complaint_auto_closed.json")
+
+	// Claimed and released until the history passes 80 events: the run continues as new,
+	// and the next one resolves it.
+	long := startComplaint(t, c, workflows.ComplaintConfig{MaxHistoryEvents: 80})
+	wf := workflows.ComplaintWorkflowID(long)
+	first, err := env.temporal.DescribeWorkflow(ctx, wf, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstRun := first.WorkflowExecution.RunID
+	task = findTask(t, officer, "complaint", long)
+	for i := 0; ; i++ {
+		d, err := env.temporal.DescribeWorkflow(ctx, wf, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.WorkflowExecution.RunID != firstRun {
+			break
+		}
+		if i == 30 {
+			t.Fatalf("no continue-as-new after %d claims and releases", i)
+		}
+		expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/claim", officer, nil), http.StatusOK, "")
+		expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/release", officer, nil), http.StatusOK, "")
+	}
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/claim", officer, nil), http.StatusOK, "")
+	r := call(t, "POST", "/api/v1/tasks/"+task+"/complete", officer, map[string]string{"outcome": "resolve", "comment": "Dossier régularisé."})
+	expect(t, r, http.StatusOK, "")
+	if r.str("subject_status") != "resolved" {
+		t.Fatalf("resolve after continue-as-new: %s", r.Raw)
+	}
+	waitComplaint(t, token, long, "resolved")
+	recordRun(t, wf, firstRun, "complaint_continued_as_new_first_run.json")
+	recordHistory(t, wf, "complaint_continued_as_new_next_run.json")
 }

@@ -155,13 +155,16 @@ func lowerSpaced(cin string) string {
 
 // recordHistory writes a workflow's history as JSON for the replay test when
 // OCC_RECORD_HISTORY names a folder (workflows/testdata).
-func recordHistory(t *testing.T, workflowID, name string) {
+func recordHistory(t *testing.T, workflowID, name string) { recordRun(t, workflowID, "", name) }
+
+// recordRun is recordHistory for one run of the workflow ("": the latest).
+func recordRun(t *testing.T, workflowID, runID, name string) {
 	dir := os.Getenv("OCC_RECORD_HISTORY")
 	if dir == "" {
 		return
 	}
 	path := filepath.Join(dir, name)
-	h, err := collectHistory(env.temporal.GetWorkflowHistory(context.Background(), workflowID, "", false, 0))
+	h, err := collectHistory(env.temporal.GetWorkflowHistory(context.Background(), workflowID, runID, false, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,6 +217,9 @@ func TestSearchFindsRuns(t *testing.T) {
 	q = `OccProcess = "complaint" AND ExecutionStatus = "Running" AND OccDueAt < ` + quote(time.Now().Add(time.Second))
 	requireAll(t, q, findRuns(t, q, []string{lateWF}, []string{queuedWF}), map[string]any{"OccProcess": "complaint"})
 
+	// For the replay test: a first-response reminder and escalation.
+	recordHistory(t, lateWF, "complaint_first_response_escalated.json")
+
 	// Stuck enrollments: the credentials expired without an activation.
 	q = `OccProcess = "enrollment" AND OccStatus = "credentials_expired"`
 	requireAll(t, q, findRuns(t, q, []string{enrollWF}, nil), map[string]any{"OccStatus": "credentials_expired"})

@@ -22,12 +22,15 @@ import (
 // while SMTP was down, its e-mail retried) after the "complaint-mail-queue" version (the
 // e-mails sent from a coroutine of their own, not from the Update handlers); the
 // *_cancel_timer.json ones after "complaint-cancel-timer" too (the main loop's wake-up
-// timer cancelled when a handler wins). A change to
+// timer cancelled when a handler wins), as are the long paths run in seconds by
+// TestComplaintLongPaths and TestSearchFindsRuns: a first-response reminder and
+// escalation, the auto-close after the reopening window, and a run that continued as new
+// (both runs). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 22 {
+	if err != nil || len(files) < 26 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {
