@@ -68,6 +68,7 @@ func (a *Activities) StartComplaintCycle(ctx context.Context, in contract.StartC
 		Snapshot: sn, EventKey: fmt.Sprintf("%s/%d/%s", ref, sn.Version, action), Actor: "system", Action: action,
 		FromStatus: in.FromStatus, NewTask: &t, PublishID: in.PublishID, Mail: m, At: in.At,
 	})
+	out.TaskID = t.ID // the stored task's, if another attempt created it first
 	return out, err
 }
 

@@ -230,6 +230,7 @@ type ComplaintChange struct {
 }
 
 // ApplyComplaintChange writes a transition; it returns the id of the queued e-mail (0: none).
+// A NewTask whose key exists already is that task: its ID is set to the stored one.
 func (s *Store) ApplyComplaintChange(ctx context.Context, c ComplaintChange) (int64, error) {
 	var outboxID int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -243,6 +244,16 @@ func (s *Store) ApplyComplaintChange(ctx context.Context, c ComplaintChange) (in
 				c.NewTask.EscalationLevel, c.NewTask.DueAt, c.At, c.At); err != nil {
 				return fmt.Errorf("insert task: %w", err)
 			}
+			// Another attempt of the same step may have created it first (an attempt that
+			// outlived its timeout, retried meanwhile): the task is the one its key names.
+			var id string
+			if err := tx.GetContext(ctx, &id, `SELECT id FROM tasks WHERE task_key = ?`, c.NewTask.TaskKey); err != nil {
+				return fmt.Errorf("read the task back: %w", err)
+			}
+			if sn.TaskID == c.NewTask.ID {
+				sn.TaskID = id
+			}
+			c.NewTask.ID = id
 			if err := insertTaskEvent(ctx, tx, c.NewTask.ID, c.NewTask.TaskKey+"/created", "created", sql.NullInt64{}, "", c.At); err != nil {
 				return err
 			}

@@ -77,3 +77,53 @@ func TestSubjectsInOneQuery(t *testing.T) {
 		t.Errorf("no ids: %v, %v", m, err)
 	}
 }
+
+// TestComplaintCycleTaskCreatedOnce: two attempts of one cycle's step that both found no
+// task (the first outlived its timeout while the second ran) create one task; the second
+// gets the first one's, and so does the complaint.
+func TestComplaintCycleTaskCreatedOnce(t *testing.T) {
+	t.Parallel()
+	st, db := newStore(t)
+	ctx := context.Background()
+	cid := alwActiveCitizen(t, st, "SQ100002")
+	ref, err := st.CreateComplaint(ctx, store.NewComplaint{CitizenID: cid, Category: domain.CategoryOther, Subject: "Délai",
+		Description: "Description", Year: 2026, Now: t0})
+	if err != nil {
+		t.Fatalf("CreateComplaint: %v", err)
+	}
+	key := "complaint/" + ref + "/cycle/1"
+	attempt := func(version int) (store.Task, error) {
+		task := store.Task{ID: ulid.Make().String(), TaskKey: key, Kind: "complaint", SubjectID: ref, WorkflowID: "complaint/" + ref,
+			Queue: domain.QueueOfficers, DueAt: t0.Add(48 * time.Hour)}
+		_, err := st.ApplyComplaintChange(ctx, store.ComplaintChange{
+			Snapshot: domain.ComplaintSnapshot{Reference: ref, Version: version, Status: domain.ComplaintInQueue, Cycle: 1, TaskID: task.ID},
+			EventKey: ref + "/queued/" + task.ID, Actor: "system", Action: "queued", FromStatus: domain.ComplaintSubmitted,
+			NewTask: &task, At: t0})
+		return task, err
+	}
+	first, err := attempt(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := attempt(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ID != first.ID {
+		t.Errorf("the second attempt's task is %s, want the first one's %s", second.ID, first.ID)
+	}
+	c, err := st.ComplaintByReference(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks, events int
+	if err := db.GetContext(ctx, &tasks, `SELECT COUNT(*) FROM tasks WHERE subject_id = ?`, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.GetContext(ctx, &events, `SELECT COUNT(*) FROM task_events e LEFT JOIN tasks t ON t.id = e.task_id WHERE t.id IS NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if c.TaskID.String != first.ID || tasks != 1 || events != 0 {
+		t.Errorf("complaint's task %q (want %s), %d tasks (want 1), %d events of no task (want 0)", c.TaskID.String, first.ID, tasks, events)
+	}
+}
