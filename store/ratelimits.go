@@ -63,4 +63,3 @@ func (s *Store) ForgetIdleBuckets(ctx context.Context, scope string, before time
 	}
 	return res.RowsAffected()
 }
-
