@@ -40,7 +40,7 @@ help:
 	@echo "make dev    run the whole system locally (Temporal dev server + UI, Mailpit, MariaDB, worker, API)"
 	@echo "            OCC_DEV_TEMPORAL=cluster make dev: on a Temporal cluster on PostgreSQL, two workers, two APIs"
 	@echo "make test   every test (lint, unit, store, workflow, replay, end to end), end to end and chaos on a cluster too"
-	@echo "make lint   go vet, staticcheck, workflowcheck"
+	@echo "make lint   gofmt, go vet, staticcheck, workflowcheck"
 	@echo "make build  build bin/occonnect"
 	@echo "make bench  benchmarks B1-B4 against the real stack, B1 on a cluster too (BENCH_FLAGS=-quick for a short run)"
 	@echo "make chaos  fault injection on the dev server, then on a cluster (CHAOS_FLAGS=-quick)"
@@ -87,6 +87,7 @@ dev: $(TEMPORAL) $(MAILPIT) mariadb $(DEV_CLUSTER)
 	@scripts/dev.sh
 
 lint: $(STATICCHECK) $(WORKFLOWCHECK)
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt -w needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	$(STATICCHECK) ./...
 	$(WORKFLOWCHECK) ./workflows/...
