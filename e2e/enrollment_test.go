@@ -11,10 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oklog/ulid/v2"
 	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
 
+	"occonnect/domain"
 	"occonnect/internal/passhash"
 	"occonnect/service"
+	"occonnect/store"
 	"occonnect/workflows"
 )
 
@@ -480,4 +484,38 @@ func TestEmailWaitsForSMTP(t *testing.T) {
 		t.Fatalf("%d credentials issued (%v), want 1", credentials, err)
 	}
 	t.Logf("e-mail delivered after %d failed attempts", attempts)
+}
+
+// TestEnrollmentLapses: credentials that expire and are not re-issued within the window
+// (2 s here; 30 days in service) end the enrollment as lapsed, the citizen still pending.
+// Its history feeds the replay test (OCC_RECORD_HISTORY).
+func TestEnrollmentLapses(t *testing.T) {
+	ctx := context.Background()
+	c := newCitizen(t)
+	agent, err := env.store.StaffByEmail(ctx, "agent@e2e.oc.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ulid.Make().String()
+	if _, err := env.store.Enroll(ctx, store.NewEnrollment{ID: id, CIN: c.CIN, FirstName: c.FirstName, LastName: c.LastName,
+		Email: c.Email, BirthDate: time.Date(1988, 3, 14, 0, 0, 0, 0, time.UTC), Language: "fr", AgentStaffID: agent.ID,
+		ExchangePointCode: "EP-0001", Now: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := env.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.EnrollmentWorkflowID(id),
+		TaskQueue: workflows.TaskQueue}, workflows.Enrollment, workflows.EnrollmentInput{EnrollmentID: id, ReissueWindow: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, credentialTTL+time.Minute)
+	defer cancel()
+	var res workflows.EnrollmentResult
+	if err := run.Get(wctx, &res); err != nil || res.Status != domain.EnrollmentLapsed {
+		t.Fatalf("workflow result %+v, %v; want lapsed", res, err)
+	}
+	r := call(t, "GET", "/api/v1/enrollments/"+id, staffToken(t, "agent@e2e.oc.local"), nil)
+	if r.str("status") != "lapsed" {
+		t.Fatalf("the agent's view: %s", r.Raw)
+	}
+	recordHistory(t, workflows.EnrollmentWorkflowID(id), "enrollment_lapsed.json")
 }
