@@ -73,9 +73,13 @@ func (a *Activities) CreateTask(ctx context.Context, in contract.CreateTaskInput
 	if err != nil {
 		return contract.CreateTaskResult{}, err
 	}
+	due := cal.AddBusinessDays(now, in.BusinessDays)
+	if in.DueAfter > 0 {
+		due = now.Add(in.DueAfter)
+	}
 	t, err := a.Store.CreateTask(ctx, store.Task{
 		ID: ulid.Make().String(), TaskKey: in.TaskKey, Kind: in.Kind, SubjectID: in.SubjectID, WorkflowID: in.WorkflowID,
-		Queue: domain.QueueOfficers, DueAt: cal.AddBusinessDays(now, in.BusinessDays), CreatedAt: now,
+		Queue: domain.QueueOfficers, DueAt: due, CreatedAt: now,
 	})
 	if err != nil {
 		return contract.CreateTaskResult{}, err

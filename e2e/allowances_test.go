@@ -8,7 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oklog/ulid/v2"
+	"go.temporal.io/sdk/client"
+
+	"occonnect/domain"
 	"occonnect/internal/stack"
+	"occonnect/store"
 	"occonnect/workflows"
 )
 
@@ -215,4 +220,55 @@ func TestDTSRejectAndCancel(t *testing.T) {
 		}
 		recordHistory(t, workflows.DTSWorkflowID(id), name)
 	}
+}
+
+// TestDTSEscalatesThenRejected: a DTS review nobody takes up escalates to the supervisors
+// at its deadline (2 s here with the test override; 2 business days in service), and a
+// supervisor rejects it. Its history feeds the replay test (OCC_RECORD_HISTORY).
+func TestDTSEscalatesThenRejected(t *testing.T) {
+	ctx := context.Background()
+	c, token := activeCitizen(t)
+	supervisor := staffToken(t, "supervisor@e2e.oc.local")
+	citizen, err := env.store.CitizenByCIN(ctx, c.CIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := time.Now().In(casablanca).Year()
+	id := ulid.Make().String()
+	if err := env.store.CreateDTSRequest(ctx, store.DTSRequest{ID: id, CitizenID: citizen.ID, FiscalYear: year - 1, Year: year,
+		IRAmountMAD: 40000, AttestationReference: "DGI-ATT-ESC-1", CreatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	wf := workflows.DTSWorkflowID(id)
+	run, err := env.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wf, TaskQueue: workflows.TaskQueue},
+		workflows.DTS, workflows.DTSInput{RequestID: id, ReviewOverride: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskID := findTask(t, supervisor, "dts", id)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := call(t, "GET", "/api/v1/tasks/"+taskID, supervisor, nil)
+		expect(t, r, http.StatusOK, "")
+		if r.str("queue") == "supervisors" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not escalated: %s", r.Raw)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	expect(t, call(t, "POST", "/api/v1/tasks/"+taskID+"/claim", supervisor, nil), http.StatusOK, "")
+	r := call(t, "POST", "/api/v1/tasks/"+taskID+"/complete", supervisor,
+		map[string]string{"outcome": "reject", "comment": "L'attestation ne correspond pas à l'année demandée."})
+	expect(t, r, http.StatusOK, "")
+	var res workflows.DTSResult
+	if err := run.Get(ctx, &res); err != nil || res.Status != domain.DTSRejected {
+		t.Fatalf("workflow result %+v, %v; want rejected", res, err)
+	}
+	r = call(t, "GET", "/api/v1/me/dts-requests/"+id, token, nil)
+	if r.str("status") != "rejected" {
+		t.Fatalf("the citizen's view: %s", r.Raw)
+	}
+	recordHistory(t, wf, "dts_escalated_rejected.json")
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -16,6 +17,9 @@ type DTSInput struct {
 	RequestID string
 	// ReviewBusinessDays: the officers' deadline before the task escalates (default 2).
 	ReviewBusinessDays int
+	// ReviewOverride, when set, replaces that deadline by a plain duration: for tests of
+	// the escalation only (the paths that take days, run in seconds).
+	ReviewOverride time.Duration
 }
 
 // DTSResult is the final status of the request (approved, rejected or cancelled).
@@ -155,7 +159,7 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 	var created contract.CreateTaskResult
 	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "open the officers' task"), contract.CreateTask, contract.CreateTaskInput{
 		Kind: "dts", SubjectID: d.in.RequestID, WorkflowID: DTSWorkflowID(d.in.RequestID),
-		TaskKey: "dts/" + d.in.RequestID + "/review", BusinessDays: d.in.ReviewBusinessDays,
+		TaskKey: "dts/" + d.in.RequestID + "/review", BusinessDays: d.in.ReviewBusinessDays, DueAfter: d.in.ReviewOverride,
 	}).Get(ctx, &created); err != nil {
 		return DTSResult{}, err
 	}

@@ -25,12 +25,13 @@ import (
 // timer cancelled when a handler wins), as are the long paths run in seconds by
 // TestComplaintLongPaths and TestSearchFindsRuns: a first-response reminder and
 // escalation, the auto-close after the reopening window, and a run that continued as new
-// (both runs); and an enrollment that lapsed (TestEnrollmentLapses). A change to
+// (both runs); an enrollment that lapsed (TestEnrollmentLapses); a DTS review escalated
+// to the supervisors, then rejected (TestDTSEscalatesThenRejected). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 27 {
+	if err != nil || len(files) < 28 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {

@@ -165,13 +165,15 @@ type ComputeDTSResult struct {
 	ExchangePointCode string
 }
 
-// CreateTaskInput opens an officer task due BusinessDays business days from now.
+// CreateTaskInput opens an officer task due BusinessDays business days from now (or, when
+// DueAfter is set, that long from now: demonstrations and tests only).
 type CreateTaskInput struct {
 	Kind         domain.TaskKind
 	SubjectID    string
 	WorkflowID   string
 	TaskKey      string
 	BusinessDays int
+	DueAfter     time.Duration
 }
 
 // CreateTaskResult names the task and its deadline.
