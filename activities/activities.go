@@ -153,8 +153,13 @@ func (a *Activities) SetEnrollmentStatus(ctx context.Context, in contract.SetEnr
 }
 
 // ConfirmActivation records the activation in the read model.
-func (a *Activities) ConfirmActivation(ctx context.Context, in contract.ConfirmActivationInput) error {
-	return a.Store.ConfirmActivation(ctx, in.EnrollmentID, in.IssueNo, a.now())
+func (a *Activities) ConfirmActivation(ctx context.Context, in contract.ConfirmActivationInput) (contract.ConfirmActivationResult, error) {
+	now := a.now()
+	if err := a.Store.ConfirmActivation(ctx, in.EnrollmentID, in.IssueNo, now); err != nil || in.PasswordWindow <= 0 {
+		return contract.ConfirmActivationResult{}, err
+	}
+	expires, err := a.Store.KeepCredentialUntil(ctx, in.EnrollmentID, in.IssueNo, now.Add(in.PasswordWindow))
+	return contract.ConfirmActivationResult{ExpiresAt: expires}, err
 }
 
 // CompleteEnrollment makes the account active with the password the citizen chose (stored

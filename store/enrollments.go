@@ -332,6 +332,22 @@ func (s *Store) ConfirmActivation(ctx context.Context, enrollmentID string, issu
 	})
 }
 
+// KeepCredentialUntil keeps a credential issue valid at least until until (an activation
+// just before the expiry leaves the citizen the time to choose a password) and returns
+// its expiry.
+func (s *Store) KeepCredentialUntil(ctx context.Context, enrollmentID string, issueNo int, until time.Time) (time.Time, error) {
+	var expires time.Time
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE initial_credentials SET expires_at = GREATEST(expires_at, ?)
+			WHERE enrollment_id = ? AND issue_no = ?`, until, enrollmentID, issueNo); err != nil {
+			return fmt.Errorf("keep credential: %w", err)
+		}
+		return tx.GetContext(ctx, &expires, `SELECT expires_at FROM initial_credentials WHERE enrollment_id = ? AND issue_no = ?`,
+			enrollmentID, issueNo)
+	})
+	return expires, err
+}
+
 // SetPendingPassword stores the hash of a new password that the enrollment workflow has yet
 // to accept (see CompleteEnrollment).
 func (s *Store) SetPendingPassword(ctx context.Context, citizenID int64, hash string) error {

@@ -1009,3 +1009,32 @@ func TestIdempotencyKeyTakenOverWhenAbandoned(t *testing.T) {
 		t.Fatalf("the stored answer is replayed: %v %v", got, err)
 	}
 }
+
+// TestKeepCredentialUntil: an activation near the expiry moves it later, never earlier.
+func TestKeepCredentialUntil(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	eid, cid := enrolled(t, st, "MN555556")
+	c := credential(eid, cid, 1, "$argon2id$one", t0)
+	mustIssue(t, st, c, credentialsMail(eid, 1, "one", t0))
+	for _, tc := range []struct {
+		until, want time.Time
+	}{
+		{c.ExpiresAt.Add(-time.Hour), c.ExpiresAt},                             // earlier: kept
+		{c.ExpiresAt.Add(10 * time.Minute), c.ExpiresAt.Add(10 * time.Minute)}, // later: moved
+		{c.ExpiresAt, c.ExpiresAt.Add(10 * time.Minute)},                       // never back
+	} {
+		got, err := st.KeepCredentialUntil(ctx, eid, 1, tc.until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := st.CredentialByIssue(ctx, eid, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(tc.want) || !stored.ExpiresAt.Equal(tc.want) {
+			t.Errorf("until %v: expires %v (stored %v), want %v", tc.until, got, stored.ExpiresAt, tc.want)
+		}
+	}
+}

@@ -66,6 +66,9 @@ func Enrollment(ctx workflow.Context, in EnrollmentInput) (EnrollmentResult, err
 	if err := e.setup(ctx); err != nil {
 		return EnrollmentResult{}, err
 	}
+	// Version 1: an activation a few seconds before the expiry no longer leaves the
+	// password change to be refused as expired.
+	e.passwordWindow = workflow.GetVersion(ctx, "enrollment-password-window", workflow.DefaultVersion, 1) == 1
 	e.ops = newOpsAttributes(ctx)
 	if err := e.show(ctx); err != nil {
 		return EnrollmentResult{}, err
@@ -86,7 +89,17 @@ type enrollment struct {
 	year          int       // of the start, in Casablanca
 	exchangePoint string    // the enrolling agent's, from IssueCredentials
 	lapsesAt      time.Time // while the credentials are expired
+
+	// passwordWindow (version 1 of "enrollment-password-window"): an activation keeps the
+	// credentials valid PasswordChangeWindow longer, and wakes the main loop (rearmed) to
+	// wait until that new expiry.
+	passwordWindow bool
+	rearmed        int
 }
+
+// PasswordChangeWindow is how long after an activation the credentials stay valid at least,
+// for the forced password change: the restricted session's lifetime.
+const PasswordChangeWindow = 15 * time.Minute
 
 // show publishes the enrollment's status to ops (search attributes, current details).
 func (e *enrollment) show(ctx workflow.Context) error {
@@ -186,15 +199,19 @@ func (e *enrollment) run(ctx workflow.Context) (EnrollmentResult, error) {
 		}
 		issue = true
 		// Wait for the password change (activation happens in between, in its handler), a
-		// re-issue, or the expiry of these credentials.
+		// re-issue, or the expiry of these credentials (moved by an activation: version 1).
+		rearmed := e.rearmed
 		_, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 			Timeout:      e.state.ExpiresAt.Sub(workflow.Now(ctx)),
 			TimerOptions: workflow.TimerOptions{Summary: "initial credentials expire"},
-		}, func() bool { return e.completing || e.resendRequested })
+		}, func() bool { return e.completing || e.resendRequested || e.rearmed != rearmed })
 		if err != nil {
 			return EnrollmentResult{}, err
 		}
 		switch {
+		case e.rearmed != rearmed && !e.completing && !e.resendRequested:
+			issue = false // the same credentials, with their new expiry
+			continue
 		case e.completing:
 			if err := workflow.Await(ctx, func() bool { return e.completed || !e.completing }); err != nil {
 				return EnrollmentResult{}, err
@@ -312,11 +329,18 @@ func (e *enrollment) validateActivate(req ActivateRequest) error {
 func (e *enrollment) activate(ctx workflow.Context, req ActivateRequest) (EnrollmentState, error) {
 	// Set before the activity so that a concurrent activation fails validation.
 	e.state.Status = domain.EnrollmentPasswordChangeRequired
-	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "confirm the activation"), contract.ConfirmActivation, contract.ConfirmActivationInput{
-		EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo,
-	}).Get(ctx, nil); err != nil {
+	in := contract.ConfirmActivationInput{EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo}
+	if e.passwordWindow {
+		in.PasswordWindow = PasswordChangeWindow
+	}
+	var res contract.ConfirmActivationResult
+	if err := workflow.ExecuteActivity(summarized(answerActivity(ctx), "confirm the activation"), contract.ConfirmActivation, in).Get(ctx, &res); err != nil {
 		e.state.Status = domain.EnrollmentAwaitingActivation
 		return e.state, err
+	}
+	if e.passwordWindow && res.ExpiresAt.After(e.state.ExpiresAt) {
+		e.state.ExpiresAt = res.ExpiresAt
+		e.rearmed++
 	}
 	return e.state, e.show(ctx)
 }

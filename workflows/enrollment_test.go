@@ -66,7 +66,15 @@ func newEnrollmentHarness(t *testing.T, opts enrollmentOptions) *enrollmentHarne
 			return nil
 		})
 	env.OnActivity(a.SetEnrollmentStatus, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(a.ConfirmActivation, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.ConfirmActivation, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.ConfirmActivationInput) (contract.ConfirmActivationResult, error) {
+			// As the store does: valid at least PasswordWindow from now (the issue's own
+			// expiry when later, which the workflow keeps).
+			if in.PasswordWindow <= 0 {
+				return contract.ConfirmActivationResult{}, nil
+			}
+			return contract.ConfirmActivationResult{ExpiresAt: env.Now().Add(in.PasswordWindow)}, nil
+		})
 	env.OnActivity(a.CompleteEnrollment, mock.Anything, mock.Anything).After(opts.completeDelay).Return(
 		func(context.Context, string) (contract.CompleteEnrollmentResult, error) {
 			if opts.completeEnrollment != nil {
@@ -115,6 +123,24 @@ func credentialsEmail(issueNo int) contract.SendEmailInput {
 
 var welcomeEmail = contract.SendEmailInput{OutboxID: testWelcomeID, EnrollmentID: testEnrollmentID}
 
+// TestEnrollment_ActivationJustBeforeExpiry: activated a minute before the credentials
+// expire, the citizen still has the password change window to choose a password.
+func TestEnrollment_ActivationJustBeforeExpiry(t *testing.T) {
+	h := newEnrollmentHarness(t, enrollmentOptions{})
+	activate := h.update(testTTL-time.Minute, UpdateActivate, "activate-1", ActivateRequest{IssueNo: 1})
+	changed := h.update(testTTL+5*time.Minute, UpdatePasswordChanged, "password-changed-1")
+
+	res := h.run(EnrollmentInput{EnrollmentID: testEnrollmentID})
+
+	assert.Equal(t, domain.EnrollmentActive, res.Status)
+	requireAccepted(t, activate)
+	assert.True(t, resultOf[EnrollmentState](t, activate).ExpiresAt.Equal(h.start.Add(testTTL-time.Minute+PasswordChangeWindow)),
+		"expires %v after the start", resultOf[EnrollmentState](t, activate).ExpiresAt.Sub(h.start))
+	requireAccepted(t, changed)
+	assert.Equal(t, []int{1}, h.issueNos(), "no re-issue")
+	assert.Empty(t, h.statuses(), "never expired")
+}
+
 func TestEnrollment_HappyPath(t *testing.T) {
 	h := newEnrollmentHarness(t, enrollmentOptions{})
 	activate := h.update(time.Hour, UpdateActivate, "activate-1", ActivateRequest{IssueNo: 1})
@@ -131,7 +157,7 @@ func TestEnrollment_HappyPath(t *testing.T) {
 	assert.Equal(t, domain.EnrollmentActive, resultOf[EnrollmentState](t, changed).Status)
 
 	assert.Equal(t, []int{1}, h.issueNos())
-	assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 1}}, h.activations())
+	assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 1, PasswordWindow: PasswordChangeWindow}}, h.activations())
 	completes := h.callsOf(a.CompleteEnrollment)
 	require.Len(t, completes, 1)
 	assert.Equal(t, testEnrollmentID, completes[0].Input)
@@ -179,7 +205,7 @@ func TestEnrollment_ExpiryThenResend(t *testing.T) {
 	assert.Equal(t, []int{1, 2}, h.issueNos())
 	assert.True(t, issues[1].At.Equal(h.start.Add(resendAt)), "re-issued at %v", issues[1].At.Sub(h.start))
 	assert.Equal(t, []contract.SendEmailInput{credentialsEmail(1), credentialsEmail(2), welcomeEmail}, h.emails())
-	assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2}}, h.activations())
+	assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2, PasswordWindow: PasswordChangeWindow}}, h.activations())
 	assert.Len(t, h.callsOf(a.CompleteEnrollment), 1)
 }
 
@@ -390,7 +416,7 @@ func TestEnrollment_CredentialsEmailRejected(t *testing.T) {
 			assert.Equal(t, []int{1, 2}, h.issueNos())
 			assert.Equal(t, []contract.SendEmailInput{credentialsEmail(1), credentialsEmail(2), welcomeEmail}, h.emails(),
 				"the rejected e-mail is not retried")
-			assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2}}, h.activations())
+			assert.Equal(t, []contract.ConfirmActivationInput{{EnrollmentID: testEnrollmentID, IssueNo: 2, PasswordWindow: PasswordChangeWindow}}, h.activations())
 		})
 	}
 }

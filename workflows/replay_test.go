@@ -26,12 +26,14 @@ import (
 // TestComplaintLongPaths and TestSearchFindsRuns: a first-response reminder and
 // escalation, the auto-close after the reopening window, and a run that continued as new
 // (both runs); an enrollment that lapsed (TestEnrollmentLapses); a DTS review escalated
-// to the supervisors, then rejected (TestDTSEscalatesThenRejected). A change to
+// to the supervisors, then rejected (TestDTSEscalatesThenRejected); the enrollment ones
+// named *_password_window.json after "enrollment-password-window" (an activation keeps the
+// credentials valid for the password change). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 28 {
+	if err != nil || len(files) < 31 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {

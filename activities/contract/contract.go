@@ -74,9 +74,18 @@ type SetEnrollmentStatusInput struct {
 }
 
 // ConfirmActivationInput names the credential issue that activated the account.
+// PasswordWindow, when set, keeps the credentials valid at least that long after the
+// activation, for the forced password change.
 type ConfirmActivationInput struct {
-	EnrollmentID string
-	IssueNo      int
+	EnrollmentID   string
+	IssueNo        int
+	PasswordWindow time.Duration
+}
+
+// ConfirmActivationResult is when the activated credentials expire (zero without a
+// PasswordWindow).
+type ConfirmActivationResult struct {
+	ExpiresAt time.Time
 }
 
 // CompleteEnrollmentResult names the queued welcome e-mail.
