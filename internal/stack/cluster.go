@@ -91,7 +91,13 @@ func (c *Cluster) Start(ctx context.Context) error {
 			continue
 		}
 		if err := p.Start(ctx); err != nil {
-			return err
+			// As a supervisor (systemd, compose's restart policy) would: once more. After
+			// every host stopped at once, a new host first tries to join the stopped ones
+			// named in cluster_membership and may give up (ringpop's maxJoinDuration) before
+			// their rows expire; the next try finds them gone.
+			if err2 := p.Start(ctx); err2 != nil {
+				return errors.Join(err, err2)
+			}
 		}
 	}
 	cmd := exec.CommandContext(ctx, c.spec.Script, "--namespace")
