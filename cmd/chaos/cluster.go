@@ -371,17 +371,7 @@ func (h *harness) startComplaints(ctx context.Context, officers []string, cits [
 func (cl *complaintLoad) wait() { <-cl.done }
 
 // waitFiled waits until k complaints are filed (or all ended).
-func (cl *complaintLoad) waitFiled(ctx context.Context, k int) {
-	for cl.filed.Load() < int64(k) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-cl.done:
-			return
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
+func (cl *complaintLoad) waitFiled(ctx context.Context, k int) { waitCount(ctx, &cl.filed, k, cl.done) }
 
 func (cl *complaintLoad) references() []string {
 	cl.mu.Lock()

@@ -283,12 +283,15 @@ func (h *harness) startEnrolments(ctx context.Context, agents []string, cits []*
 }
 
 // waitEnrolled waits until k enrolments are recorded (or the batch ends).
-func (l *load) waitEnrolled(ctx context.Context, k int) {
-	for l.enrolled.Load() < int64(k) {
+func (l *load) waitEnrolled(ctx context.Context, k int) { waitCount(ctx, &l.enrolled, k, l.done) }
+
+// waitCount waits until n reaches k, done is closed or ctx ends.
+func waitCount(ctx context.Context, n *atomic.Int64, k int, done <-chan struct{}) {
+	for n.Load() < int64(k) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-l.done:
+		case <-done:
 			return
 		case <-time.After(50 * time.Millisecond):
 		}

@@ -377,9 +377,8 @@ func (h *harness) temporalRestart(ctx context.Context, res *Result) {
 	cits := h.citizens("KT", n)
 	l := h.startEnrolments(ctx, agents, cits)
 	l.waitEnrolled(ctx, max(1, n/4))
-	var open int
-	if err := h.db.GetContext(ctx, &open, `SELECT COUNT(*) FROM enrollments e JOIN citizens c ON c.id = e.citizen_id
-		WHERE c.cin LIKE 'KT%' AND e.status <> 'active'`); err != nil {
+	open, err := h.openEnrollments(ctx, "KT")
+	if err != nil {
 		res.failed(err)
 		l.wait()
 		return
