@@ -31,6 +31,9 @@ type Activities struct {
 	Now           func() time.Time
 	CredentialTTL time.Duration
 	Metrics       *metrics.Activities // nil: not counted
+	// Starts starts the workflows of rows left without one (the reconciler: the
+	// service's Reconciler); nil in a worker that does not run it.
+	Starts Starter
 }
 
 func (a *Activities) now() time.Time {
@@ -149,13 +152,13 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 
 // SetEnrollmentStatus writes the status (and the step, once) to the read model.
 func (a *Activities) SetEnrollmentStatus(ctx context.Context, in contract.SetEnrollmentStatusInput) error {
-	return a.Store.SetEnrollmentStatus(ctx, in.EnrollmentID, in.Status, in.Step, in.StepKey, a.now())
+	return a.Store.SetEnrollmentStatus(ctx, in.EnrollmentID, in.Status, in.Step, in.StepKey, a.now(), in.Version)
 }
 
 // ConfirmActivation records the activation in the read model.
 func (a *Activities) ConfirmActivation(ctx context.Context, in contract.ConfirmActivationInput) (contract.ConfirmActivationResult, error) {
 	now := a.now()
-	if err := a.Store.ConfirmActivation(ctx, in.EnrollmentID, in.IssueNo, now); err != nil || in.PasswordWindow <= 0 {
+	if err := a.Store.ConfirmActivation(ctx, in.EnrollmentID, in.IssueNo, now, in.Version); err != nil || in.PasswordWindow <= 0 {
 		return contract.ConfirmActivationResult{}, err
 	}
 	expires, err := a.Store.KeepCredentialUntil(ctx, in.EnrollmentID, in.IssueNo, now.Add(in.PasswordWindow))

@@ -53,7 +53,8 @@ func (a *Activities) StartComplaintCycle(ctx context.Context, in contract.StartC
 	if in.Reopen {
 		action, kind = "reopened", "reopened"
 	}
-	m, err := a.complaintMail(ctx, ref, kind, 0, out.FirstResponseDue, out.ResolutionDue, in.Snapshot.Cycle)
+	m, err := a.complaintMail(ctx, ref, kind, 0, complaintDates{FirstResponseDue: out.FirstResponseDue, ResolutionDue: out.ResolutionDue},
+		in.Snapshot.Cycle)
 	if err != nil {
 		return out, err
 	}
@@ -72,9 +73,16 @@ func (a *Activities) StartComplaintCycle(ctx context.Context, in contract.StartC
 	return out, err
 }
 
+// complaintDates are the dates a citizen's e-mail shows: the cycle's deadlines
+// (acknowledged, reopened), the closing of an unanswered complaint (citizen_reminder).
+type complaintDates struct {
+	FirstResponseDue, ResolutionDue, CloseAt time.Time
+}
+
 // complaintMail renders the citizen's e-mail of a transition (kind: acknowledged, reopened,
-// info_requested, resolved, rejected), with the officer's text when there is one.
-func (a *Activities) complaintMail(ctx context.Context, ref, kind string, messageID int64, frDue, resDue time.Time, version int) (*store.OutboxMessage, error) {
+// info_requested, resolved, rejected, citizen_reminder, closed_unanswered), with the
+// officer's text when there is one.
+func (a *Activities) complaintMail(ctx context.Context, ref, kind string, messageID int64, dates complaintDates, version int) (*store.OutboxMessage, error) {
 	c, err := a.Store.ComplaintByReference(ctx, ref)
 	if err != nil {
 		return nil, notFoundIsFinal("complaint", err)
@@ -84,7 +92,8 @@ func (a *Activities) complaintMail(ctx context.Context, ref, kind string, messag
 		return nil, err
 	}
 	d := mail.ComplaintMailData{FirstName: citizen.FirstName, LastName: citizen.LastName, Language: citizen.Language,
-		Reference: ref, Subject: c.Subject, Category: c.Category, FirstResponseDue: frDue, ResolutionDue: resDue}
+		Reference: ref, Subject: c.Subject, Category: c.Category, FirstResponseDue: dates.FirstResponseDue,
+		ResolutionDue: dates.ResolutionDue, CloseAt: dates.CloseAt}
 	if messageID != 0 {
 		msg, err := a.Store.ComplaintMessageByID(ctx, ref, messageID)
 		if err != nil {
@@ -98,6 +107,9 @@ func (a *Activities) complaintMail(ctx context.Context, ref, kind string, messag
 		"info_requested": mail.RenderComplaintInfoRequested,
 		"resolved":       mail.RenderComplaintResolved,
 		"rejected":       mail.RenderComplaintRejected,
+		// No answer to a request for information: the reminder, then the closing.
+		"citizen_reminder":  mail.RenderComplaintCitizenReminder,
+		"closed_unanswered": mail.RenderComplaintClosedUnanswered,
 	}[kind]
 	if render == nil {
 		return nil, temporal.NewNonRetryableApplicationError("unknown complaint e-mail "+kind, "Template", nil)
@@ -119,7 +131,7 @@ func (a *Activities) ApplyComplaintChange(ctx context.Context, in contract.Apply
 		ch.Task = &tc
 	}
 	if in.Mail != "" {
-		m, err := a.complaintMail(ctx, in.Snapshot.Reference, in.Mail, in.PublishID, time.Time{}, time.Time{}, in.Snapshot.Version)
+		m, err := a.complaintMail(ctx, in.Snapshot.Reference, in.Mail, in.PublishID, complaintDates{CloseAt: in.CloseAt}, in.Snapshot.Version)
 		if err != nil {
 			return contract.ApplyComplaintChangeResult{}, err
 		}
@@ -140,6 +152,21 @@ func (a *Activities) ResumeClock(ctx context.Context, in contract.ResumeClockInp
 		Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
 		Reminder: cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Reminder)),
 	}, nil
+}
+
+// CitizenDeadlines computes when a complaint waiting for the citizen's answer is reminded
+// and then closed unanswered, in business days with the holidays table (like the first
+// response target), so that editing the table never changes a workflow's history.
+func (a *Activities) CitizenDeadlines(ctx context.Context, in contract.CitizenDeadlinesInput) (contract.CitizenDeadlinesResult, error) {
+	if in.Override > 0 {
+		return contract.CitizenDeadlinesResult{ReminderAt: in.PausedAt.Add(in.Override), CloseAt: in.PausedAt.Add(2 * in.Override)}, nil
+	}
+	cal, err := a.calendar(ctx, in.PausedAt)
+	if err != nil {
+		return contract.CitizenDeadlinesResult{}, err
+	}
+	reminder := cal.AddBusinessDays(in.PausedAt, in.ReminderBusinessDays)
+	return contract.CitizenDeadlinesResult{ReminderAt: reminder, CloseAt: cal.AddBusinessDays(reminder, in.CloseBusinessDays)}, nil
 }
 
 // NotifyComplaintStaff queues the notice: a reminder to the assignee (else to the level's

@@ -20,15 +20,16 @@ type complaintRequest struct {
 	ExchangePointCode string `json:"exchange_point_code,omitempty"`
 }
 
-// file: POST /me/complaints (citizen, Idempotency-Key honoured): numbered from the year's
-// gap-free sequence, acknowledged by e-mail at once by the workflow.
+// file: POST /me/complaints (citizen, Idempotency-Key honoured: a retry finds the
+// complaint and starts its workflow if that is missing): numbered from the year's gap-free
+// sequence, acknowledged by e-mail at once by the workflow.
 func (h complaintHandlers) file(w http.ResponseWriter, r *http.Request) error {
 	var req complaintRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
 	ref, err := h.svc.File(r.Context(), principalFrom(r.Context()), service.NewComplaint{Category: req.Category,
-		Subject: req.Subject, Description: req.Description, ExchangePointCode: req.ExchangePointCode})
+		Subject: req.Subject, Description: req.Description, ExchangePointCode: req.ExchangePointCode}, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}

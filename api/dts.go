@@ -93,15 +93,16 @@ func dtsJSON(d store.DTSRequest, withTask bool) dtsRequestJSON {
 func citizenDTS(d store.DTSRequest) dtsRequestJSON { return dtsJSON(d, false) }
 func staffDTS(d store.DTSRequest) dtsRequestJSON   { return dtsJSON(d, true) }
 
-// request: POST /me/dts-requests (citizen): starts the DTS workflow. One pending or
-// approved request per citizen and year (409 dts_request_exists).
+// request: POST /me/dts-requests (citizen, Idempotency-Key honoured: a retry finds the
+// request and starts its workflow if that is missing): starts the DTS workflow. One
+// pending or approved request per citizen and year (409 dts_request_exists).
 func (h dtsHandlers) request(w http.ResponseWriter, r *http.Request) error {
 	var req dtsRequestBody
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
 	d, err := h.svc.Request(r.Context(), principalFrom(r.Context()), service.DTSRequest{FiscalYear: req.FiscalYear,
-		IRAmountMAD: req.IRAmountMAD, AttestationReference: req.AttestationReference})
+		IRAmountMAD: req.IRAmountMAD, AttestationReference: req.AttestationReference}, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,8 @@ var containerVars = map[string]containerVar{
 
 // neverInProduction: variables that must not appear in docker-compose.yml.
 var neverInProduction = map[string]string{
-	"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE": "demonstrations only: it replaces the complaints' service level",
+	"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE":   "demonstrations only: it replaces the complaints' service level",
+	"OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE": "demonstrations only: it replaces the citizen's delays to answer",
 }
 
 // imageVars: the variables each image documents, that docker-compose.yml may set. The

@@ -446,3 +446,67 @@ func TestComplaintLongPaths(t *testing.T) {
 	recordRun(t, wf, firstRun, "complaint_continued_as_new_first_run.json")
 	recordHistory(t, wf, "complaint_continued_as_new_next_run.json")
 }
+
+// TestComplaintClosedUnanswered: an officer asks for information and the citizen never
+// answers. With the delays shortened to 3 s, the citizen gets the reminder naming the
+// closing date, then the e-mail that the complaint was closed unanswered (and how to file
+// again); the complaint is closed, its task cancelled, and it takes neither an answer nor
+// a reopening any more.
+func TestComplaintClosedUnanswered(t *testing.T) {
+	c, token := activeCitizen(t)
+	officer := staffToken(t, "officer@e2e.oc.local")
+	ctx := context.Background()
+	ref := startComplaint(t, c, workflows.ComplaintConfig{CitizenDeadlineOverride: 3 * time.Second})
+	mails := 3 // credentials, welcome, acknowledgement
+	mailWith(t, c, mails, ref)
+	task := findTask(t, officer, "complaint", ref)
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/claim", officer, nil), http.StatusOK, "")
+	r := call(t, "POST", "/api/v1/tasks/"+task+"/complete", officer,
+		map[string]string{"outcome": "request_info", "comment": "Merci de joindre le reçu de l'opération."})
+	expect(t, r, http.StatusOK, "")
+	if r.str("subject_status") != "waiting_for_citizen" {
+		t.Fatalf("request_info: %s", r.Raw)
+	}
+	mails++
+	mailWith(t, c, mails, "complément d'information")
+
+	mails++
+	if text := mailWith(t, c, mails, "votre réponse est attendue"); !strings.Contains(text, "clôturée pour absence de réponse le") ||
+		!strings.Contains(text, "سيتم إغلاق شكايتكم لعدم الجواب") {
+		t.Fatalf("the reminder does not say when the complaint closes:\n%s", text)
+	}
+	mails++
+	if text := mailWith(t, c, mails, "clôturée faute de réponse"); !strings.Contains(text, "déposer une nouvelle réclamation") ||
+		!strings.Contains(text, "تقديم شكاية جديدة") {
+		t.Fatalf("the closing e-mail does not say how to file again:\n%s", text)
+	}
+	var status string
+	if err := env.temporal.GetWorkflow(ctx, workflows.ComplaintWorkflowID(ref), "").Get(ctx, &status); err != nil || status != "closed" {
+		t.Fatalf("workflow ended %q (%v), want closed", status, err)
+	}
+	r = waitComplaint(t, token, ref, "closed")
+	if r.Body["paused"] != false || r.Body["closed_at"] == nil {
+		t.Fatalf("closed unanswered: %s", r.Raw)
+	}
+	expect(t, call(t, "POST", "/api/v1/me/complaints/"+ref+"/messages", token, map[string]string{"body": "Voici le reçu."}),
+		http.StatusConflict, "not_waiting_for_citizen")
+	expect(t, call(t, "POST", "/api/v1/me/complaints/"+ref+"/reopen", token, map[string]string{"reason": "J'ai le reçu."}),
+		http.StatusConflict, "reopen_window_closed")
+
+	// The officers see why it closed, and the task is no longer theirs.
+	r = call(t, "GET", "/api/v1/complaints/"+ref, officer, nil)
+	expect(t, r, http.StatusOK, "")
+	var actions []string
+	for _, a := range r.Body["audit"].([]any) {
+		actions = append(actions, a.(map[string]any)["action"].(string))
+	}
+	if strings.Join(actions, ",") != "filed,queued,claimed,request_info,citizen_reminded,closed_unanswered" {
+		t.Fatalf("audit: %v", actions)
+	}
+	r = call(t, "GET", "/api/v1/tasks/"+task, officer, nil)
+	expect(t, r, http.StatusOK, "")
+	if r.str("state") != "cancelled" {
+		t.Fatalf("the task of a complaint closed unanswered: %s", r.Raw)
+	}
+	recordHistory(t, workflows.ComplaintWorkflowID(ref), "complaint_closed_unanswered.json")
+}

@@ -55,6 +55,9 @@ var env struct {
 	apiLogs  *syncBuffer   // the API's alone (checkLogs)
 	metrics  *prometheus.Registry
 	keys     *codec.Keyring
+	// apiLogger is the API's logger (its lines are checked by checkLogs): for the
+	// tests' own API instances.
+	apiLogger *slog.Logger
 
 	mu       sync.Mutex
 	personal []string // every CIN, name, e-mail and password the tests used
@@ -116,6 +119,7 @@ func run(m *testing.M) int {
 	env.logs, env.apiLogs = &syncBuffer{}, &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	apiLogger := slog.New(slog.NewJSONHandler(io.MultiWriter(env.logs, env.apiLogs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env.apiLogger = apiLogger
 	env.metrics = metrics.NewRegistry()
 	temporalMetrics, err := metrics.Temporal(env.metrics, logger)
 	if err != nil {
@@ -148,19 +152,22 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
-	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL,
-		Metrics: metrics.NewActivities(env.metrics)})
-	if err := w.Start(); err != nil {
-		return fail(err)
-	}
-	defer w.Stop()
-
 	// The tests sign in far more often than the defaults allow, all from 127.0.0.1:
 	// limits that are exercised but never reached (ratelimit_test.go has tight ones).
 	svc := service.New(service.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: apiLogger, ReissueWindow: time.Hour,
 		Mailer:       mailer, // staff one-time passwords, as in production (without one, POST /staff answers 503)
 		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}, AddressLimit: ratelimit.Rate{Requests: 10_000, Per: time.Minute}})
 	defer svc.Wait()
+	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL,
+		Metrics: metrics.NewActivities(env.metrics), Starts: svc.Reconciler})
+	if err := w.Start(); err != nil {
+		return fail(err)
+	}
+	defer w.Stop()
+	// The reconciler's Schedule, as the worker keeps it; the tests trigger its runs.
+	if err := worker.EnsureSchedules(ctx, tc, time.Hour, time.Minute); err != nil {
+		return fail(err)
+	}
 	handler := server.Handler(server.Options{Services: svc, Logger: apiLogger, Metrics: metrics.NewHTTP(env.metrics)})
 	if apiContract, err = newContract(); err != nil {
 		return fail(err)

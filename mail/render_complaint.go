@@ -53,6 +53,10 @@ type ComplaintMailData struct {
 	// optional for RenderComplaintReopened (shown when set); ignored otherwise.
 	FirstResponseDue time.Time
 	ResolutionDue    time.Time
+	// CloseAt is when a complaint waiting for the citizen's answer closes unanswered,
+	// shown in Casablanca time. Required by RenderComplaintCitizenReminder; ignored
+	// otherwise.
+	CloseAt time.Time
 }
 
 // Staff notice kinds, targets and handling levels (ComplaintStaffMailData).
@@ -109,6 +113,7 @@ type complaintView struct {
 	TextLines        []string // same lines, joined with <br> by the HTML templates
 	FirstResponseDue string   // Casablanca wall time, expiryLayout; may be empty (reopened)
 	ResolutionDue    string   // idem
+	CloseAt          string   // idem; citizen reminder only
 	ReopenDays       int
 	RecourseURL      string
 	AppName          string
@@ -187,6 +192,31 @@ func RenderComplaintReopened(d ComplaintMailData) (Message, error) {
 		v.ResolutionDue = FormatCasablanca(d.ResolutionDue)
 	}
 	return render("complaint_reopened", normalizeLanguage(d.Language), DefaultAppName, v)
+}
+
+// RenderComplaintCitizenReminder reminds the citizen that the officer's request for
+// information is still unanswered: without an answer in the app, the complaint closes as
+// unanswered on d.CloseAt (required).
+func RenderComplaintCitizenReminder(d ComplaintMailData) (Message, error) {
+	v, err := newComplaintView(d)
+	if err != nil {
+		return Message{}, err
+	}
+	if d.CloseAt.IsZero() {
+		return Message{}, ErrMissingComplaintDeadline
+	}
+	v.CloseAt = FormatCasablanca(d.CloseAt)
+	return render("complaint_citizen_reminder", normalizeLanguage(d.Language), DefaultAppName, v)
+}
+
+// RenderComplaintClosedUnanswered tells the citizen that the complaint was closed because
+// the requested information never came, and how to file a new one. d.Text is ignored.
+func RenderComplaintClosedUnanswered(d ComplaintMailData) (Message, error) {
+	v, err := newComplaintView(d)
+	if err != nil {
+		return Message{}, err
+	}
+	return render("complaint_closed_unanswered", normalizeLanguage(d.Language), DefaultAppName, v)
 }
 
 func renderComplaintWithText(name string, d ComplaintMailData) (Message, error) {

@@ -24,8 +24,12 @@ func complaintData(lang string) ComplaintMailData {
 		Text:             "Merci de préciser la date de votre passage.\nEt le nom du point de change.",
 		FirstResponseDue: testExpiry, // 02/12/2026 14:05 in Casablanca
 		ResolutionDue:    testResolutionDue,
+		CloseAt:          testCloseAt,
 	}
 }
+
+// testCloseAt: 21/12/2026 10:00 in Casablanca (the closing the citizen reminder announces).
+var testCloseAt = time.Date(2026, 12, 21, 9, 0, 0, 0, time.UTC)
 
 type complaintRenderFunc func(ComplaintMailData) (Message, error)
 
@@ -35,6 +39,9 @@ var complaintRenderers = map[string]complaintRenderFunc{
 	"resolved":       RenderComplaintResolved,
 	"rejected":       RenderComplaintRejected,
 	"reopened":       RenderComplaintReopened,
+	// The request for information left unanswered.
+	"citizen_reminder":  RenderComplaintCitizenReminder,
+	"closed_unanswered": RenderComplaintClosedUnanswered,
 }
 
 // Renderers that quote the officer's text (and require it).
@@ -46,6 +53,10 @@ var complaintSubjects = map[string][2]string{
 	"resolved":       {"OC Connect : réponse à votre réclamation REC-2026-000123", "OC Connect: الرد على شكايتكم REC-2026-000123"},
 	"rejected":       {"OC Connect : réclamation REC-2026-000123 non retenue", "OC Connect: عدم قبول الشكاية REC-2026-000123"},
 	"reopened":       {"OC Connect : réclamation REC-2026-000123 rouverte", "OC Connect: إعادة فتح الشكاية REC-2026-000123"},
+	"citizen_reminder": {"OC Connect : réclamation REC-2026-000123, votre réponse est attendue",
+		"OC Connect: الشكاية REC-2026-000123، في انتظار جوابكم"},
+	"closed_unanswered": {"OC Connect : réclamation REC-2026-000123 clôturée faute de réponse",
+		"OC Connect: إغلاق الشكاية REC-2026-000123 لعدم الجواب"},
 }
 
 func mustRenderComplaint(t *testing.T, f complaintRenderFunc, d ComplaintMailData) Message {
@@ -160,8 +171,8 @@ func TestComplaintTextEscapedAndKept(t *testing.T) {
 			})
 		}
 	}
-	// The acknowledgement and the reopening never show a text.
-	for _, name := range []string{"acknowledged", "reopened"} {
+	// The acknowledgement, the reopening and the unanswered request's e-mails never show a text.
+	for _, name := range []string{"acknowledged", "reopened", "citizen_reminder", "closed_unanswered"} {
 		d := complaintData("fr")
 		d.Text = "NOTE-INTERNE-42"
 		m := mustRenderComplaint(t, complaintRenderers[name], d)
@@ -330,6 +341,18 @@ func TestComplaintContent(t *testing.T) {
 			"Elle fait l'objet d'un nouveau traitement par nos services.",
 			"Vous pouvez suivre à tout moment l'état de votre réclamation dans l'application OC Connect.",
 		},
+		"citizen_reminder": {
+			"nous n'avons pas encore reçu votre réponse", "ولم نتوصل بعد بجوابكم",
+			"votre réclamation sera clôturée pour absence de réponse le 21/12/2026 10:00 (heure de Casablanca).",
+			"سيتم إغلاق شكايتكم لعدم الجواب بتاريخ 21/12/2026 10:00 (بتوقيت الدار البيضاء).",
+			"répondez à la question de l'agent dans l'application OC Connect, depuis le suivi de la réclamation " + testComplaintRef,
+		},
+		"closed_unanswered": {
+			"Faute de réponse de votre part dans le délai indiqué, votre réclamation a été clôturée.",
+			"تم إغلاق شكايتكم",
+			"vous pouvez déposer une nouvelle réclamation dans l'application OC Connect, en y joignant les informations demandées et en rappelant la référence " + testComplaintRef,
+			"يمكنكم تقديم شكاية جديدة عبر تطبيق OC Connect",
+		},
 	}
 	for name, f := range complaintRenderers {
 		t.Run(name, func(t *testing.T) {
@@ -353,6 +376,9 @@ func TestComplaintContent(t *testing.T) {
 			}
 			if got := strings.Contains(m.Text, "suspendu"); got != (name == "info_requested") {
 				t.Errorf("paused clock present = %v", got)
+			}
+			if got := strings.Contains(m.Text, "21/12/2026") || strings.Contains(m.HTML, "21/12/2026"); got != (name == "citizen_reminder") {
+				t.Errorf("closing date present = %v", got)
 			}
 			if name == "rejected" {
 				if n := strings.Count(m.HTML, `<a href="https://www.chikaya.ma" dir="ltr" style="color:#0b4f6c;">https://www.chikaya.ma</a>`); n != 2 {
@@ -437,7 +463,7 @@ func TestComplaintValidation(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"acknowledged", "reopened"} {
+	for _, name := range []string{"acknowledged", "reopened", "citizen_reminder", "closed_unanswered"} {
 		d := complaintData("fr")
 		d.Text = ""
 		if _, err := complaintRenderers[name](d); err != nil {
@@ -468,6 +494,15 @@ func TestComplaintValidation(t *testing.T) {
 	d.ResolutionDue = d.FirstResponseDue
 	if _, err := RenderComplaintAcknowledged(d); err != nil {
 		t.Errorf("equal deadlines: err = %v", err)
+	}
+	// The citizen reminder announces its closing date: required.
+	d = complaintData("ar")
+	d.CloseAt = time.Time{}
+	if _, err := RenderComplaintCitizenReminder(d); !errors.Is(err, ErrMissingComplaintDeadline) {
+		t.Errorf("citizen reminder without its closing date: err = %v", err)
+	}
+	if _, err := RenderComplaintClosedUnanswered(d); err != nil {
+		t.Errorf("closed unanswered must not need a date: %v", err)
 	}
 	// Deadlines are not needed (and not checked) by the other emails.
 	for _, name := range complaintTextRenderers {

@@ -233,6 +233,22 @@ func (a *Auth) verified(ctx context.Context, key []byte, password, hash string) 
 	return a.store.ResetFailures(ctx, key)
 }
 
+// verifiedChange checks the current password of a password change against hash, under
+// the lockout, as verified does. When hash is the account's own password (accountHash), a
+// change whose current password fails but whose new one is already the account's is the
+// retry of a change that completed, its answer lost (Temporal or the network away while
+// the first request waited): it is done, not a failure, and the retry succeeds as the
+// first request did. Knowing the account's password is what a change proves anyway.
+func (a *Auth) verifiedChange(ctx context.Context, key []byte, c PasswordChange, hash string, accountHash bool) (done bool, err error) {
+	if a.hasher.Verify(c.Current, hash) {
+		return false, a.store.ResetFailures(ctx, key)
+	}
+	if accountHash && a.hasher.Verify(c.New, hash) {
+		return true, a.store.ResetFailures(ctx, key)
+	}
+	return false, a.failed(ctx, key)
+}
+
 // Credentials are a citizen's sign-in: a CIN and a password (the e-mailed initial one, or
 // the account's).
 type Credentials struct {
@@ -478,7 +494,7 @@ func (a *Auth) changeStaffPassword(ctx context.Context, p *Principal, c Password
 	if err := a.checkLock(ctx, key); err != nil {
 		return err
 	}
-	if err := a.verified(ctx, key, c.Current, p.Staff.PasswordHash); err != nil {
+	if done, err := a.verifiedChange(ctx, key, c, p.Staff.PasswordHash, true); done || err != nil {
 		return err
 	}
 	if err := policyErrors(c.New, "", c.Current); err != nil {
@@ -511,7 +527,7 @@ func (a *Auth) changeCitizenPassword(ctx context.Context, p *Principal, c Passwo
 		}
 		current = cred.PasswordHash // "" when none: the dummy hash is checked
 	}
-	if err := a.verified(ctx, key, c.Current, current); err != nil {
+	if done, err := a.verifiedChange(ctx, key, c, current, citizen.Status == domain.CitizenActive); done || err != nil {
 		return err
 	}
 	if citizen.Status != domain.CitizenActive && !a.clock.now().Before(cred.ExpiresAt) {

@@ -52,7 +52,13 @@ type NewComplaint struct {
 // File records a citizen's complaint under the next reference of the year's gap-free
 // sequence and starts its workflow, which acknowledges it by e-mail at once and opens the
 // officers' task. The reference is the answer.
-func (c *Complaints) File(ctx context.Context, p *Principal, in NewComplaint) (string, error) {
+//
+// With the citizen's Idempotency-Key (key) the pair is idempotent: a retry of a filing
+// whose answer was lost, or refused because Temporal was away, finds the complaint the key
+// filed and starts its workflow if that is missing, instead of filing a second one; the key
+// with another complaint is IdempotencyKeyReused. A complaint whose start failed stays
+// recorded (the citizen can see it): the retry or the reconciler starts its workflow.
+func (c *Complaints) File(ctx context.Context, p *Principal, in NewComplaint, key string) (string, error) {
 	var v fieldErrors
 	if !domain.ValidComplaintCategory(in.Category) {
 		v.add("category", map[bool]string{true: "required", false: "invalid"}[in.Category == ""])
@@ -71,25 +77,47 @@ func (c *Complaints) File(ctx context.Context, p *Principal, in NewComplaint) (s
 	if err := v.err(); err != nil {
 		return "", err
 	}
-	ref, err := c.store.CreateComplaint(ctx, store.NewComplaint{CitizenID: p.ID, Category: in.Category, Subject: subject,
-		Description: description, ExchangePointCode: in.ExchangePointCode, Year: c.clock.currentYear(), Now: c.clock.now()})
+	hash := requestHash(in.Category, subject, description, in.ExchangePointCode)
+	row, err := keyedOrNew(ctx, key, func() (store.Keyed, error) {
+		return c.store.ComplaintByRequestKey(ctx, p.ID, key, hash)
+	}, func() (store.Keyed, error) {
+		ref, err := c.store.CreateComplaint(ctx, store.NewComplaint{CitizenID: p.ID, Category: in.Category, Subject: subject,
+			Description: description, ExchangePointCode: in.ExchangePointCode, Year: c.clock.currentYear(), Now: c.clock.now(),
+			RequestKey: key, RequestHash: hash})
+		return store.Keyed{ID: ref, Category: nullable(in.Category), ExchangePointCode: nullable(in.ExchangePointCode)}, err
+	})
 	if err != nil {
 		return "", err
 	}
-	details := "First-response and resolution targets; escalation officers → supervisors → head of unit. The texts stay in MySQL."
-	if in.ExchangePointCode != "" {
-		details += " Exchange point concerned: " + in.ExchangePointCode + "."
+	return row.ID, c.startWorkflow(ctx, row)
+}
+
+// startWorkflow starts the workflow of a recorded complaint unless it is known started.
+// No compensation: the complaint is numbered and kept, and the next start of its
+// workflow (the same workflow ID) repairs a start that failed.
+func (c *Complaints) startWorkflow(ctx context.Context, row store.Keyed) error {
+	if row.Started() {
+		return nil
 	}
-	// No compensation: the complaint is numbered and kept; the next start of its workflow
-	// (the same reference) repairs a start that failed.
-	err = c.wf.start(ctx, client.StartWorkflowOptions{
+	ref, category := row.ID, row.Category.String
+	details := "First-response and resolution targets; escalation officers → supervisors → head of unit. The texts stay in MySQL."
+	if row.ExchangePointCode.Valid {
+		details += " Exchange point concerned: " + row.ExchangePointCode.String + "."
+	}
+	err := c.wf.start(ctx, client.StartWorkflowOptions{
 		ID: workflows.ComplaintWorkflowID(ref),
 		// Shown in the Temporal Web UI; the reference and category are not personal data,
 		// the subject and texts may be and stay in MySQL.
-		StaticSummary: fmt.Sprintf("Complaint %s (%s)", ref, in.Category),
+		StaticSummary: fmt.Sprintf("Complaint %s (%s)", ref, category),
 		StaticDetails: details,
 	}, workflows.Complaint, workflows.ComplaintInput{Reference: ref, Config: c.config}, nil)
-	return ref, err
+	if err != nil {
+		return err
+	}
+	// The mark only spares the reconciler a start: if it is lost, the reconciler's start
+	// finds the workflow and marks the row then.
+	_ = c.store.MarkComplaintStarted(ctx, ref, c.clock.now())
+	return nil
 }
 
 // ComplaintQuery filters a list of complaints, as the caller sent it: Status, Category,

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"occonnect/domain"
@@ -79,9 +81,13 @@ type DTSRequest struct {
 
 // Request records a citizen's request and starts its workflow (computation, an officer's
 // review, the credit). One pending or approved request per citizen and year
-// (DTSRequestExists). When the workflow cannot be started the request is withdrawn, so
-// that the citizen can try again.
-func (d *DTS) Request(ctx context.Context, p *Principal, in DTSRequest) (store.DTSRequest, error) {
+// (DTSRequestExists).
+//
+// With the citizen's Idempotency-Key (key) the pair is idempotent, as a complaint's filing
+// is (Complaints.File): a retry finds the request the key made and starts its workflow if
+// that is missing. A request whose start failed stays pending: the retry or the
+// reconciler starts its workflow.
+func (d *DTS) Request(ctx context.Context, p *Principal, in DTSRequest, key string) (store.DTSRequest, error) {
 	var v fieldErrors
 	validateIR(in.FiscalYear, in.IRAmountMAD, &v)
 	if len(v) == 0 && in.FiscalYear+1 < d.clock.currentYear() {
@@ -99,26 +105,46 @@ func (d *DTS) Request(ctx context.Context, p *Principal, in DTSRequest) (store.D
 	if _, err := d.simulate(ctx, in.FiscalYear, in.IRAmountMAD); err != nil {
 		return store.DTSRequest{}, err // no rules for that year
 	}
-	r := store.DTSRequest{ID: newID(), CitizenID: p.ID, FiscalYear: in.FiscalYear, Year: in.FiscalYear + 1,
-		IRAmountMAD: in.IRAmountMAD, AttestationReference: in.AttestationReference, Status: domain.DTSPending, CreatedAt: d.clock.now()}
-	err := d.store.CreateDTSRequest(ctx, r)
+	hash := requestHash(strconv.Itoa(in.FiscalYear), strconv.FormatInt(in.IRAmountMAD, 10), in.AttestationReference)
+	row, err := keyedOrNew(ctx, key, func() (store.Keyed, error) {
+		return d.store.DTSRequestByRequestKey(ctx, p.ID, key, hash)
+	}, func() (store.Keyed, error) {
+		r := store.DTSRequest{ID: newID(), CitizenID: p.ID, FiscalYear: in.FiscalYear, Year: in.FiscalYear + 1,
+			IRAmountMAD: in.IRAmountMAD, AttestationReference: in.AttestationReference, Status: domain.DTSPending,
+			CreatedAt: d.clock.now(), RequestKey: key, RequestHash: hash}
+		return store.Keyed{ID: r.ID}, d.store.CreateDTSRequest(ctx, r)
+	})
 	if errors.Is(err, store.ErrDTSRequestExists) {
 		return store.DTSRequest{}, refuse(DTSRequestExists)
 	}
 	if err != nil {
 		return store.DTSRequest{}, err
 	}
-	err = d.wf.start(ctx, client.StartWorkflowOptions{
+	r, err := d.store.DTSRequestByID(ctx, row.ID)
+	if err != nil {
+		return r, err
+	}
+	if !row.Started() {
+		err = d.startWorkflow(ctx, r)
+	}
+	return r, err
+}
+
+// startWorkflow starts the workflow of a recorded request. No compensation: the request
+// stays pending, and the next start (the same workflow ID) repairs a start that failed.
+func (d *DTS) startWorkflow(ctx context.Context, r store.DTSRequest) error {
+	err := d.wf.start(ctx, client.StartWorkflowOptions{
 		ID: workflows.DTSWorkflowID(r.ID),
 		// Shown in the Temporal Web UI; no personal data (no amount, no attestation).
 		StaticSummary: fmt.Sprintf("DTS request %d", r.Year),
 		StaticDetails: fmt.Sprintf("Supplementary tourist allowance of %d (fiscal year %d): officers' review, "+
 			"escalated to the supervisors after the deadline. Read model: dts_requests %s.", r.Year, r.FiscalYear, r.ID),
-	}, workflows.DTS, workflows.DTSInput{RequestID: r.ID}, func(ctx context.Context) error {
-		_, err := d.store.DecideDTS(ctx, store.DTSDecision{RequestID: r.ID, Status: domain.DTSCancelled, At: d.clock.now()})
+	}, workflows.DTS, workflows.DTSInput{RequestID: r.ID}, nil)
+	if err != nil {
 		return err
-	})
-	return r, err
+	}
+	_ = d.store.MarkDTSStarted(ctx, r.ID, d.clock.now()) // as Complaints.startWorkflow
+	return nil
 }
 
 // DTSQuery filters a list of requests, as the caller sent it.
@@ -172,7 +198,19 @@ func (d *DTS) Cancel(ctx context.Context, p *Principal, id string) (store.DTSReq
 		return r, refuse(Conflict)
 	}
 	var state workflows.DTSState
-	if err := d.wf.update(ctx, workflows.DTSWorkflowID(r.ID), "", workflows.UpdateCancelDTS, &state, workflows.CancelDTSRequest{}); err != nil {
+	cancel := func() error {
+		return d.wf.update(ctx, workflows.DTSWorkflowID(r.ID), "", workflows.UpdateCancelDTS, &state, workflows.CancelDTSRequest{})
+	}
+	err = cancel()
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// A pending request whose workflow was never started (Temporal was away at the
+		// request): start it, as the reconciler would, and cancel through it.
+		if err = d.startWorkflow(ctx, r); err == nil {
+			err = cancel()
+		}
+	}
+	if err != nil {
 		return r, workflowRefusal(err)
 	}
 	return d.store.DTSRequestByID(ctx, r.ID)

@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
 	"errors"
 	"time"
 
@@ -42,3 +45,40 @@ func (i *Idempotency) Complete(ctx context.Context, scope, key string, a Answer)
 func (i *Idempotency) Release(ctx context.Context, scope, key string) error {
 	return i.store.ReleaseIdempotent(ctx, scope, key)
 }
+
+// requestHash identifies what a citizen asked, for a request key stored with the row it
+// created: the fields, each length-prefixed so that no two requests share a hash.
+func requestHash(fields ...string) []byte {
+	h := sha256.New()
+	for _, f := range fields {
+		_ = binary.Write(h, binary.BigEndian, uint32(len(f)))
+		h.Write([]byte(f))
+	}
+	return h.Sum(nil)
+}
+
+// keyedOrNew finds the row a citizen's request key created (find), or creates it (create)
+// when there is none or no key. A row created meanwhile by the same key (a double tap
+// that got past the Idempotency-Key gate) is read again; the key with another request is
+// IdempotencyKeyReused.
+func keyedOrNew(ctx context.Context, key string, find, create func() (store.Keyed, error)) (store.Keyed, error) {
+	for attempt := 0; ; attempt++ {
+		if key != "" {
+			row, err := find()
+			switch {
+			case err == nil:
+				return row, nil
+			case errors.Is(err, store.ErrRequestKeyReused):
+				return row, refuse(IdempotencyKeyReused)
+			case !errors.Is(err, store.ErrNotFound):
+				return row, err
+			}
+		}
+		row, err := create()
+		if !errors.Is(err, store.ErrDuplicateRequest) || attempt > 0 || ctx.Err() != nil {
+			return row, err
+		}
+	}
+}
+
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -64,6 +64,7 @@ type Services struct {
 	Rules          *Rules
 	Idempotency    *Idempotency
 	Health         *Health
+	Reconciler     *Reconciler
 	// AddressLimiter bounds the sign-in attempts per client address (nil: no limit): the
 	// adapters spend from it before any sign-in use case runs.
 	AddressLimiter ratelimit.Limiter
@@ -101,6 +102,7 @@ func New(d Deps) *Services {
 		Rules:          &Rules{store: d.Store, clock: c},
 		Idempotency:    &Idempotency{store: d.Store, clock: c},
 		Health:         &Health{store: d.Store, temporal: d.Temporal},
+		Reconciler:     &Reconciler{store: d.Store, clock: c, complaints: complaints, dts: dts, log: d.Logger},
 		AddressLimiter: ratelimit.NewShared(d.Store, "ip", d.AddressLimit),
 		background:     bg,
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"occonnect/domain"
 	"strings"
@@ -52,7 +53,16 @@ type NewComplaint struct {
 	ExchangePointCode string
 	Year              int // of the reference, in Africa/Casablanca
 	Now               time.Time
+	// RequestKey and RequestHash: the citizen's Idempotency-Key (optional) and the hash of
+	// the request. Another complaint of the citizen's with the key is ErrRequestKeyReused
+	// when it hashes otherwise, ErrDuplicateRequest when it is the same one.
+	RequestKey  string
+	RequestHash []byte
 }
+
+// ErrDuplicateRequest: a row with the citizen's request key was written meanwhile (read it
+// with ComplaintByRequestKey or DTSRequestByRequestKey).
+var ErrDuplicateRequest = errors.New("a request with that key was recorded meanwhile")
 
 // CreateComplaint numbers and records a complaint in one transaction: the next number of
 // the year's gap-free sequence (REC-<year>-<6 digits>), the complaint, its description as
@@ -69,9 +79,15 @@ func (s *Store) CreateComplaint(ctx context.Context, n NewComplaint) (string, er
 			return fmt.Errorf("read complaint number: %w", err)
 		}
 		ref = fmt.Sprintf("REC-%d-%06d", n.Year, no)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO complaints (reference, citizen_id, category, subject, exchange_point_code,
-			status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?)`,
-			ref, n.CitizenID, n.Category, n.Subject, nullString(n.ExchangePointCode), n.Now, n.Now); err != nil {
+		// On a duplicate key the transaction rolls back with the sequence's increment: the
+		// numbering stays gap-free.
+		_, err := tx.ExecContext(ctx, `INSERT INTO complaints (reference, citizen_id, category, subject, exchange_point_code,
+			status, request_key, request_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?)`,
+			ref, n.CitizenID, n.Category, n.Subject, nullString(n.ExchangePointCode), nullKey(n.RequestKey), n.RequestHash, n.Now, n.Now)
+		if duplicateOf(err, "complaints_request_key") {
+			return ErrDuplicateRequest
+		}
+		if err != nil {
 			return fmt.Errorf("insert complaint: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO complaint_messages (reference, message_key, author, kind, body, created_at, published_at)

@@ -34,19 +34,26 @@ type DTSRequest struct {
 	DecidedAt            sql.NullTime     `db:"decided_at"`
 	CreatedAt            time.Time        `db:"created_at"`
 	UpdatedAt            time.Time        `db:"updated_at"`
+	// Written only (CreateDTSRequest): the citizen's Idempotency-Key and the request's hash.
+	RequestKey  string `db:"-"`
+	RequestHash []byte `db:"-"`
 }
 
 const dtsColumns = `id, citizen_id, fiscal_year, year, ir_amount_mad, attestation_reference, status, supplement_mad,
 	rate_bp, base_mad, cap_total_mad, task_id, decision, decision_comment, decided_by_staff_id, decided_at, created_at, updated_at`
 
 // CreateDTSRequest records a submitted request; a pending or approved one for the same
-// citizen and year gives ErrDTSRequestExists.
+// citizen and year gives ErrDTSRequestExists; another request of the citizen's with the
+// same RequestKey, ErrDuplicateRequest.
 func (s *Store) CreateDTSRequest(ctx context.Context, r DTSRequest) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO dts_requests
-		(id, citizen_id, fiscal_year, year, ir_amount_mad, attestation_reference, status, active_key, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+		(id, citizen_id, fiscal_year, year, ir_amount_mad, attestation_reference, status, active_key, request_key, request_hash,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
 		r.ID, r.CitizenID, r.FiscalYear, r.Year, r.IRAmountMAD, r.AttestationReference,
-		fmt.Sprintf("%d:%d", r.CitizenID, r.Year), r.CreatedAt, r.CreatedAt)
+		fmt.Sprintf("%d:%d", r.CitizenID, r.Year), nullKey(r.RequestKey), r.RequestHash, r.CreatedAt, r.CreatedAt)
+	if duplicateOf(err, "dts_requests_request_key") {
+		return ErrDuplicateRequest
+	}
 	if isMySQLError(err, errDupEntry) {
 		return ErrDTSRequestExists
 	}

@@ -192,12 +192,16 @@ func (s *Store) CitizenForEnrollment(ctx context.Context, enrollmentID string) (
 
 // SetEnrollmentStatus moves the read model and records the step once (stepKey makes a
 // retried activity write it once). A final status closes the enrollment; a lapse also
-// revokes its credentials.
-func (s *Store) SetEnrollmentStatus(ctx context.Context, id string, status domain.EnrollmentStatus, step, stepKey string, at time.Time) error {
+// revokes its credentials. version orders the workflow's writes (lateWrite): a late one
+// changes nothing.
+func (s *Store) SetEnrollmentStatus(ctx context.Context, id string, status domain.EnrollmentStatus, step, stepKey string, at time.Time, version int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, updated_at = ?,
+		if late, err := lateWrite(ctx, tx, id, version); late || err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, updated_at = ?, model_version = GREATEST(model_version, ?),
 			open_citizen_id = IF(?, NULL, open_citizen_id) WHERE id = ?`,
-			status, at, status.Final(), id); err != nil {
+			status, at, version, status.Final(), id); err != nil {
 			return fmt.Errorf("update enrollment: %w", err)
 		}
 		if status == domain.EnrollmentLapsed {
@@ -211,6 +215,23 @@ func (s *Store) SetEnrollmentStatus(ctx context.Context, id string, status domai
 		}
 		return insertStep(ctx, tx, id, step, stepKey, at)
 	})
+}
+
+// lateWrite locks the enrollment's row and tells whether a write of the workflow's
+// version `version` comes too late: the enrollment is closed (active or lapsed: a final
+// status is never overwritten), or a write of this version or a later one already landed.
+// An activity attempt that timed out but went on, or the retry of a write that was
+// committed, lands that way. Version 0 (a workflow from before the versions) is only
+// kept off closed enrollments.
+func lateWrite(ctx context.Context, tx *sqlx.Tx, id string, version int64) (bool, error) {
+	var cur struct {
+		Status  domain.EnrollmentStatus `db:"status"`
+		Version int64                   `db:"model_version"`
+	}
+	if err := tx.GetContext(ctx, &cur, `SELECT status, model_version FROM enrollments WHERE id = ? FOR UPDATE`, id); err != nil {
+		return false, notFound(err)
+	}
+	return cur.Status.Final() || (version > 0 && cur.Version >= version), nil
 }
 
 // RecordStep adds a step without changing the status.
@@ -317,15 +338,19 @@ func CredentialsMessageKey(enrollmentID string, issueNo int) string {
 // WelcomeMessageKey is the outbox key of the welcome e-mail.
 func WelcomeMessageKey(enrollmentID string) string { return "enrollment/" + enrollmentID + "/welcome" }
 
-// ConfirmActivation records that issue n was used to activate the account.
-func (s *Store) ConfirmActivation(ctx context.Context, enrollmentID string, issueNo int, at time.Time) error {
+// ConfirmActivation records that issue n was used to activate the account; a late write
+// (lateWrite) changes nothing.
+func (s *Store) ConfirmActivation(ctx context.Context, enrollmentID string, issueNo int, at time.Time, version int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if late, err := lateWrite(ctx, tx, enrollmentID, version); late || err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE initial_credentials SET activated_at = COALESCE(activated_at, ?)
 			WHERE enrollment_id = ? AND issue_no = ?`, at, enrollmentID, issueNo); err != nil {
 			return fmt.Errorf("mark credential activated: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, updated_at = ? WHERE id = ?`,
-			domain.EnrollmentPasswordChangeRequired, at, enrollmentID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = ?, updated_at = ?, model_version = GREATEST(model_version, ?)
+			WHERE id = ?`, domain.EnrollmentPasswordChangeRequired, at, version, enrollmentID); err != nil {
 			return fmt.Errorf("update enrollment: %w", err)
 		}
 		return insertStep(ctx, tx, enrollmentID, domain.StepActivated, domain.StepActivated+"/"+strconv.Itoa(issueNo), at)

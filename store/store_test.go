@@ -290,7 +290,7 @@ func TestEnrollAfterLapse(t *testing.T) {
 	mustIssue(t, st, credential(first.EnrollmentID, c.ID, 1, "$argon2id$one", t0), credentialsMail(first.EnrollmentID, 1, "one", t0))
 
 	lapseAt := t0.Add(10 * 24 * time.Hour)
-	if err := st.SetEnrollmentStatus(ctx, first.EnrollmentID, domain.EnrollmentLapsed, domain.StepLapsed, domain.StepLapsed, lapseAt); err != nil {
+	if err := st.SetEnrollmentStatus(ctx, first.EnrollmentID, domain.EnrollmentLapsed, domain.StepLapsed, domain.StepLapsed, lapseAt, 0); err != nil {
 		t.Fatalf("SetEnrollmentStatus(lapsed): %v", err)
 	}
 	e := readEnrollment(t, db, first.EnrollmentID)
@@ -488,10 +488,10 @@ func TestConfirmActivationAndCompleteEnrollment(t *testing.T) {
 	mustIssue(t, st, credential(eid, cid, 1, "$argon2id$one", t0), credentialsMail(eid, 1, "one", t0))
 
 	act1 := t0.Add(time.Hour)
-	if err := st.ConfirmActivation(ctx, eid, 1, act1); err != nil {
+	if err := st.ConfirmActivation(ctx, eid, 1, act1, 0); err != nil {
 		t.Fatalf("ConfirmActivation: %v", err)
 	}
-	if err := st.ConfirmActivation(ctx, eid, 1, act1.Add(time.Hour)); err != nil {
+	if err := st.ConfirmActivation(ctx, eid, 1, act1.Add(time.Hour), 0); err != nil {
 		t.Fatalf("second ConfirmActivation: %v", err)
 	}
 	cred, err := st.CredentialByIssue(ctx, eid, 1)

@@ -89,6 +89,7 @@ func Register(r interface {
 	r.RegisterWorkflow(workflows.Enrollment)
 	r.RegisterWorkflow(workflows.DTS)
 	r.RegisterWorkflow(workflows.Complaint)
+	r.RegisterWorkflow(workflows.Reconcile)
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

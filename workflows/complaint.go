@@ -26,6 +26,14 @@ type ComplaintConfig struct {
 	// FirstResponseOverride, when set, replaces the business-day target by this plain
 	// duration: for demonstrations and tests of escalation only (OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE).
 	FirstResponseOverride time.Duration
+	// A complaint waiting for the citizen's answer is reminded to the citizen after
+	// CitizenReminderBusinessDays business days (default 10), and closed unanswered
+	// CitizenCloseBusinessDays business days after the reminder (default 5).
+	CitizenReminderBusinessDays int
+	CitizenCloseBusinessDays    int
+	// CitizenDeadlineOverride, when set, replaces each of those two by this plain duration:
+	// for demonstrations and tests only (OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE).
+	CitizenDeadlineOverride time.Duration
 }
 
 // Defaults fills the zero fields with the DESIGN.md service levels.
@@ -41,6 +49,12 @@ func (c *ComplaintConfig) Defaults() {
 	}
 	if c.ReminderPercent <= 0 || c.ReminderPercent >= 100 {
 		c.ReminderPercent = 75
+	}
+	if c.CitizenReminderBusinessDays <= 0 {
+		c.CitizenReminderBusinessDays = 10
+	}
+	if c.CitizenCloseBusinessDays <= 0 {
+		c.CitizenCloseBusinessDays = 5
 	}
 }
 
@@ -69,7 +83,11 @@ type ComplaintState struct {
 	FirstResponseOverdue                    bool
 	ResolutionOverdue                       bool
 	PausedAt                                time.Time
-	ResolvedAt, ClosedAt                    time.Time
+	// While waiting for the citizen: when they are reminded, when the complaint closes
+	// unanswered (zero: waits for ever, as runs before "complaint-citizen-deadline" do).
+	CitizenReminderAt, CitizenCloseAt time.Time
+	CitizenReminded                   bool
+	ResolvedAt, ClosedAt              time.Time
 	// ExchangePoint is the citizen's enrolment point (for the search attributes).
 	ExchangePoint string
 }
@@ -106,6 +124,9 @@ func Complaint(ctx workflow.Context, in ComplaintInput) (domain.ComplaintStatus,
 	// first (AwaitWithOptions leaves it running: every action added a timer, and a
 	// TIMER_FIRED later, to the history).
 	c.cancelTimers = workflow.GetVersion(ctx, "complaint-cancel-timer", workflow.DefaultVersion, 1) == 1
+	// Version 1: a request for information left unanswered is reminded to the citizen, then
+	// closed unanswered. Runs started before wait for the answer for ever, as they did.
+	c.citizenDeadline = workflow.GetVersion(ctx, "complaint-citizen-deadline", workflow.DefaultVersion, 1) == 1
 	c.ops = newOpsAttributes(ctx)
 	if err := c.show(ctx); err != nil {
 		return "", err
@@ -122,6 +143,8 @@ type complaint struct {
 	mail     *mailQueue // nil: e-mails are sent where they are written (runs before the queue)
 	// cancelTimers: the wake-up timer is cancelled when the state changes first.
 	cancelTimers bool
+	// citizenDeadline: a request for information has a reminder and a closing date.
+	citizenDeadline bool
 }
 
 // mailQueue sends the outbox rows a complaint writes, one after the other, from a
@@ -197,6 +220,9 @@ func (c *complaint) show(ctx workflow.Context) error {
 		}
 	case domain.ComplaintWaitingForCitizen:
 		fact = "Waiting for the citizen's answer: the clock is paused."
+		if !c.CitizenCloseAt.IsZero() {
+			fact += fmt.Sprintf(" Closes unanswered %s.", fmtDue(c.CitizenCloseAt))
+		}
 	case domain.ComplaintResolved:
 		fact = fmt.Sprintf("Resolved; closes by itself %s unless the citizen reopens it.", fmtDue(c.ResolvedAt.Add(c.in.Config.ReopenWindow)))
 	case domain.ComplaintRejected:
@@ -368,10 +394,13 @@ const (
 	eventResolutionReminder    = "resolution_reminder"
 	eventResolutionBreach      = "resolution_breach"
 	eventAutoClose             = "auto_close"
+	eventCitizenReminder       = "citizen_reminder"
+	eventCloseUnanswered       = "close_unanswered"
 )
 
-// nextEvent is the earliest timer the current state waits for (zero: none; paused while
-// waiting for the citizen).
+// nextEvent is the earliest timer the current state waits for (zero: none). While waiting
+// for the citizen the service-level clock is paused: only the citizen's reminder and the
+// closing as unanswered run.
 func (c *complaint) nextEvent() (time.Time, string, string) {
 	if c.starting {
 		return time.Time{}, "", ""
@@ -384,6 +413,13 @@ func (c *complaint) nextEvent() (time.Time, string, string) {
 	switch c.Status {
 	case domain.ComplaintResolved:
 		cs = append(cs, candidate{c.ResolvedAt.Add(c.in.Config.ReopenWindow), eventAutoClose, "auto-close when the reopening window ends"})
+	case domain.ComplaintWaitingForCitizen:
+		if !c.CitizenCloseAt.IsZero() {
+			if !c.CitizenReminded {
+				cs = append(cs, candidate{c.CitizenReminderAt, eventCitizenReminder, "remind the citizen of the unanswered request"})
+			}
+			cs = append(cs, candidate{c.CitizenCloseAt, eventCloseUnanswered, "close unanswered: no answer from the citizen"})
+		}
 	case domain.ComplaintInQueue, domain.ComplaintClaimed:
 		if c.FirstResponseAt.IsZero() {
 			if !c.FirstResponseReminded && !c.FirstResponseOverdue {
@@ -428,8 +464,27 @@ func (c *complaint) fire(ctx workflow.Context, event string) error {
 		c.Status, c.ClosedAt = domain.ComplaintClosed, workflow.Now(ctx)
 		_, err := c.apply(ctx, change{action: "closed", from: from, actor: "system"})
 		return err
+	case eventCitizenReminder:
+		c.CitizenReminded = true
+		_, err := c.apply(ctx, change{action: "citizen_reminded", from: c.Status, actor: "system", mail: "citizen_reminder",
+			closeAt: c.CitizenCloseAt})
+		return err
+	case eventCloseUnanswered:
+		return c.closeUnanswered(ctx)
 	}
 	return fmt.Errorf("unknown event %s", event)
+}
+
+// closeUnanswered closes a complaint whose request for information was never answered:
+// the officers' task is cancelled and the citizen told how to file again. It cannot be
+// reopened (only a resolved complaint can): the citizen files a new one.
+func (c *complaint) closeUnanswered(ctx workflow.Context) error {
+	from := c.Status
+	c.Status, c.ClosedAt, c.PausedAt = domain.ComplaintClosed, workflow.Now(ctx), time.Time{}
+	c.Task.State = domain.TaskCancelled
+	tc := c.Task.change("cancelled", 0, "closed-unanswered")
+	_, err := c.apply(ctx, change{action: "closed_unanswered", from: from, actor: "system", task: &tc, mail: "closed_unanswered"})
+	return err
 }
 
 // escalate moves the task one level up (at most the head of unit) and tells that level.
@@ -533,7 +588,8 @@ type change struct {
 	staffID       int64
 	task          *contract.TaskChangeInput
 	publishID     int64
-	mail          string // the citizen's e-mail: info_requested, resolved, rejected, or none
+	mail          string    // the citizen's e-mail: info_requested, resolved, rejected, citizen_reminder, closed_unanswered, or none
+	closeAt       time.Time // the closing date the citizen_reminder e-mail announces
 }
 
 // apply writes the current state as one transition and sends (queues) the citizen's e-mail.
@@ -544,7 +600,7 @@ func (c *complaint) apply(ctx workflow.Context, ch change) (int64, error) {
 	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+strings.ReplaceAll(ch.action, "_", " ")), contract.ApplyComplaintChange, contract.ApplyComplaintChangeInput{
 		Snapshot: c.snapshot(), EventKey: fmt.Sprintf("%s/%d/%s", c.in.Reference, c.Version, ch.action),
 		Actor: ch.actor, StaffID: ch.staffID, Action: ch.action, FromStatus: ch.from, Task: ch.task,
-		PublishID: ch.publishID, Mail: ch.mail, At: workflow.Now(ctx),
+		PublishID: ch.publishID, Mail: ch.mail, CloseAt: ch.closeAt, At: workflow.Now(ctx),
 	}).Get(ctx, &res); err != nil {
 		return 0, err
 	}
@@ -609,12 +665,42 @@ func (c *complaint) complete(ctx workflow.Context, req CompleteTaskRequest) (Tas
 	tc.Outcome = req.Outcome
 	_, err := c.apply(ctx, change{action: req.Outcome, from: from, actor: "staff", staffID: req.Actor.StaffID, task: &tc,
 		publishID: req.MessageID, mail: mail})
+	if err == nil && req.Outcome == domain.OutcomeRequestInfo {
+		err = c.citizenDeadlines(ctx, now)
+	}
 	return TaskResult{TaskID: c.Task.ID, State: c.Task.State, AssigneeID: c.Task.Assignee, Outcome: req.Outcome, SubjectStatus: string(c.Status)}, err
+}
+
+// citizenDeadlines sets when the citizen asked for information at `paused` is reminded and
+// when the complaint closes unanswered (business days with the holidays table: computed in
+// an activity), once the request is recorded, so that no other Update is accepted
+// meanwhile on the state before it.
+func (c *complaint) citizenDeadlines(ctx workflow.Context, paused time.Time) error {
+	if !c.citizenDeadline {
+		return nil
+	}
+	cfg := c.in.Config
+	var res contract.CitizenDeadlinesResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "compute the citizen's deadlines"), contract.CitizenDeadlines, contract.CitizenDeadlinesInput{
+		PausedAt: paused, ReminderBusinessDays: cfg.CitizenReminderBusinessDays, CloseBusinessDays: cfg.CitizenCloseBusinessDays,
+		Override: cfg.CitizenDeadlineOverride,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	if c.Status != domain.ComplaintWaitingForCitizen || !c.PausedAt.Equal(paused) {
+		return nil // answered meanwhile
+	}
+	c.CitizenReminderAt, c.CitizenCloseAt, c.CitizenReminded = res.ReminderAt, res.CloseAt, false
+	c.changes++ // the main loop sets its timer
+	return c.show(ctx)
 }
 
 // citizenReply resumes the clock: calendar targets move by the paused time, business ones
 // keep their remaining business time (computed in an activity, with the holidays table).
 func (c *complaint) citizenReply(ctx workflow.Context, req CitizenReplyRequest) (ComplaintState, error) {
+	// The reminder and the closing were for this request only: dropped first, so that
+	// neither fires while the answer is being recorded.
+	c.CitizenReminderAt, c.CitizenCloseAt, c.CitizenReminded = time.Time{}, time.Time{}, false
 	now := workflow.Now(ctx)
 	paused := now.Sub(c.PausedAt)
 	if c.FirstResponseAt.IsZero() {

@@ -62,6 +62,15 @@ func cplDeadlinesFrom(at time.Time, businessDays, resolutionDays, percent int) c
 	return d
 }
 
+// cplCitizenDeadlinesFrom is when a citizen asked for information at `paused` is reminded
+// and when the complaint closes unanswered, computed like the CitizenDeadlines activity
+// (with the fixed holidays only).
+func cplCitizenDeadlinesFrom(paused time.Time, reminderDays, closeDays int) contract.CitizenDeadlinesResult {
+	cal := domain.NewCalendar(nil)
+	reminder := cal.AddBusinessDays(paused.UTC(), reminderDays)
+	return contract.CitizenDeadlinesResult{ReminderAt: reminder, CloseAt: cal.AddBusinessDays(reminder, closeDays)}
+}
+
 // cplDefaultDeadlines: 2 business days, 60 calendar days, reminders at 75%.
 func cplDefaultDeadlines(at time.Time) cplDeadlines { return cplDeadlinesFrom(at, 2, 60, 75) }
 
@@ -88,6 +97,9 @@ type cplOptions struct {
 	// failReopenOnce fails the first attempt of a reopening's StartComplaintCycle (a
 	// deadlock): it is retried a second later.
 	failReopenOnce bool
+	// before names workflow.GetVersion changes the run takes at DefaultVersion, as a run
+	// started before them does.
+	before []string
 }
 
 // cplHarness runs the Complaint workflow with its activities mocked.
@@ -105,6 +117,9 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 	h := &cplHarness{harness: newHarness(t, Complaint, start),
 		in: ComplaintInput{Reference: cplRef, Config: opts.config, State: opts.state}}
 	env := h.env
+	for _, change := range opts.before {
+		env.OnGetVersion(change, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
 
 	env.OnActivity(a.StartComplaintCycle, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in contract.StartComplaintCycleInput) (contract.StartComplaintCycleResult, error) {
@@ -138,6 +153,14 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 				Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
 				Reminder: cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Reminder)),
 			}, nil
+		})
+	env.OnActivity(a.CitizenDeadlines, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.CitizenDeadlinesInput) (contract.CitizenDeadlinesResult, error) {
+			d := cplCitizenDeadlinesFrom(in.PausedAt, in.ReminderBusinessDays, in.CloseBusinessDays)
+			if in.Override > 0 { // like the activity: plain durations
+				d = contract.CitizenDeadlinesResult{ReminderAt: in.PausedAt.Add(in.Override), CloseAt: in.PausedAt.Add(2 * in.Override)}
+			}
+			return d, nil
 		})
 	env.OnActivity(a.NotifyComplaintStaff, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.NotifyComplaintStaffInput) (contract.NotifyComplaintStaffResult, error) {
@@ -300,14 +323,16 @@ func TestComplaint_ResolveThenAutoClose(t *testing.T) {
 	}
 }
 
-// 2. A request for information pauses the clock until the citizen replies.
+// 2. A request for information pauses the clock until the citizen replies. A run started
+// before "complaint-citizen-deadline" waits for the answer as long as it takes.
 func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		wait time.Duration
-	}{{"10 days", 10 * cplDay}, {"90 days", 90 * cplDay}} {
+		name   string
+		wait   time.Duration
+		before []string
+	}{{"10 days", 10 * cplDay, nil}, {"90 days before the citizen deadline", 90 * cplDay, []string{"complaint-citizen-deadline"}}} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newCplHarness(t, cplOptions{})
+			h := newCplHarness(t, cplOptions{before: tc.before})
 			s := h.start
 			d := cplDefaultDeadlines(s)
 			requestAt := cplDay // Thursday 09:00: one business day later
@@ -395,13 +420,17 @@ func TestComplaint_RequestInfoPausesTheClock(t *testing.T) {
 			assert.Empty(t, h.notifications(), "no reminder nor escalation while the clock was paused")
 			assert.Empty(t, h.callsOf(a.ResumeClock), "the first response was given: no business target to move")
 			assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), cplMailOutboxID(5)}, h.mailed())
+			if tc.before != nil {
+				assert.Empty(t, h.callsOf(a.CitizenDeadlines), "a run from before the version has no citizen deadline")
+			}
 		})
 	}
 }
 
-// 2b. After a long wait the resolution reminder fires at the moved time, not the original.
+// 2b. After a long wait the resolution reminder fires at the moved time, not the original
+// (the citizen is given longer than the wait to answer).
 func TestComplaint_ResumedClockRemindsAtMovedTime(t *testing.T) {
-	h := newCplHarness(t, cplOptions{})
+	h := newCplHarness(t, cplOptions{config: ComplaintConfig{CitizenReminderBusinessDays: 100}})
 	s := h.start
 	d := cplDefaultDeadlines(s)
 	wait := 90 * cplDay
@@ -428,6 +457,129 @@ func TestComplaint_ResumedClockRemindsAtMovedTime(t *testing.T) {
 	assert.False(t, st.ResolutionOverdue)
 	assert.Equal(t, []string{"claimed", domain.OutcomeRequestInfo, "citizen_replied", domain.OutcomeResolve, "closed"}, h.actions())
 	assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), 9011, cplMailOutboxID(5)}, h.mailed())
+}
+
+// 2c. Nobody answers a request for information: the citizen is reminded after 10 business
+// days (the e-mail names the closing date), and the complaint is closed unanswered 5
+// business days later, its task cancelled; the configured counts and the demonstration
+// override move both.
+func TestComplaint_UnansweredRequestIsRemindedThenClosed(t *testing.T) {
+	casa := func(month time.Month, day, hour, minute int) time.Time {
+		return time.Date(2026, month, day, hour, minute, 0, 0, domain.Casablanca).UTC()
+	}
+	requestAt := cplDay // Thursday 5 March, 09:00
+	for _, tc := range []struct {
+		name              string
+		config            ComplaintConfig
+		reminder, closing time.Time
+		wantIn            contract.CitizenDeadlinesInput
+	}{
+		// 10 business days after Thursday 5 March: Thursday 19 March; 5 more: Thursday 26.
+		{"defaults", ComplaintConfig{}, casa(time.March, 19, 9, 0), casa(time.March, 26, 9, 0),
+			contract.CitizenDeadlinesInput{ReminderBusinessDays: 10, CloseBusinessDays: 5}},
+		// 2 business days over the weekend: Monday 9 March; 1 more: Tuesday 10.
+		{"configured", ComplaintConfig{CitizenReminderBusinessDays: 2, CitizenCloseBusinessDays: 1},
+			casa(time.March, 9, 9, 0), casa(time.March, 10, 9, 0),
+			contract.CitizenDeadlinesInput{ReminderBusinessDays: 2, CloseBusinessDays: 1}},
+		{"override", ComplaintConfig{CitizenDeadlineOverride: time.Minute}, casa(time.March, 5, 9, 1), casa(time.March, 5, 9, 2),
+			contract.CitizenDeadlinesInput{ReminderBusinessDays: 10, CloseBusinessDays: 5, Override: time.Minute}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newCplHarness(t, cplOptions{config: tc.config})
+			s := h.start
+			d := cplDefaultDeadlines(s)
+			claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
+			request := h.complete(requestAt, "request-info", "T1", cplOfficer, domain.OutcomeRequestInfo, 21)
+			beforeReminder := h.queryAt((requestAt + tc.reminder.Sub(s)) / 2)
+			afterReminder := h.queryAt(tc.reminder.Sub(s) + time.Second)
+
+			res := h.run()
+
+			assert.Equal(t, domain.ComplaintClosed, res)
+			assert.True(t, h.env.Now().Equal(tc.closing), "ended at %v, want %v", h.env.Now(), tc.closing)
+			requireAccepted(t, claim)
+			requireAccepted(t, request)
+			requestedAt := cplAt(s, requestAt)
+			tc.wantIn.PausedAt = requestedAt
+			assert.Equal(t, []contract.CitizenDeadlinesInput{tc.wantIn}, inputs[contract.CitizenDeadlinesInput](h.harness, a.CitizenDeadlines))
+
+			st := beforeReminder.get(t)
+			assert.Equal(t, domain.ComplaintWaitingForCitizen, st.Status)
+			assert.Equal(t, tc.reminder, st.CitizenReminderAt)
+			assert.Equal(t, tc.closing, st.CitizenCloseAt)
+			assert.False(t, st.CitizenReminded)
+			st = afterReminder.get(t)
+			assert.Equal(t, domain.ComplaintWaitingForCitizen, st.Status)
+			assert.True(t, st.CitizenReminded)
+
+			assert.Equal(t, []string{"claimed", domain.OutcomeRequestInfo, "citizen_reminded", "closed_unanswered"}, h.actions())
+			changes := h.changes()
+			require.Len(t, changes, 4)
+			waiting := store.ComplaintSnapshot{Reference: cplRef, Version: 4, Status: domain.ComplaintWaitingForCitizen,
+				Cycle: 1, TaskID: "T1", FirstResponseDueAt: d.FirstResponseDue, ResolutionDueAt: d.ResolutionDue,
+				FirstResponseAt: requestedAt, PausedAt: requestedAt}
+			assert.Equal(t, contract.ApplyComplaintChangeInput{
+				Snapshot: waiting, EventKey: cplEventKey(4, "citizen_reminded"), Actor: "system", Action: "citizen_reminded",
+				FromStatus: domain.ComplaintWaitingForCitizen, Mail: "citizen_reminder", CloseAt: tc.closing, At: tc.reminder,
+			}, changes[2])
+			closed := waiting
+			closed.Version, closed.Status, closed.PausedAt, closed.ClosedAt = 5, domain.ComplaintClosed, time.Time{}, tc.closing
+			assert.Equal(t, contract.ApplyComplaintChangeInput{
+				Snapshot: closed, EventKey: cplEventKey(5, "closed_unanswered"), Actor: "system", Action: "closed_unanswered",
+				FromStatus: domain.ComplaintWaitingForCitizen,
+				Task:       cplTaskChange("T1", 3, "cancelled", "closed-unanswered", 0, domain.TaskCancelled, domain.QueueOfficers, 0, 7, ""),
+				Mail:       "closed_unanswered", At: tc.closing,
+			}, changes[3])
+			assert.Equal(t, []int64{cplCycleOutboxID(1), cplMailOutboxID(3), cplMailOutboxID(4), cplMailOutboxID(5)}, h.mailed())
+			assert.Empty(t, h.notifications(), "the officers' clock was paused: no reminder nor escalation")
+		})
+	}
+}
+
+// 2d. The citizen answers before the closing (before or after the reminder): the complaint
+// resumes as before, the pending reminder and closing are dropped, and it is resolved.
+func TestComplaint_AnswerBeforeTheClosingResumes(t *testing.T) {
+	requestAt := cplDay // Thursday 5 March, 09:00
+	citizen := cplCitizenDeadlinesFrom(cplAt(cplWednesday, requestAt), 10, 5)
+	for _, tc := range []struct {
+		name     string
+		replyAt  time.Time
+		reminded bool
+	}{
+		{"before the reminder", citizen.ReminderAt.Add(-time.Hour), false},
+		{"after the reminder", citizen.CloseAt.Add(-time.Minute), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newCplHarness(t, cplOptions{})
+			s := h.start
+			replyAt := tc.replyAt.Sub(s)
+			claim := h.claim(time.Hour, "claim-1", "T1", cplOfficer)
+			request := h.complete(requestAt, "request-info", "T1", cplOfficer, domain.OutcomeRequestInfo, 21)
+			reply := h.reply(replyAt, "reply-1", 22)
+			afterClosing := h.queryAt(citizen.CloseAt.Sub(s) + time.Hour)
+			resolve := h.complete(citizen.CloseAt.Sub(s)+2*time.Hour, "resolve", "T1", cplOfficer, domain.OutcomeResolve, 23)
+
+			res := h.run()
+
+			assert.Equal(t, domain.ComplaintClosed, res)
+			for _, o := range []*updateOutcome{claim, request, reply, resolve} {
+				requireAccepted(t, o)
+			}
+			want := []string{"claimed", domain.OutcomeRequestInfo, "citizen_replied", domain.OutcomeResolve, "closed"}
+			if tc.reminded {
+				want = []string{"claimed", domain.OutcomeRequestInfo, "citizen_reminded", "citizen_replied", domain.OutcomeResolve, "closed"}
+			}
+			assert.Equal(t, want, h.actions(), "closed by the reopening window after the resolution, never unanswered")
+			st := resultOf[ComplaintState](t, reply)
+			assert.Equal(t, domain.ComplaintClaimed, st.Status)
+			assert.True(t, st.CitizenReminderAt.IsZero())
+			assert.True(t, st.CitizenCloseAt.IsZero())
+			assert.False(t, st.CitizenReminded)
+			st = afterClosing.get(t)
+			assert.Equal(t, domain.ComplaintClaimed, st.Status, "still worked after the closing date")
+			assert.Equal(t, domain.TaskClaimed, st.Task.State)
+		})
+	}
 }
 
 // 3. Nobody answers a complaint filed on a Friday: reminder on Monday evening, escalation to
@@ -987,7 +1139,8 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
 		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, utc(ComplaintInput{Reference: cplRef, Config: ComplaintConfig{FirstResponseBusinessDays: 2,
-		ResolutionDays: 60, ReminderPercent: 75, ReopenWindow: 14 * cplDay, MaxHistoryEvents: 40}, State: &wantState}),
+		ResolutionDays: 60, ReminderPercent: 75, ReopenWindow: 14 * cplDay, MaxHistoryEvents: 40,
+		CitizenReminderBusinessDays: 10, CitizenCloseBusinessDays: 5}, State: &wantState}),
 		utc(next))
 	assert.Len(t, h.cycles(), 1)
 	assert.Equal(t, []string{"claimed", "released", "claimed", "released", "claimed"}, h.actions())
@@ -1114,10 +1267,13 @@ func TestComplaint_QueryState(t *testing.T) {
 
 	requestedAt := cplAt(s, 2*time.Hour)
 	st.Status, st.Version, st.FirstResponseAt, st.PausedAt = domain.ComplaintWaitingForCitizen, 3, requestedAt, requestedAt
+	citizen := cplCitizenDeadlinesFrom(requestedAt, 10, 5)
+	st.CitizenReminderAt, st.CitizenCloseAt = citizen.ReminderAt, citizen.CloseAt
 	st.Task.Version = 2
 	assert.Equal(t, st, waiting.get(t))
 
 	st.Status, st.Version, st.PausedAt = domain.ComplaintClaimed, 4, time.Time{}
+	st.CitizenReminderAt, st.CitizenCloseAt = time.Time{}, time.Time{}
 	st.ResolutionDue, st.ResolutionReminder = d.ResolutionDue.Add(3*cplDay), d.ResolutionReminder.Add(3*cplDay)
 	assert.Equal(t, st, replied.get(t))
 	assert.Equal(t, st, resultOf[ComplaintState](t, reply), "the reply answers the new state")

@@ -312,8 +312,15 @@ func (e *enrollment) expire(ctx workflow.Context) (lapsed bool, err error) {
 
 func (e *enrollment) setStatus(ctx workflow.Context, status domain.EnrollmentStatus, step, stepKey string) error {
 	return workflow.ExecuteActivity(summarized(dbActivity(ctx), "record "+step), contract.SetEnrollmentStatus, contract.SetEnrollmentStatusInput{
-		EnrollmentID: e.in.EnrollmentID, Status: status, Step: step, StepKey: stepKey,
+		EnrollmentID: e.in.EnrollmentID, Status: status, Step: step, StepKey: stepKey, Version: writeVersion(ctx),
 	}).Get(ctx, nil)
+}
+
+// writeVersion orders the workflow's read-model writes: its history length, which grows
+// with every write and is the same on replay. The store ignores a write that lands after
+// a later one (store.SetEnrollmentStatus).
+func writeVersion(ctx workflow.Context) int64 {
+	return int64(workflow.GetInfo(ctx).GetCurrentHistoryLength())
 }
 
 func (e *enrollment) validateActivate(req ActivateRequest) error {
@@ -329,7 +336,7 @@ func (e *enrollment) validateActivate(req ActivateRequest) error {
 func (e *enrollment) activate(ctx workflow.Context, req ActivateRequest) (EnrollmentState, error) {
 	// Set before the activity so that a concurrent activation fails validation.
 	e.state.Status = domain.EnrollmentPasswordChangeRequired
-	in := contract.ConfirmActivationInput{EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo}
+	in := contract.ConfirmActivationInput{EnrollmentID: e.in.EnrollmentID, IssueNo: req.IssueNo, Version: writeVersion(ctx)}
 	if e.passwordWindow {
 		in.PasswordWindow = PasswordChangeWindow
 	}

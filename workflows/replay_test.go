@@ -28,12 +28,14 @@ import (
 // (both runs); an enrollment that lapsed (TestEnrollmentLapses); a DTS review escalated
 // to the supervisors, then rejected (TestDTSEscalatesThenRejected); the enrollment ones
 // named *_password_window.json after "enrollment-password-window" (an activation keeps the
-// credentials valid for the password change). A change to
+// credentials valid for the password change); complaint_closed_unanswered.json after
+// "complaint-citizen-deadline" (a request for information left unanswered: the citizen
+// reminded, then the complaint closed unanswered, TestComplaintClosedUnanswered). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 31 {
+	if err != nil || len(files) < 32 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {

@@ -193,7 +193,9 @@ func TestSearchAttributes_ComplaintLifecycle(t *testing.T) {
 		sa(resolvedAt, SearchStatus.ValueSet("resolved"), SearchDueAt.ValueUnset()),
 		sa(resolvedAt.Add(14*cplDay), SearchStatus.ValueSet("closed")),
 	}, rec.all())
-	assert.Equal(t, "**waiting_for_citizen**\n\nWaiting for the citizen's answer: the clock is paused.", paused)
+	closes := cplCitizenDeadlinesFrom(d.FirstResponseDue.Add(2*time.Hour), 10, 5).CloseAt
+	assert.Equal(t, "**waiting_for_citizen**\n\nWaiting for the citizen's answer: the clock is paused. Closes unanswered "+
+		fmtDue(closes)+".", paused)
 }
 
 // A run continued as new shows everything again from the carried state.

@@ -14,20 +14,22 @@ import (
 
 // Activity names: the methods of *activities.Activities, as the worker registers them.
 const (
-	IssueCredentials     = "IssueCredentials"
-	SendEmail            = "SendEmail"
-	SetEnrollmentStatus  = "SetEnrollmentStatus"
-	ConfirmActivation    = "ConfirmActivation"
-	CompleteEnrollment   = "CompleteEnrollment"
-	StartComplaintCycle  = "StartComplaintCycle"
-	ApplyComplaintChange = "ApplyComplaintChange"
-	ResumeClock          = "ResumeClock"
-	NotifyComplaintStaff = "NotifyComplaintStaff"
-	ComputeDTS           = "ComputeDTS"
-	CreateTask           = "CreateTask"
-	ApplyTaskChange      = "ApplyTaskChange"
-	EscalateTask         = "EscalateTask"
-	DecideDTS            = "DecideDTS"
+	IssueCredentials      = "IssueCredentials"
+	SendEmail             = "SendEmail"
+	SetEnrollmentStatus   = "SetEnrollmentStatus"
+	ConfirmActivation     = "ConfirmActivation"
+	CompleteEnrollment    = "CompleteEnrollment"
+	StartComplaintCycle   = "StartComplaintCycle"
+	ApplyComplaintChange  = "ApplyComplaintChange"
+	ResumeClock           = "ResumeClock"
+	NotifyComplaintStaff  = "NotifyComplaintStaff"
+	CitizenDeadlines      = "CitizenDeadlines"
+	ComputeDTS            = "ComputeDTS"
+	CreateTask            = "CreateTask"
+	ApplyTaskChange       = "ApplyTaskChange"
+	EscalateTask          = "EscalateTask"
+	DecideDTS             = "DecideDTS"
+	StartMissingWorkflows = "StartMissingWorkflows"
 )
 
 // Types of the activities' non-retryable errors (temporal.ApplicationError.Type).
@@ -71,6 +73,9 @@ type SetEnrollmentStatusInput struct {
 	Status       domain.EnrollmentStatus
 	Step         string
 	StepKey      string
+	// Version orders the workflow's writes (its history length at the write; 0 from a
+	// workflow before versions): a write that lands after a later one is ignored.
+	Version int64
 }
 
 // ConfirmActivationInput names the credential issue that activated the account.
@@ -80,6 +85,7 @@ type ConfirmActivationInput struct {
 	EnrollmentID   string
 	IssueNo        int
 	PasswordWindow time.Duration
+	Version        int64 // as SetEnrollmentStatusInput's
 }
 
 // ConfirmActivationResult is when the activated credentials expire (zero without a
@@ -130,8 +136,11 @@ type ApplyComplaintChangeInput struct {
 	FromStatus domain.ComplaintStatus
 	Task       *TaskChangeInput
 	PublishID  int64
-	Mail       string // info_requested, resolved, rejected, or ""
-	At         time.Time
+	Mail       string // info_requested, resolved, rejected, citizen_reminder, closed_unanswered, or ""
+	// CloseAt is the date the citizen_reminder e-mail announces: when the complaint closes
+	// unanswered.
+	CloseAt time.Time
+	At      time.Time
 }
 
 // ApplyComplaintChangeResult names the citizen's e-mail (0: none).
@@ -148,6 +157,21 @@ type ResumeClockInput struct {
 // ResumeClockResult is the moved target.
 type ResumeClockResult struct {
 	Due, Reminder time.Time
+}
+
+// CitizenDeadlinesInput asks when a complaint waiting for the citizen since PausedAt is
+// reminded and closed unanswered: ReminderBusinessDays business days after the pause, then
+// CloseBusinessDays business days after the reminder. Override, when set, replaces each
+// of the two by that plain duration (demonstrations and tests only).
+type CitizenDeadlinesInput struct {
+	PausedAt                                time.Time
+	ReminderBusinessDays, CloseBusinessDays int
+	Override                                time.Duration
+}
+
+// CitizenDeadlinesResult is when the citizen is reminded and when the complaint closes.
+type CitizenDeadlinesResult struct {
+	ReminderAt, CloseAt time.Time
 }
 
 // NotifyComplaintStaffInput is a reminder or an escalation notice.
@@ -231,4 +255,17 @@ type DecideDTSInput struct {
 // DecideDTSResult names the citizen's e-mail (0 for a cancellation).
 type DecideDTSResult struct {
 	OutboxID int64
+}
+
+// ReconcileInput is the reconciler's run: the rows recorded more than OlderThan ago
+// without a started workflow get one (younger ones may still be starting).
+type ReconcileInput struct {
+	OlderThan time.Duration
+}
+
+// ReconcileResult counts what a reconciler run did (ids only in the logs, never here).
+type ReconcileResult struct {
+	Complaints  int // complaints whose workflow it started (or found started)
+	DTSRequests int // DTS requests whose workflow it started (or found started)
+	Failed      int // rows whose start failed: the next run tries them again
 }

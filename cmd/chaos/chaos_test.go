@@ -67,14 +67,14 @@ func TestParseFlags(t *testing.T) {
 		t.Fatalf("quick config = %+v", cfg)
 	}
 	cfg, err = parseFlags(nil)
-	if err != nil || cfg.n != 200 || cfg.mariadb != "restart" || cfg.kills != 0 || cfg.mailpitDown != time.Minute || len(cfg.scenarios) != 6 {
+	if err != nil || cfg.n != 200 || cfg.mariadb != "restart" || cfg.kills != 0 || cfg.mailpitDown != time.Minute || len(cfg.scenarios) != 7 {
 		t.Fatalf("full config = %+v, %v", cfg, err)
 	}
 	if _, err := parseFlags([]string{"-scenario", "history-kill"}); err == nil {
 		t.Fatal("a cluster scenario was accepted without -cluster")
 	}
 	cfg, err = parseFlags([]string{"-cluster", "-quick"})
-	if err != nil || !cfg.cluster || len(cfg.scenarios) != 9 || cfg.frontendDown != 10*time.Second {
+	if err != nil || !cfg.cluster || len(cfg.scenarios) != 10 || cfg.frontendDown != 10*time.Second {
 		t.Fatalf("cluster config = %+v, %v", cfg, err)
 	}
 	if _, err := parseFlags([]string{"-scenario", "flood"}); err == nil {

@@ -17,6 +17,9 @@
 //	                  workflow resumes and completes
 //	debits            concurrent debits on one allowance: never overdrawn, the ledger's sum
 //	                  equals the accepted debits
+//	filing-outage     Temporal unreachable while citizens file complaints (half retried with
+//	                  their Idempotency-Key, half abandoned): each complaint filed once, each
+//	                  with its workflow and its acknowledgement once Temporal is back
 //
 // and on a Temporal cluster (-cluster), with the whole cluster restarted by
 // temporal-restart:
@@ -74,6 +77,8 @@ type config struct {
 	hostDown     time.Duration // history-kill: how long the killed host stays away
 	frontendDown time.Duration // frontend-down: how long the frontend stays stopped
 	complaints   int           // worker-rolling: complaints filed and resolved meanwhile
+	filings      int           // filing-outage: complaints filed while Temporal is away
+	filingDown   time.Duration // filing-outage: how long Temporal stays away
 	stepTimeout  time.Duration // the longest a client retries one request
 	flowTimeout  time.Duration // the longest one citizen's enrolment may take
 	bin          string        // the occonnect binary (built when empty)
@@ -85,14 +90,14 @@ type config struct {
 // Scenario names, in the order of a run: those of every engine, then those of the
 // cluster (clusterScenarios).
 var (
-	engineScenarios = []string{"worker-kill", "worker-term", "mailpit-down", "mariadb-restart", "temporal-restart", "debits"}
+	engineScenarios = []string{"worker-kill", "worker-term", "mailpit-down", "mariadb-restart", "temporal-restart", "debits", "filing-outage"}
 	scenarioNames   = append(append([]string(nil), engineScenarios...), clusterScenarios...)
 )
 
 func fullConfig() config {
 	return config{scenarios: engineScenarios, n: 200, concurrency: 32, killEvery: 5 * time.Second, mailpitDown: time.Minute,
 		mariadb: "restart", dbDown: 15 * time.Second, dbAgents: 8, temporalDown: 5 * time.Second, debits: 200,
-		hostDown: 20 * time.Second, frontendDown: 20 * time.Second, complaints: 40,
+		hostDown: 20 * time.Second, frontendDown: 20 * time.Second, complaints: 40, filings: 100, filingDown: 30 * time.Second,
 		stepTimeout: 5 * time.Minute, flowTimeout: 20 * time.Minute}
 }
 
@@ -101,7 +106,7 @@ func fullConfig() config {
 func quickConfig() config {
 	return config{quick: true, scenarios: engineScenarios, n: 20, concurrency: 8, killEvery: 3 * time.Second, kills: 2,
 		mailpitDown: 10 * time.Second, mariadb: "gate", dbDown: 5 * time.Second, dbAgents: 4, temporalDown: 2 * time.Second,
-		debits: 50, hostDown: 10 * time.Second, frontendDown: 10 * time.Second, complaints: 8,
+		debits: 50, hostDown: 10 * time.Second, frontendDown: 10 * time.Second, complaints: 8, filings: 20, filingDown: 10 * time.Second,
 		stepTimeout: 2 * time.Minute, flowTimeout: 4 * time.Minute}
 }
 
@@ -130,6 +135,8 @@ func parseFlags(args []string) (config, error) {
 	debits := fs.Int("debits", 0, "debits: concurrent debits on one allowance (default 200; -quick 50)")
 	hostDown := fs.Duration("host-down", 0, "history-kill: how long the killed history host stays away (default 20s; -quick 10s)")
 	frontendDown := fs.Duration("frontend-down", 0, "frontend-down: how long the frontend stays stopped (default 20s; -quick 10s)")
+	filings := fs.Int("filings", 0, "filing-outage: complaints filed while Temporal is away (default 100; -quick 20)")
+	filingDown := fs.Duration("filing-down", 0, "filing-outage: how long Temporal is away (default 30s; -quick 10s)")
 	complaints := fs.Int("complaints", 0, "worker-rolling: complaints filed and resolved during the restarts (default 40; -quick 8)")
 	bin := fs.String("bin", "", "the occonnect binary (built into the run folder when empty)")
 	keep := fs.Bool("keep", false, "keep the run folder (the logs of every process)")
@@ -171,6 +178,8 @@ func parseFlags(args []string) (config, error) {
 	}
 	setInt(&cfg.n, *n, 0)
 	setInt(&cfg.complaints, *complaints, 0)
+	setInt(&cfg.filings, *filings, 0)
+	setDur(&cfg.filingDown, *filingDown, 0)
 	setDur(&cfg.hostDown, *hostDown, 0)
 	setDur(&cfg.frontendDown, *frontendDown, 0)
 	setInt(&cfg.concurrency, *conc, 0)
@@ -203,7 +212,7 @@ func (c config) settings() map[string]string {
 		"db-agents": fmt.Sprint(c.dbAgents), "temporal-kill": fmt.Sprint(c.temporalKill),
 		"temporal-down": c.temporalDown.String(), "debits": fmt.Sprint(c.debits), "quick": fmt.Sprint(c.quick),
 		"cluster": fmt.Sprint(c.cluster), "host-down": c.hostDown.String(), "frontend-down": c.frontendDown.String(),
-		"complaints": fmt.Sprint(c.complaints),
+		"complaints": fmt.Sprint(c.complaints), "filings": fmt.Sprint(c.filings), "filing-down": c.filingDown.String(),
 	}
 }
 

@@ -31,6 +31,8 @@ func (h *harness) runScenario(ctx context.Context, name string) Result {
 		h.temporalRestart(ctx, &res)
 	case "debits":
 		h.concurrentDebits(ctx, &res)
+	case "filing-outage":
+		h.filingOutage(ctx, &res)
 	case "history-kill":
 		h.historyKill(ctx, &res)
 	case "frontend-down":

@@ -104,8 +104,7 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer d.close()
 	svc := service.New(service.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Mailer: d.mailer, Logger: logger,
 		ReissueWindow: cfg.ReissueWindow, CredentialTTL: cfg.CredentialTTL, AccountLimit: ratelimit.Rate(cfg.RateLimitAccount), AddressLimit: ratelimit.Rate(cfg.RateLimitIP),
-		Complaints: workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
-			FirstResponseOverride: cfg.ComplaintFirstResponseOverride}})
+		Complaints: complaintConfig(cfg)})
 	handler := server.Handler(server.Options{Services: svc, Logger: logger, Metrics: metrics.NewHTTP(d.metrics),
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
 		PublicURL: cfg.PublicURL})
@@ -137,6 +136,15 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	return nil
 }
 
+// complaintConfig is the service levels given to new complaint workflows, by the API's
+// filings and the worker's reconciler alike.
+func complaintConfig(cfg config.Config) workflows.ComplaintConfig {
+	return workflows.ComplaintConfig{FirstResponseBusinessDays: cfg.ComplaintFirstResponseDays, ResolutionDays: cfg.ComplaintResolutionDays,
+		FirstResponseOverride:       cfg.ComplaintFirstResponseOverride,
+		CitizenReminderBusinessDays: cfg.ComplaintCitizenReminderDays, CitizenCloseBusinessDays: cfg.ComplaintCitizenCloseDays,
+		CitizenDeadlineOverride: cfg.ComplaintCitizenDeadlineOverride}
+}
+
 func newMailer(cfg config.Config) (*mail.SMTPSender, error) {
 	return mail.NewSMTPSender(mail.SMTPConfig{
 		Host: cfg.SMTPHost, Port: cfg.SMTPPort, From: cfg.MailFrom,
@@ -153,12 +161,18 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	// Open workflows wait for days; the cache keeps the busy ones and the others replay
 	// from their history when they wake up (make bench B3: about 80 kB each when cached).
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
+	svc := service.New(service.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Logger: logger,
+		Complaints: complaintConfig(cfg)})
 	w := worker.New(d.temporal, &activities.Activities{
 		Store: d.store, Mailer: d.mailer, Hasher: d.hasher, CredentialTTL: cfg.CredentialTTL,
-		Metrics: metrics.NewActivities(d.metrics),
+		Metrics: metrics.NewActivities(d.metrics), Starts: svc.Reconciler,
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
+	}
+	if err := worker.EnsureSchedules(ctx, d.temporal, cfg.ReconcileEvery, cfg.ReconcileAfter); err != nil {
+		w.Stop()
+		return err
 	}
 	logger.Info("worker started", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 	<-ctx.Done()

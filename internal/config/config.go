@@ -35,10 +35,17 @@ type Config struct {
 	Pprof             bool
 	// WorkflowCache bounds the workflows a worker keeps in memory (sticky cache).
 	WorkflowCache int
+	// ReconcileEvery is the interval of the reconciler's Temporal Schedule, ReconcileAfter
+	// the age of the rows it repairs.
+	ReconcileEvery, ReconcileAfter time.Duration
 	// Complaint service levels.
 	ComplaintFirstResponseDays     int
 	ComplaintResolutionDays        int
 	ComplaintFirstResponseOverride time.Duration
+	// A request for information left unanswered: the citizen's reminder and the closing.
+	ComplaintCitizenReminderDays     int
+	ComplaintCitizenCloseDays        int
+	ComplaintCitizenDeadlineOverride time.Duration
 	// Payload encryption and the codec server of the Temporal Web UI.
 	PayloadKeys     string
 	CodecAddr       string
@@ -94,13 +101,18 @@ var Vars = []Var{
 	{"OCC_WORKER_METRICS_ADDR", "127.0.0.1:9091", "address of the worker's /metrics listener (empty: none)"},
 	{"OCC_PPROF", "false", "true: serve net/http/pprof on /debug/pprof/ of the metrics listeners"},
 	{"OCC_WORKER_WORKFLOW_CACHE", "1000", "workflows a worker keeps in memory between their tasks (the others replay from history when they wake up)"},
+	{"OCC_RECONCILE_EVERY", "5m", "interval of the reconciler (a Temporal Schedule the worker keeps) that starts the workflows of complaints and DTS requests recorded without one"},
+	{"OCC_RECONCILE_AFTER", "1m", "the reconciler leaves the rows younger than this (their own start may be under way)"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_DAYS", "2", "complaints: first response target, in business days"},
 	{"OCC_COMPLAINT_RESOLUTION_DAYS", "60", "complaints: resolution target, in calendar days"},
+	{"OCC_COMPLAINT_CITIZEN_REMINDER_DAYS", "10", "complaints: a request for information unanswered this many business days is reminded to the citizen"},
+	{"OCC_COMPLAINT_CITIZEN_CLOSE_DAYS", "5", "complaints: business days after that reminder when the complaint is closed unanswered"},
 	{"OCC_PAYLOAD_KEYS", "", "AES-256 keys of the payload codec, id:base64[,id:base64…], newest first (empty: payloads in clear)"},
 	{"OCC_CODEC_ADDR", "127.0.0.1:8081", "address of the codec server (occonnect codec-server)"},
 	{"OCC_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal Web UI allowed to call the codec server"},
 	{"OCC_CODEC_TOKEN", "", "bearer token the codec server requires (empty: none, for local development only)"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing the first response target"},
+	{"OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing each of the citizen's two delays (reminder, then closing)"},
 	{"OCC_RATE_LIMIT_IP", "20/1m", "sign-in attempts (activation, resend, citizen and staff login) per client address: N/period, or off"},
 	{"OCC_RATE_LIMIT_ACCOUNT", "10/15m", "sign-in attempts per login name (CIN or staff e-mail): N/period, or off"},
 	{"OCC_TRUSTED_PROXIES", "", "CIDRs or addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (empty: none)"},
@@ -155,6 +167,12 @@ func Load() (Config, error) {
 	if c.WorkflowCache, err = strconv.Atoi(get("OCC_WORKER_WORKFLOW_CACHE")); err != nil || c.WorkflowCache < 1 {
 		errs = append(errs, "OCC_WORKER_WORKFLOW_CACHE must be a positive number of workflows")
 	}
+	if c.ReconcileEvery, err = time.ParseDuration(get("OCC_RECONCILE_EVERY")); err != nil || c.ReconcileEvery < time.Second {
+		errs = append(errs, "OCC_RECONCILE_EVERY must be a duration of at least 1s, such as 5m")
+	}
+	if c.ReconcileAfter, err = time.ParseDuration(get("OCC_RECONCILE_AFTER")); err != nil || c.ReconcileAfter < time.Second {
+		errs = append(errs, "OCC_RECONCILE_AFTER must be a duration of at least 1s, such as 1m")
+	}
 	if c.Pprof, err = strconv.ParseBool(get("OCC_PPROF")); err != nil {
 		errs = append(errs, "OCC_PPROF must be true or false")
 	}
@@ -176,6 +194,17 @@ func Load() (Config, error) {
 	if v := get("OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE"); v != "" {
 		if c.ComplaintFirstResponseOverride, err = time.ParseDuration(v); err != nil || c.ComplaintFirstResponseOverride <= 0 {
 			errs = append(errs, "OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE must be a positive duration such as 2m")
+		}
+	}
+	if c.ComplaintCitizenReminderDays, err = strconv.Atoi(get("OCC_COMPLAINT_CITIZEN_REMINDER_DAYS")); err != nil || c.ComplaintCitizenReminderDays < 1 {
+		errs = append(errs, "OCC_COMPLAINT_CITIZEN_REMINDER_DAYS must be a positive number of business days")
+	}
+	if c.ComplaintCitizenCloseDays, err = strconv.Atoi(get("OCC_COMPLAINT_CITIZEN_CLOSE_DAYS")); err != nil || c.ComplaintCitizenCloseDays < 1 {
+		errs = append(errs, "OCC_COMPLAINT_CITIZEN_CLOSE_DAYS must be a positive number of business days")
+	}
+	if v := get("OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE"); v != "" {
+		if c.ComplaintCitizenDeadlineOverride, err = time.ParseDuration(v); err != nil || c.ComplaintCitizenDeadlineOverride <= 0 {
+			errs = append(errs, "OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE must be a positive duration such as 2m")
 		}
 	}
 	if c.RateLimitIP, err = ParseRate(get("OCC_RATE_LIMIT_IP")); err != nil {
