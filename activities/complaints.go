@@ -28,12 +28,17 @@ func (a *Activities) StartComplaintCycle(ctx context.Context, in contract.StartC
 	}
 	var out contract.StartComplaintCycleResult
 	out.FirstResponseDue = cal.AddBusinessDays(in.At, in.FirstResponseBusinessDays)
-	out.FirstResponseReminder = cal.AddBusinessDuration(in.At, share(cal.BusinessDurationBetween(in.At, out.FirstResponseDue), in.ReminderPercent))
+	out.FirstResponseBusiness = cal.BusinessDurationBetween(in.At, out.FirstResponseDue)
+	out.FirstResponseReminder = cal.AddBusinessDuration(in.At, share(out.FirstResponseBusiness, in.ReminderPercent))
 	if in.FirstResponseOverride > 0 {
 		out.FirstResponseDue = in.At.Add(in.FirstResponseOverride)
 		out.FirstResponseReminder = in.At.Add(share(in.FirstResponseOverride, in.ReminderPercent))
+		out.FirstResponseBusiness = 0 // a plain duration: no calendar to follow
 	}
 	out.ResolutionDue = in.At.AddDate(0, 0, in.ResolutionDays)
+	if in.ResolutionOverride > 0 {
+		out.ResolutionDue = in.At.Add(in.ResolutionOverride)
+	}
 	out.ResolutionReminder = in.At.Add(share(out.ResolutionDue.Sub(in.At), in.ReminderPercent))
 
 	ref := in.Snapshot.Reference
@@ -148,10 +153,23 @@ func (a *Activities) ResumeClock(ctx context.Context, in contract.ResumeClockInp
 	if err != nil {
 		return contract.ResumeClockResult{}, err
 	}
+	left := cal.BusinessDurationBetween(in.PausedAt, in.Due)
 	return contract.ResumeClockResult{
-		Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
+		Due:      cal.AddBusinessDuration(in.At, left),
 		Reminder: cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Reminder)),
+		Business: left,
 	}, nil
+}
+
+// FirstResponseDue computes the first response target again when it falls due, with the
+// holidays table as it is now: a holiday entered after the target was set (the Eid's date
+// is known the day before) moves it by the business time it takes away.
+func (a *Activities) BusinessDeadline(ctx context.Context, in contract.BusinessDeadlineInput) (contract.BusinessDeadlineResult, error) {
+	cal, err := a.calendar(ctx, in.Since)
+	if err != nil {
+		return contract.BusinessDeadlineResult{}, err
+	}
+	return contract.BusinessDeadlineResult{Due: cal.AddBusinessDuration(in.Since, in.Business)}, nil
 }
 
 // CitizenDeadlines computes when a complaint waiting for the citizen's answer is reminded

@@ -40,3 +40,25 @@ func TestCitizenDeadlines(t *testing.T) {
 		t.Errorf("CitizenDeadlines with a 3 s override = reminder %v, close %v", res.ReminderAt, res.CloseAt)
 	}
 }
+
+// TestFirstResponseDueFollowsTheHolidays: the business time of a first response target,
+// counted again from the same start once a holiday was entered in the table, ends that
+// holiday later; without a new holiday it ends where it did.
+func TestFirstResponseDueFollowsTheHolidays(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	friday := time.Date(2026, time.March, 6, 10, 0, 0, 0, domain.Casablanca)
+	due := time.Date(2026, time.March, 10, 10, 0, 0, 0, domain.Casablanca) // Tuesday: two business days
+	business := domain.NewCalendar(nil).BusinessDurationBetween(friday, due)
+	res, err := f.acts.BusinessDeadline(ctx, contract.BusinessDeadlineInput{Since: friday, Business: business})
+	if err != nil || !res.Due.Equal(due) {
+		t.Fatalf("FirstResponseDue without a new holiday = %v, %v; want %v", res.Due, err, due)
+	}
+	if _, err := f.db.Exec(`INSERT INTO public_holidays (day, name_fr, name_ar) VALUES ('2026-03-09', 'Fête test', 'عيد')`); err != nil {
+		t.Fatal(err)
+	}
+	res, err = f.acts.BusinessDeadline(ctx, contract.BusinessDeadlineInput{Since: friday, Business: business})
+	if want := due.AddDate(0, 0, 1); err != nil || !res.Due.Equal(want) {
+		t.Fatalf("FirstResponseDue with Monday a holiday = %v, %v; want %v", res.Due, err, want)
+	}
+}

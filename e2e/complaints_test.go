@@ -445,6 +445,36 @@ func TestComplaintLongPaths(t *testing.T) {
 	waitComplaint(t, token, long, "resolved")
 	recordRun(t, wf, firstRun, "complaint_continued_as_new_first_run.json")
 	recordHistory(t, wf, "complaint_continued_as_new_next_run.json")
+
+	// Answered in time, then not resolved within its (8 s) resolution target: the officer
+	// asks for information (the first response) and the citizen answers (the clock resumes
+	// with its business time); the task is released, its assignee reminded, and it
+	// escalates to the supervisors, one of whom resolves it.
+	late := startComplaint(t, c, workflows.ComplaintConfig{FirstResponseOverride: 6 * time.Second, ResolutionOverride: 8 * time.Second})
+	task = findTask(t, officer, "complaint", late)
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/claim", officer, nil), http.StatusOK, "")
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/complete", officer,
+		map[string]string{"outcome": "request_info", "comment": "Merci de préciser la date de l'opération."}), http.StatusOK, "")
+	waitComplaint(t, token, late, "waiting_for_citizen")
+	expect(t, call(t, "POST", "/api/v1/me/complaints/"+late+"/messages", token, map[string]string{"body": "Le 2 mars."}), http.StatusCreated, "")
+	waitComplaint(t, token, late, "claimed")
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/release", officer, nil), http.StatusOK, "")
+	supervisor := staffToken(t, "supervisor@e2e.oc.local")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		r := call(t, "GET", "/api/v1/complaints/"+late, supervisor, nil)
+		expect(t, r, http.StatusOK, "")
+		if r.Body["resolution_overdue"] == true && r.Body["escalation_level"] == 1.0 && r.Body["first_response_overdue"] == false {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the resolution target passed without an escalation: %s", r.Raw)
+		}
+	}
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/claim", supervisor, nil), http.StatusOK, "")
+	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/complete", supervisor,
+		map[string]string{"outcome": "resolve", "comment": "Traité par le superviseur."}), http.StatusOK, "")
+	waitComplaint(t, token, late, "resolved")
+	recordHistory(t, workflows.ComplaintWorkflowID(late), "complaint_resolution_escalated.json")
 }
 
 // TestComplaintClosedUnanswered: an officer asks for information and the citizen never

@@ -26,6 +26,9 @@ type ComplaintConfig struct {
 	// FirstResponseOverride, when set, replaces the business-day target by this plain
 	// duration: for demonstrations and tests of escalation only (OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE).
 	FirstResponseOverride time.Duration
+	// ResolutionOverride, when set, replaces the resolution target by this plain duration:
+	// for the tests that record the resolution's escalation on the real server only.
+	ResolutionOverride time.Duration
 	// A complaint waiting for the citizen's answer is reminded to the citizen after
 	// CitizenReminderBusinessDays business days (default 10), and closed unanswered
 	// CitizenCloseBusinessDays business days after the reminder (default 5).
@@ -77,12 +80,18 @@ type ComplaintState struct {
 
 	FirstResponseDue, FirstResponseReminder time.Time
 	ResolutionDue, ResolutionReminder       time.Time
-	FirstResponseAt                         time.Time
-	FirstResponseReminded                   bool
-	ResolutionReminded                      bool
-	FirstResponseOverdue                    bool
-	ResolutionOverdue                       bool
-	PausedAt                                time.Time
+	// FirstResponseDue lies FirstResponseBusiness business time after FirstResponseSince
+	// (the cycle's start or the citizen's answer): recomputed from them, with the holidays
+	// entered since, before it escalates. Zero: not recomputed (the override, or runs
+	// before "complaint-recompute-due").
+	FirstResponseSince    time.Time
+	FirstResponseBusiness time.Duration
+	FirstResponseAt       time.Time
+	FirstResponseReminded bool
+	ResolutionReminded    bool
+	FirstResponseOverdue  bool
+	ResolutionOverdue     bool
+	PausedAt              time.Time
 	// While waiting for the citizen: when they are reminded, when the complaint closes
 	// unanswered (zero: waits for ever, as runs before "complaint-citizen-deadline" do).
 	CitizenReminderAt, CitizenCloseAt time.Time
@@ -127,6 +136,9 @@ func Complaint(ctx workflow.Context, in ComplaintInput) (domain.ComplaintStatus,
 	// Version 1: a request for information left unanswered is reminded to the citizen, then
 	// closed unanswered. Runs started before wait for the answer for ever, as they did.
 	c.citizenDeadline = workflow.GetVersion(ctx, "complaint-citizen-deadline", workflow.DefaultVersion, 1) == 1
+	// Version 1: the first response target is computed again when it falls due, so that a
+	// holiday entered meanwhile moves it. Runs started before escalate at the first date.
+	c.recomputeDue = workflow.GetVersion(ctx, "complaint-recompute-due", workflow.DefaultVersion, 1) == 1
 	c.ops = newOpsAttributes(ctx)
 	if err := c.show(ctx); err != nil {
 		return "", err
@@ -145,6 +157,9 @@ type complaint struct {
 	cancelTimers bool
 	// citizenDeadline: a request for information has a reminder and a closing date.
 	citizenDeadline bool
+	// recomputeDue: the first response target is checked against the holidays before it
+	// escalates.
+	recomputeDue bool
 }
 
 // mailQueue sends the outbox rows a complaint writes, one after the other, from a
@@ -454,6 +469,9 @@ func (c *complaint) fire(ctx workflow.Context, event string) error {
 		c.ResolutionReminded = true
 		return c.notify(ctx, "reminder", "resolution", c.ResolutionDue)
 	case eventFirstResponseBreach:
+		if moved, err := c.moveFirstResponseDue(ctx); moved || err != nil {
+			return err
+		}
 		c.FirstResponseOverdue = true
 		return c.escalate(ctx, "first_response", c.FirstResponseDue)
 	case eventResolutionBreach:
@@ -485,6 +503,30 @@ func (c *complaint) closeUnanswered(ctx workflow.Context) error {
 	tc := c.Task.change("cancelled", 0, "closed-unanswered")
 	_, err := c.apply(ctx, change{action: "closed_unanswered", from: from, actor: "system", task: &tc, mail: "closed_unanswered"})
 	return err
+}
+
+// moveFirstResponseDue computes the first response target again, with the holidays table
+// as it is now, when it falls due: a holiday entered since it was set (the Eid's date is
+// known the day before) moves it later, and the escalation waits for the new date. It
+// tells whether the target moved.
+func (c *complaint) moveFirstResponseDue(ctx workflow.Context) (bool, error) {
+	if !c.recomputeDue || c.FirstResponseBusiness <= 0 {
+		return false, nil
+	}
+	var res contract.BusinessDeadlineResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "check the first response target against the holidays"),
+		contract.BusinessDeadline, contract.BusinessDeadlineInput{Since: c.FirstResponseSince, Business: c.FirstResponseBusiness}).Get(ctx, &res); err != nil {
+		return false, err
+	}
+	if !res.Due.After(c.FirstResponseDue) || !res.Due.After(workflow.Now(ctx)) {
+		return false, nil
+	}
+	c.FirstResponseDue, c.Task.DueAt = res.Due, res.Due
+	_, err := c.apply(ctx, change{action: "first_response_due_moved", from: c.Status, actor: "system"})
+	if err == nil {
+		err = c.show(ctx)
+	}
+	return true, err
 }
 
 // escalate moves the task one level up (at most the head of unit) and tells that level.
@@ -548,11 +590,12 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 		defer func() { c.starting = false; c.changes++ }()
 	}
 	var res contract.StartComplaintCycleResult
+	at := workflow.Now(ctx)
 	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), fmt.Sprintf("open handling cycle %d", c.Cycle)), contract.StartComplaintCycle, contract.StartComplaintCycleInput{
 		Snapshot: c.snapshot(), FromStatus: from, Level: c.EscalationLevel, Queue: domain.QueueForLevel(c.EscalationLevel),
 		FirstResponseBusinessDays: c.in.Config.FirstResponseBusinessDays, ResolutionDays: c.in.Config.ResolutionDays,
 		ReminderPercent: c.in.Config.ReminderPercent, FirstResponseOverride: c.in.Config.FirstResponseOverride,
-		PublishID: publishID, Reopen: reopen, At: workflow.Now(ctx),
+		ResolutionOverride: c.in.Config.ResolutionOverride, PublishID: publishID, Reopen: reopen, At: at,
 		WorkflowID: ComplaintWorkflowID(c.in.Reference),
 	}).Get(ctx, &res); err != nil {
 		return err
@@ -560,6 +603,7 @@ func (c *complaint) startCycle(ctx workflow.Context, publishID int64, reopen boo
 	c.Task = task{ID: res.TaskID, Kind: "complaint", State: domain.TaskOpen, Queue: domain.QueueForLevel(c.EscalationLevel),
 		EscalationLevel: c.EscalationLevel, DueAt: res.FirstResponseDue}
 	c.FirstResponseDue, c.FirstResponseReminder = res.FirstResponseDue, res.FirstResponseReminder
+	c.FirstResponseSince, c.FirstResponseBusiness = at, res.FirstResponseBusiness
 	c.ResolutionDue, c.ResolutionReminder = res.ResolutionDue, res.ResolutionReminder
 	if res.ExchangePointCode != "" {
 		c.ExchangePoint = res.ExchangePointCode
@@ -711,6 +755,9 @@ func (c *complaint) citizenReply(ctx workflow.Context, req CitizenReplyRequest) 
 			return c.ComplaintState, err
 		}
 		c.FirstResponseDue, c.FirstResponseReminder = res.Due, res.Reminder
+		if c.in.Config.FirstResponseOverride <= 0 {
+			c.FirstResponseSince, c.FirstResponseBusiness = now, res.Business
+		}
 	}
 	c.ResolutionDue, c.ResolutionReminder = c.ResolutionDue.Add(paused), c.ResolutionReminder.Add(paused)
 	from := c.Status

@@ -100,6 +100,9 @@ type cplOptions struct {
 	// before names workflow.GetVersion changes the run takes at DefaultVersion, as a run
 	// started before them does.
 	before []string
+	// lateHolidays are holidays entered in the table after the cycles' targets were set:
+	// the BusinessDeadline activity sees them, StartComplaintCycle did not.
+	lateHolidays []time.Time
 }
 
 // cplHarness runs the Complaint workflow with its activities mocked.
@@ -131,9 +134,13 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 				d.FirstResponseDue = in.At.Add(in.FirstResponseOverride).UTC()
 				d.FirstResponseReminder = in.At.Add(in.FirstResponseOverride * time.Duration(in.ReminderPercent) / 100).UTC()
 			}
+			business := domain.NewCalendar(nil).BusinessDurationBetween(in.At, d.FirstResponseDue)
+			if in.FirstResponseOverride > 0 {
+				business = 0
+			}
 			return contract.StartComplaintCycleResult{
 				TaskID:           "T" + strconv.Itoa(in.Snapshot.Cycle),
-				FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
+				FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder, FirstResponseBusiness: business,
 				ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder,
 				OutboxID:          cplCycleOutboxID(in.Snapshot.Cycle),
 				ExchangePointCode: cplExchangePoint,
@@ -149,10 +156,16 @@ func newCplHarness(t *testing.T, opts cplOptions) *cplHarness {
 	env.OnActivity(a.ResumeClock, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.ResumeClockInput) (contract.ResumeClockResult, error) {
 			cal := domain.NewCalendar(nil)
+			left := cal.BusinessDurationBetween(in.PausedAt, in.Due)
 			return contract.ResumeClockResult{
-				Due:      cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Due)),
+				Due:      cal.AddBusinessDuration(in.At, left),
 				Reminder: cal.AddBusinessDuration(in.At, cal.BusinessDurationBetween(in.PausedAt, in.Reminder)),
+				Business: left,
 			}, nil
+		})
+	env.OnActivity(a.BusinessDeadline, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.BusinessDeadlineInput) (contract.BusinessDeadlineResult, error) {
+			return contract.BusinessDeadlineResult{Due: domain.NewCalendar(opts.lateHolidays).AddBusinessDuration(in.Since, in.Business).UTC()}, nil
 		})
 	env.OnActivity(a.CitizenDeadlines, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.CitizenDeadlinesInput) (contract.CitizenDeadlinesResult, error) {
@@ -584,6 +597,64 @@ func TestComplaint_AnswerBeforeTheClosingResumes(t *testing.T) {
 
 // 3. Nobody answers a complaint filed on a Friday: reminder on Monday evening, escalation to
 // the supervisors on Tuesday at 10:00.
+// TestComplaint_HolidayEnteredMovesTheFirstResponseTarget: a complaint filed on Friday is
+// due on Tuesday; Monday is entered as a holiday after the filing (the Eid's date is known
+// the day before). The target is computed again when it falls due: it moves to Wednesday,
+// the officers' task and the read model with it, and the escalation waits for it. Runs
+// from before the change escalate on Tuesday.
+func TestComplaint_HolidayEnteredMovesTheFirstResponseTarget(t *testing.T) {
+	monday := time.Date(2026, time.March, 9, 0, 0, 0, 0, domain.Casablanca)
+	due := time.Date(2026, time.March, 10, 10, 0, 0, 0, domain.Casablanca).UTC()
+	moved := time.Date(2026, time.March, 11, 10, 0, 0, 0, domain.Casablanca).UTC()
+	for _, tc := range []struct {
+		name   string
+		before []string
+		escAt  time.Time
+	}{
+		{"moved", nil, moved},
+		{"runs before the change", []string{"complaint-recompute-due"}, due},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newCplHarness(t, cplOptions{start: cplFriday, lateHolidays: []time.Time{monday}, before: tc.before})
+			s := h.start
+			require.Equal(t, due, cplDefaultDeadlines(s).FirstResponseDue, "the target set at the filing")
+			betweenDue := h.queryAt(moved.Sub(s) - time.Hour)
+			afterEsc := h.queryAt(tc.escAt.Sub(s) + time.Minute)
+			h.claim(tc.escAt.Sub(s)+time.Hour, "claim", "T1", cplSupervisor)
+			h.complete(tc.escAt.Sub(s)+2*time.Hour, "resolve", "T1", cplSupervisor, domain.OutcomeResolve, 31)
+
+			assert.Equal(t, domain.ComplaintClosed, h.run())
+
+			st := afterEsc.get(t)
+			assert.True(t, st.FirstResponseOverdue)
+			assert.Equal(t, 1, st.EscalationLevel)
+			assert.Equal(t, tc.escAt, st.FirstResponseDue)
+			notes := h.notifications()
+			require.Len(t, notes, 2, "a reminder, then the escalation")
+			assert.Equal(t, tc.escAt, notes[1].At, "escalated at")
+			assert.Equal(t, tc.escAt, notes[1].In.DueAt)
+			if tc.before != nil {
+				assert.Equal(t, "escalated_first_response", h.actions()[0])
+				assert.Empty(t, h.callsOf(a.BusinessDeadline), "runs before the change do not recompute")
+				return
+			}
+			st = betweenDue.get(t)
+			assert.False(t, st.FirstResponseOverdue, "not overdue on the first date")
+			assert.Equal(t, 0, st.EscalationLevel)
+			assert.Equal(t, moved, st.FirstResponseDue)
+			assert.Equal(t, moved, st.Task.DueAt)
+			changes := h.changes()
+			require.GreaterOrEqual(t, len(changes), 2)
+			assert.Equal(t, "first_response_due_moved", changes[0].Action)
+			assert.Equal(t, due, changes[0].At, "moved when the first date came")
+			assert.Equal(t, moved, changes[0].Snapshot.FirstResponseDueAt, "the read model (and the task) follow")
+			assert.False(t, changes[0].Snapshot.FirstResponseOverdue)
+			assert.Equal(t, "escalated_first_response", changes[1].Action)
+			assert.Len(t, h.callsOf(a.BusinessDeadline), 2, "checked on each date: the second keeps it")
+		})
+	}
+}
+
 func TestComplaint_FirstResponseEscalation(t *testing.T) {
 	h := newCplHarness(t, cplOptions{start: cplFriday})
 	s := h.start
@@ -923,6 +994,7 @@ func TestComplaint_ReopenWithinWindow(t *testing.T) {
 			DueAt: d2.FirstResponseDue},
 		EscalationLevel: 1, ReopenCount: 1,
 		FirstResponseDue: d2.FirstResponseDue, FirstResponseReminder: d2.FirstResponseReminder,
+		FirstResponseSince: at.UTC(), FirstResponseBusiness: 48 * time.Hour,
 		ResolutionDue: d2.ResolutionDue, ResolutionReminder: d2.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, want, resultOf[ComplaintState](t, reopen))
 	assert.Equal(t, want, reopened.get(t))
@@ -1137,6 +1209,7 @@ func TestComplaint_ContinueAsNewCarriesState(t *testing.T) {
 		Task: task{ID: "T1", Kind: "complaint", State: domain.TaskClaimed, Queue: domain.QueueOfficers, Assignee: 7,
 			DueAt: d.FirstResponseDue, Version: 5},
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
+		FirstResponseSince: s.UTC(), FirstResponseBusiness: 48 * time.Hour,
 		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, utc(ComplaintInput{Reference: cplRef, Config: ComplaintConfig{FirstResponseBusinessDays: 2,
 		ResolutionDays: 60, ReminderPercent: 75, ReopenWindow: 14 * cplDay, MaxHistoryEvents: 40,
@@ -1258,6 +1331,7 @@ func TestComplaint_QueryState(t *testing.T) {
 		Task: task{ID: "T1", Kind: "complaint", State: domain.TaskOpen, Queue: domain.QueueOfficers,
 			DueAt: d.FirstResponseDue},
 		FirstResponseDue: d.FirstResponseDue, FirstResponseReminder: d.FirstResponseReminder,
+		FirstResponseSince: s.UTC(), FirstResponseBusiness: 48 * time.Hour,
 		ResolutionDue: d.ResolutionDue, ResolutionReminder: d.ResolutionReminder, ExchangePoint: cplExchangePoint}
 	assert.Equal(t, st, queued.get(t))
 

@@ -30,12 +30,16 @@ import (
 // named *_password_window.json after "enrollment-password-window" (an activation keeps the
 // credentials valid for the password change); complaint_closed_unanswered.json after
 // "complaint-citizen-deadline" (a request for information left unanswered: the citizen
-// reminded, then the complaint closed unanswered, TestComplaintClosedUnanswered). A change to
+// reminded, then the complaint closed unanswered, TestComplaintClosedUnanswered);
+// complaint_lifecycle_recompute_due.json after "complaint-recompute-due" (the first response
+// target checked against the holidays before it escalates); complaint_resolution_escalated.json
+// (first response given, the clock paused and resumed, the resolution target missed: the
+// assignee reminded, the task escalated, TestComplaintLongPaths). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 32 {
+	if err != nil || len(files) < 34 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {

@@ -30,6 +30,7 @@ const (
 	EscalateTask          = "EscalateTask"
 	DecideDTS             = "DecideDTS"
 	StartMissingWorkflows = "StartMissingWorkflows"
+	BusinessDeadline      = "BusinessDeadline"
 )
 
 // Types of the activities' non-retryable errors (temporal.ApplicationError.Type).
@@ -110,6 +111,7 @@ type StartComplaintCycleInput struct {
 	ResolutionDays            int
 	ReminderPercent           int
 	FirstResponseOverride     time.Duration // demonstrations only: a plain duration instead of business days
+	ResolutionOverride        time.Duration // tests only: a plain duration instead of ResolutionDays
 	PublishID                 int64
 	Reopen                    bool
 	At                        time.Time
@@ -121,9 +123,13 @@ type StartComplaintCycleInput struct {
 type StartComplaintCycleResult struct {
 	TaskID                                  string
 	FirstResponseDue, FirstResponseReminder time.Time
-	ResolutionDue, ResolutionReminder       time.Time
-	OutboxID                                int64
-	ExchangePointCode                       string
+	// FirstResponseBusiness is the business time from the cycle's start to
+	// FirstResponseDue (0 with the override): BusinessDeadline recomputes the target with
+	// the holidays entered since.
+	FirstResponseBusiness             time.Duration
+	ResolutionDue, ResolutionReminder time.Time
+	OutboxID                          int64
+	ExchangePointCode                 string
 }
 
 // ApplyComplaintChangeInput is one transition decided by the workflow.
@@ -157,6 +163,21 @@ type ResumeClockInput struct {
 // ResumeClockResult is the moved target.
 type ResumeClockResult struct {
 	Due, Reminder time.Time
+	// Business is the business time from the resumption to Due.
+	Business time.Duration
+}
+
+// BusinessDeadlineInput asks for the deadline that lies Business business time after
+// Since, with the holidays table as it is now (a complaint's first response target when
+// it falls due).
+type BusinessDeadlineInput struct {
+	Since    time.Time
+	Business time.Duration
+}
+
+// BusinessDeadlineResult is the deadline.
+type BusinessDeadlineResult struct {
+	Due time.Time
 }
 
 // CitizenDeadlinesInput asks when a complaint waiting for the citizen since PausedAt is
