@@ -34,8 +34,14 @@ func (h *harness) filingOutage(ctx context.Context, res *Result) {
 		res.failed(err)
 		return
 	}
+	// Unreachable: the dev server stopped, or on a cluster its frontend (what the apps
+	// reach; the history and matching hosts keep their state and the Schedule its time).
 	stopped := time.Now()
-	if err := h.stack.Temporal.Stop(30 * time.Second); err != nil {
+	stop := func() error { return h.stack.Temporal.Stop(30 * time.Second) }
+	if h.stack.Cluster != nil {
+		stop = func() error { return h.stack.Cluster.Host("frontend").Stop(10 * time.Second) }
+	}
+	if err := stop(); err != nil {
 		res.failed(fmt.Errorf("stop Temporal: %w", err))
 		return
 	}
