@@ -89,14 +89,18 @@ func (a *Activities) CreateTask(ctx context.Context, in contract.CreateTaskInput
 			return contract.CreateTaskResult{}, err
 		}
 	}
-	return contract.CreateTaskResult{TaskID: t.ID, DueAt: t.DueAt}, nil
+	out := contract.CreateTaskResult{TaskID: t.ID, DueAt: t.DueAt, Since: t.CreatedAt}
+	if in.DueAfter <= 0 { // the stored task's, if another attempt created it first
+		out.Business = cal.BusinessDurationBetween(t.CreatedAt, t.DueAt)
+	}
+	return out, nil
 }
 
 // taskChange is the store's form of a task transition, at time at.
 func taskChange(c contract.TaskChangeInput, at time.Time) store.TaskChange {
 	return store.TaskChange{TaskID: c.TaskID, EventKey: c.EventKey, Action: c.Action, StaffID: c.StaffID, State: c.State,
 		Queue: c.Queue, EscalationLevel: c.EscalationLevel, AssigneeStaffID: c.AssigneeStaffID, Version: c.Version,
-		Outcome: c.Outcome, Comment: c.Comment, At: at}
+		Outcome: c.Outcome, Comment: c.Comment, DueAt: c.DueAt, At: at}
 }
 
 // ApplyTaskChange mirrors a task transition to the read model, with its audit event.

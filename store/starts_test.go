@@ -155,3 +155,29 @@ func TestLateEnrollmentWrites(t *testing.T) {
 		t.Fatalf("after writes on a lapsed enrollment: %s, %d steps; want lapsed, %d", s, n, steps0+3)
 	}
 }
+
+// TestTaskDueMoves: a task change with a due time moves the task's; one without leaves it.
+func TestTaskDueMoves(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	due := t0.Add(48 * time.Hour)
+	task, err := st.CreateTask(ctx, store.Task{ID: ulid.Make().String(), TaskKey: "dts/x/review", Kind: "dts", SubjectID: "x",
+		WorkflowID: "dts/x", Queue: domain.QueueOfficers, DueAt: due, CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(version int, dueAt time.Time) {
+		t.Helper()
+		if err := st.ApplyTaskChange(ctx, store.TaskChange{TaskID: task.ID, EventKey: fmt.Sprintf("%s/%d", task.ID, version),
+			Action: "due_moved", State: domain.TaskOpen, Queue: domain.QueueOfficers, Version: version, DueAt: dueAt, At: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change(1, due.Add(24*time.Hour))
+	change(2, time.Time{})
+	got, err := st.TaskByID(ctx, task.ID)
+	if err != nil || !got.DueAt.Equal(due.Add(24*time.Hour)) {
+		t.Fatalf("due %v (%v), want a day later than %v", got.DueAt, err, due)
+	}
+}

@@ -81,6 +81,7 @@ type TaskChange struct {
 	AssigneeStaffID int64 // 0: none
 	Outcome         string
 	Comment         string
+	DueAt           time.Time // zero: unchanged
 	At              time.Time
 }
 
@@ -97,13 +98,13 @@ func applyTaskChange(ctx context.Context, tx *sqlx.Tx, c TaskChange) error {
 		claimed_at = IF(? = 'claimed', COALESCE(claimed_at, ?), IF(? = 'open', NULL, claimed_at)),
 		completed_at = IF(?, COALESCE(completed_at, ?), NULL),
 		completed_by_staff_id = IF(? = 'done', ?, completed_by_staff_id),
-		outcome = COALESCE(?, outcome), comment = COALESCE(?, comment), updated_at = ?
+		outcome = COALESCE(?, outcome), comment = COALESCE(?, comment), due_at = COALESCE(?, due_at), updated_at = ?
 		WHERE id = ? AND version < ?`,
 		c.State, c.Queue, c.EscalationLevel, c.Version, assignee,
 		c.State, c.At, c.State,
 		done, c.At,
 		c.State, staff,
-		nullString(c.Outcome), nullString(c.Comment), c.At, c.TaskID, c.Version)
+		nullString(c.Outcome), nullString(c.Comment), sql.NullTime{Time: c.DueAt, Valid: !c.DueAt.IsZero()}, c.At, c.TaskID, c.Version)
 	if err != nil {
 		return fmt.Errorf("update task: %w", err)
 	}

@@ -48,6 +48,9 @@ func DTS(ctx workflow.Context, in DTSInput) (DTSResult, error) {
 		in.ReviewBusinessDays = 2
 	}
 	d := &dtsReview{in: in, status: domain.DTSPending}
+	// Version 1: the review deadline is checked against the holidays when it comes, so that
+	// a holiday entered meanwhile moves it. Runs started before escalate at the first date.
+	d.recomputeDue = workflow.GetVersion(ctx, "dts-recompute-due", workflow.DefaultVersion, 1) == 1
 	if err := d.setup(ctx); err != nil {
 		return DTSResult{}, err
 	}
@@ -70,6 +73,12 @@ type dtsReview struct {
 	ops           *opsAttributes
 	year          int    // the allowance year, from ComputeDTS
 	exchangePoint string // the citizen's enrolment point, from ComputeDTS
+
+	// The task's due time lies dueBusiness business time after dueSince (0: a plain
+	// duration, not recomputed); recomputeDue: checked against the holidays when it comes.
+	dueSince     time.Time
+	dueBusiness  time.Duration
+	recomputeDue bool
 }
 
 // show publishes the request's status to ops (search attributes, current details).
@@ -164,6 +173,7 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 		return DTSResult{}, err
 	}
 	d.task = task{ID: created.TaskID, Kind: "dts", State: domain.TaskOpen, Queue: domain.QueueOfficers, DueAt: created.DueAt}
+	d.dueSince, d.dueBusiness = created.Since, created.Business
 	if err := d.show(ctx); err != nil {
 		return DTSResult{}, err
 	}
@@ -179,12 +189,25 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 		return d.finish(ctx, nil)
 	}
 
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      d.task.DueAt.Sub(workflow.Now(ctx)),
-		TimerOptions: workflow.TimerOptions{Summary: "DTS review escalates to supervisors"},
-	}, func() bool { return d.closing || d.closed })
-	if err != nil {
-		return DTSResult{}, err
+	var ok bool
+	for {
+		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      d.task.DueAt.Sub(workflow.Now(ctx)),
+			TimerOptions: workflow.TimerOptions{Summary: "DTS review escalates to supervisors"},
+		}, func() bool { return d.closing || d.closed })
+		if err != nil {
+			return DTSResult{}, err
+		}
+		if ok {
+			break
+		}
+		moved, err := d.moveDue(ctx)
+		if err != nil {
+			return DTSResult{}, err
+		}
+		if !moved {
+			break
+		}
 	}
 	if !ok {
 		if err := d.task.escalate(ctx, d.in.RequestID); err != nil {
@@ -198,6 +221,30 @@ func (d *dtsReview) run(ctx workflow.Context) (DTSResult, error) {
 		return DTSResult{}, err
 	}
 	return d.finish(ctx, nil)
+}
+
+// moveDue counts the review's business time again when its due time comes, with the
+// holidays table as it is then: a holiday entered since the task was opened moves the due
+// time (the task's too) later, and the escalation waits for it. It tells whether it moved.
+func (d *dtsReview) moveDue(ctx workflow.Context) (bool, error) {
+	if !d.recomputeDue || d.dueBusiness <= 0 {
+		return false, nil
+	}
+	var res contract.BusinessDeadlineResult
+	if err := workflow.ExecuteActivity(summarized(dbActivity(ctx), "check the review's due time against the holidays"),
+		contract.BusinessDeadline, contract.BusinessDeadlineInput{Since: d.dueSince, Business: d.dueBusiness}).Get(ctx, &res); err != nil {
+		return false, err
+	}
+	if !res.Due.After(d.task.DueAt) || !res.Due.After(workflow.Now(ctx)) {
+		return false, nil
+	}
+	d.task.DueAt = res.Due
+	tc := d.task.change("due_moved", 0, "due-moved")
+	tc.DueAt = res.Due
+	if err := workflow.ExecuteActivity(dbActivity(ctx), contract.ApplyTaskChange, tc).Get(ctx, nil); err != nil {
+		return false, err
+	}
+	return true, d.show(ctx)
 }
 
 // finish mails the decision, waits for the handlers and returns the final status.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"occonnect/activities/contract"
 	"occonnect/domain"
@@ -53,6 +54,11 @@ type dtsOptions struct {
 	emailDelay  time.Duration
 	// escalationOutboxIDs are the supervisors' notices EscalateTask returns (default 801, 802).
 	escalationOutboxIDs []int64
+	// lateHolidays are holidays entered after the task was opened: BusinessDeadline sees
+	// them, CreateTask did not.
+	lateHolidays []time.Time
+	// before names workflow.GetVersion changes the run takes at DefaultVersion.
+	before []string
 }
 
 // dtsHarness runs the DTS workflow with its activities mocked.
@@ -75,11 +81,18 @@ func newDTSHarness(t *testing.T, opts dtsOptions) *dtsHarness {
 	env.OnActivity(a.ComputeDTS, mock.Anything, mock.Anything).Return(computed, opts.computeErr)
 	env.OnActivity(a.CreateTask, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in contract.CreateTaskInput) (contract.CreateTaskResult, error) {
-			return contract.CreateTaskResult{
-				TaskID: dtsTestTaskID,
-				DueAt:  domain.NewCalendar(nil).AddBusinessDays(env.Now(), in.BusinessDays),
-			}, nil
+			cal := domain.NewCalendar(nil)
+			due := cal.AddBusinessDays(env.Now(), in.BusinessDays)
+			return contract.CreateTaskResult{TaskID: dtsTestTaskID, DueAt: due, Since: env.Now(),
+				Business: cal.BusinessDurationBetween(env.Now(), due)}, nil
 		})
+	env.OnActivity(a.BusinessDeadline, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in contract.BusinessDeadlineInput) (contract.BusinessDeadlineResult, error) {
+			return contract.BusinessDeadlineResult{Due: domain.NewCalendar(opts.lateHolidays).AddBusinessDuration(in.Since, in.Business)}, nil
+		})
+	for _, change := range opts.before {
+		env.OnGetVersion(change, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
 	env.OnActivity(a.ApplyTaskChange, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.EscalateTask, mock.Anything, mock.Anything).Return(
 		contract.EscalateTaskResult{OutboxIDs: escalationOutboxIDs}, nil)
@@ -253,6 +266,56 @@ func TestDTS_ClaimRacesAndRoles(t *testing.T) {
 		decisions[0])
 }
 
+// TestDTS_HolidayEnteredMovesTheReviewDeadline: a request made on Friday is due for review
+// on Tuesday; Monday is entered as a holiday after the task was opened. When Tuesday comes
+// the due time is counted again: the task is due on Wednesday (its read model with it) and
+// escalates then. A run from before the change escalates on Tuesday.
+func TestDTS_HolidayEnteredMovesTheReviewDeadline(t *testing.T) {
+	friday := time.Date(2026, time.March, 6, 10, 0, 0, 0, domain.Casablanca)
+	monday := time.Date(2026, time.March, 9, 0, 0, 0, 0, domain.Casablanca)
+	due := time.Date(2026, time.March, 10, 10, 0, 0, 0, domain.Casablanca)
+	moved := time.Date(2026, time.March, 11, 10, 0, 0, 0, domain.Casablanca)
+	for _, tc := range []struct {
+		name   string
+		before []string
+		escAt  time.Time
+	}{
+		{"moved", nil, moved},
+		{"runs before the change", []string{"dts-recompute-due"}, due},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newDTSHarness(t, dtsOptions{start: friday, lateHolidays: []time.Time{monday}, before: tc.before})
+			between := h.queryAt(moved.Sub(friday) - time.Hour)
+			h.claim(tc.escAt.Sub(friday)+time.Hour, "claim-supervisor", dtsTestTaskID, dtsSupervisor)
+			h.complete(tc.escAt.Sub(friday)+2*time.Hour, "complete-supervisor", dtsSupervisor, domain.OutcomeApprove, "")
+
+			res := h.run(DTSInput{RequestID: dtsTestRequestID})
+
+			assert.Equal(t, domain.DTSApproved, res.Status)
+			escalations := h.callsOf(a.EscalateTask)
+			require.Len(t, escalations, 1)
+			assert.True(t, escalations[0].At.Equal(tc.escAt), "escalated at %v, want %v", escalations[0].At, tc.escAt.UTC())
+			assert.True(t, escalations[0].Input.(contract.EscalateTaskInput).DueAt.Equal(tc.escAt))
+			var moves []contract.TaskChangeInput
+			for _, c := range h.callsOf(a.ApplyTaskChange) {
+				if in := c.Input.(contract.TaskChangeInput); in.Action == "due_moved" {
+					moves = append(moves, in)
+					assert.True(t, c.At.Equal(due), "moved at %v", c.At)
+				}
+			}
+			if tc.before != nil {
+				assert.Empty(t, moves)
+				assert.Empty(t, h.callsOf(a.BusinessDeadline), "runs before the change do not recompute")
+				return
+			}
+			require.Len(t, moves, 1)
+			assert.True(t, moves[0].DueAt.Equal(moved), "the task's read model moved to %v", moves[0].DueAt)
+			st := between.get(t)
+			assert.Equal(t, 0, st.EscalationLevel, "escalated on the first date")
+		})
+	}
+}
+
 func TestDTS_EscalationOverWeekend(t *testing.T) {
 	friday := time.Date(2026, time.March, 6, 10, 0, 0, 0, domain.Casablanca)
 	require.Equal(t, time.Friday, friday.Weekday())
@@ -313,8 +376,9 @@ func TestDTS_EscalationOverWeekend(t *testing.T) {
 	done.Outcome = domain.OutcomeApprove
 	assert.Equal(t, contract.DecideDTSInput{RequestID: dtsTestRequestID, Status: domain.DTSApproved, StaffID: 20, Task: &done},
 		decisions[0])
-	assert.Equal(t, activityNames(a.ComputeDTS, a.CreateTask, a.EscalateTask, a.SendEmail, a.SendEmail, a.ApplyTaskChange,
-		a.DecideDTS, a.SendEmail), h.order())
+	// The due time is checked against the holidays when it comes (none entered: it stays).
+	assert.Equal(t, activityNames(a.ComputeDTS, a.CreateTask, a.BusinessDeadline, a.EscalateTask, a.SendEmail, a.SendEmail,
+		a.ApplyTaskChange, a.DecideDTS, a.SendEmail), h.order())
 }
 
 func TestDTS_CancelledByCitizen(t *testing.T) {

@@ -34,12 +34,13 @@ import (
 // complaint_lifecycle_recompute_due.json after "complaint-recompute-due" (the first response
 // target checked against the holidays before it escalates); complaint_resolution_escalated.json
 // (first response given, the clock paused and resumed, the resolution target missed: the
-// assignee reminded, the task escalated, TestComplaintLongPaths). A change to
+// assignee reminded, the task escalated, TestComplaintLongPaths); dts_approved_recompute_due.json
+// after "dts-recompute-due" (the review's due time checked against the holidays). A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 34 {
+	if err != nil || len(files) < 35 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {

@@ -234,6 +234,10 @@ type CreateTaskInput struct {
 type CreateTaskResult struct {
 	TaskID string
 	DueAt  time.Time
+	// DueAt lies Business business time after Since (0 with DueAfter): BusinessDeadline
+	// counts it again, with the holidays entered since, when it comes.
+	Since    time.Time
+	Business time.Duration
 }
 
 // TaskChangeInput is a task transition decided by its workflow.
@@ -249,6 +253,7 @@ type TaskChangeInput struct {
 	Version         int
 	Outcome         string
 	Comment         string
+	DueAt           time.Time // a deadline moved (zero: unchanged)
 }
 
 // EscalateTaskInput moves a task to the supervisors' queue.
