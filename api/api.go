@@ -178,6 +178,7 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/admin/staff/{id}/disable", a.authed(admins, a.staff.disable)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/enable", a.authed(admins, a.staff.enable)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/reissue-password", a.authed(admins, a.staff.reissuePassword)).Methods(http.MethodPost)
+	v1.Handle("/admin/staff/{id}/unlock", a.authed(admins, a.staff.unlock)).Methods(http.MethodPost)
 	v1.Handle("/admin/exchange-points", a.authed(admins, a.exchangePoints.create)).Methods(http.MethodPost)
 	v1.Handle("/admin/exchange-points/{code}", a.authed(admins, a.exchangePoints.update)).Methods(http.MethodPut)
 	v1.Handle("/admin/exchange-points/{code}/deactivate", a.authed(admins, a.exchangePoints.deactivate)).Methods(http.MethodPost)

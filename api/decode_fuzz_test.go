@@ -66,6 +66,7 @@ var noBodyRoutes = []string{
 	"POST /api/v1/admin/staff/{id}/disable",
 	"POST /api/v1/admin/staff/{id}/enable",
 	"POST /api/v1/admin/staff/{id}/reissue-password",
+	"POST /api/v1/admin/staff/{id}/unlock",
 }
 
 // TestBodyRoutesCoverRouter: every operation of the router that may carry a body is

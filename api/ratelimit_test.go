@@ -76,13 +76,14 @@ func TestRateLimitIP(t *testing.T) {
 }
 
 // TestRateLimitAccountBeforeLockout: the per-login-name check comes before the lockout and
-// the database: with its bucket empty, each sign-in route answers 429 while the database
-// is closed (reaching the lockout check would be a 500), for the login name written as
-// the lockout normalizes it (CIN upper-cased and trimmed, e-mail lower-cased).
+// the database: with the bucket of a name at an address empty, each sign-in route answers
+// 429 while the database is closed (reaching the lockout check would be a 500), for the
+// login name written as the lockout normalizes it (CIN upper-cased and trimmed, e-mail
+// lower-cased).
 func TestRateLimitAccountBeforeLockout(t *testing.T) {
 	t.Parallel()
 	s := apitest.New(t, apitest.Options{AccountLimit: ratelimit.Rate{Requests: 1, Per: 10 * time.Minute}})
-	// One attempt each spends the buckets of the CIN and of the e-mail.
+	// One attempt each spends the buckets of the CIN and of the e-mail at their addresses.
 	apitest.WantProblem(t, postFrom(s, "/api/v1/auth/login", "192.0.2.1:4000", `{"cin":"AB123456","password":"whatever-it-is"}`),
 		http.StatusUnauthorized, "invalid_credentials")
 	apitest.WantProblem(t, postFrom(s, "/api/v1/staff/login", "192.0.2.2:4000", `{"email":"agent@t.local","password":"whatever-it-is"}`),
@@ -90,40 +91,44 @@ func TestRateLimitAccountBeforeLockout(t *testing.T) {
 	if err := s.DB.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ path, body string }{
-		{"/api/v1/activation", `{"cin":"ab123456","password":"whatever-it-is"}`},
-		{"/api/v1/auth/login", `{"cin":" AB123456 ","password":"whatever-it-is"}`},
-		{"/api/v1/activation/resend", `{"cin":"AB123456","email":"a@example.ma"}`},
-		{"/api/v1/staff/login", `{"email":"Agent@T.local","password":"whatever-it-is"}`},
+	for _, tc := range []struct{ path, from, body string }{
+		{"/api/v1/activation", "192.0.2.1:4001", `{"cin":"ab123456","password":"whatever-it-is"}`},
+		{"/api/v1/auth/login", "192.0.2.1:4002", `{"cin":" AB123456 ","password":"whatever-it-is"}`},
+		{"/api/v1/activation/resend", "192.0.2.1:4003", `{"cin":"AB123456","email":"a@example.ma"}`},
+		{"/api/v1/staff/login", "192.0.2.2:4001", `{"email":"Agent@T.local","password":"whatever-it-is"}`},
 	} {
-		expectRateLimited(t, postFrom(s, tc.path, fmt.Sprintf("192.0.2.%d:4000", len(tc.path)), tc.body), "600")
+		expectRateLimited(t, postFrom(s, tc.path, tc.from, tc.body), "600")
 	}
 }
 
-// TestRateLimitAccount: the per-account limit answers 429 whatever the address, a
-// rate-limited attempt is not a failure for the lockout, and after Retry-After the right
+// TestRateLimitAccount: the per-account limit counts the attempts of a name from one
+// address: it answers 429 there (a rate-limited attempt is not a failure for the
+// lockout), never to the owner at another address, and after Retry-After the right
 // password signs in.
 func TestRateLimitAccount(t *testing.T) {
 	t.Parallel()
 	s := apitest.New(t, apitest.Options{AccountLimit: ratelimit.Rate{Requests: 4, Per: time.Minute}})
 	s.NewStaff(t, domain.RoleAgent, "agent@t.local")
-	login := func(n int, email, password string) *httptest.ResponseRecorder {
-		return postFrom(s, "/api/v1/staff/login", fmt.Sprintf("192.0.2.%d:4000", n), fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
+	login := func(from, email, password string) *httptest.ResponseRecorder {
+		return postFrom(s, "/api/v1/staff/login", from+":4000", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
 	}
 	for i := range 4 {
-		if w := login(i, "agent@t.local", "wrong"); w.Code != http.StatusUnauthorized {
+		if w := login("192.0.2.1", "agent@t.local", "wrong"); w.Code != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d %s, want 401", i+1, w.Code, w.Body.String())
 		}
 	}
-	// The fifth failure would lock (423); rate-limited, from any address, it is not counted.
-	for i := range 10 {
-		expectRateLimited(t, login(10+i, "AGENT@t.local", "wrong"), "15")
+	// The fifth failure would lock (423); rate-limited, it is not counted.
+	for range 10 {
+		expectRateLimited(t, login("192.0.2.1", "AGENT@t.local", "wrong"), "15")
 	}
-	if w := login(30, "other@t.local", "wrong"); w.Code != http.StatusUnauthorized {
+	if w := login("192.0.2.1", "other@t.local", "wrong"); w.Code != http.StatusUnauthorized {
 		t.Errorf("another account: %d, want 401", w.Code)
 	}
+	if w := login("198.51.100.7", "agent@t.local", apitest.Password); w.Code != http.StatusOK {
+		t.Fatalf("the owner at another address: %d %s, want 200", w.Code, w.Body.String())
+	}
 	s.Clock.Advance(15 * time.Second)
-	if w := login(31, "agent@t.local", apitest.Password); w.Code != http.StatusOK {
+	if w := login("192.0.2.1", "agent@t.local", apitest.Password); w.Code != http.StatusOK {
 		t.Fatalf("after Retry-After with the right password: %d %s, want 200 (not locked)", w.Code, w.Body.String())
 	}
 }

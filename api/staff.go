@@ -120,6 +120,24 @@ func (h staffHandlers) setDisabled(w http.ResponseWriter, r *http.Request, disab
 	return nil
 }
 
+// unlock: POST /admin/staff/{id}/unlock (admin): the account's sign-in locks lifted from
+// every address, audited.
+func (h staffHandlers) unlock(w http.ResponseWriter, r *http.Request) error {
+	id, err := staffID(r)
+	if err != nil {
+		return err
+	}
+	n, err := h.svc.Unlock(r.Context(), adminActor(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID                  int64 `json:"id"`
+		SourcesWithFailures int64 `json:"sources_with_failures"`
+	}{id, n})
+	return nil
+}
+
 // reissuePassword: POST /admin/staff/{id}/reissue-password (admin): a new one-time
 // password, e-mailed; the answer never carries it.
 func (h staffHandlers) reissuePassword(w http.ResponseWriter, r *http.Request) error {

@@ -156,7 +156,8 @@ func run(m *testing.M) int {
 	// limits that are exercised but never reached (ratelimit_test.go has tight ones).
 	svc := service.New(service.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: apiLogger, ReissueWindow: time.Hour,
 		Mailer:       mailer, // staff one-time passwords, as in production (without one, POST /staff answers 503)
-		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}, AddressLimit: ratelimit.Rate{Requests: 10_000, Per: time.Minute}})
+		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}, AddressLimit: ratelimit.Rate{Requests: 10_000, Per: time.Minute},
+		AddressFailures: -1}) // the address budget: apiBehindProxy (lockout_test.go)
 	defer svc.Wait()
 	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL,
 		Metrics: metrics.NewActivities(env.metrics), Starts: svc.Reconciler})

@@ -85,6 +85,8 @@ type Auth struct {
 	clock          clock
 	wf             workflowClient
 	accountLimiter ratelimit.Limiter // nil: no limit
+	// addressLock is the failure budget of a client address (nil: none).
+	addressLock *domain.LockPolicy
 }
 
 // TokenHash is the hash under which a bearer token's session is stored; a token that
@@ -183,11 +185,28 @@ func loginKey(kind domain.SubjectKind, name string) []byte {
 	return h[:]
 }
 
-// limitAccount spends one attempt of a login name, keyed by its loginKey (the hash the
-// lockout counts failures against, never the name itself). It runs before the lockout
-// check, so a rate-limited attempt neither costs Argon2id work nor counts as a failure.
-func (a *Auth) limitAccount(ctx context.Context, key []byte) error {
-	wait, err := ratelimit.Take(ctx, a.accountLimiter, string(key), a.clock.now())
+// guard is what a password check is counted against: the login name's key (loginKey),
+// the client's source (sourceOf: its address; nil when the adapter gave none) and the
+// source's own key as a subject of the address budget.
+type guard struct {
+	key, source, address []byte
+}
+
+func (a *Auth) guardFor(ctx context.Context, kind domain.SubjectKind, name string) guard {
+	g := guard{key: loginKey(kind, name), source: sourceOf(ctx)}
+	if g.source != nil && a.addressLock != nil {
+		h := sha256.Sum256(append([]byte("address:"), g.source...))
+		g.address = h[:]
+	}
+	return g
+}
+
+// limitAccount spends one attempt of a login name from the client's source (a flood
+// guard keyed by the hashes, never the name or address themselves: attempts from one
+// address never use up another's). It runs before the lockout check, so a rate-limited
+// attempt neither costs Argon2id work nor counts as a failure.
+func (a *Auth) limitAccount(ctx context.Context, g guard) error {
+	wait, err := ratelimit.Take(ctx, a.accountLimiter, string(g.key)+string(g.source), a.clock.now())
 	if err != nil {
 		return err
 	}
@@ -198,23 +217,41 @@ func (a *Auth) limitAccount(ctx context.Context, key []byte) error {
 	return nil
 }
 
-func (a *Auth) checkLock(ctx context.Context, key []byte) error {
+// checkLock refuses a check the lockout holds: the account locked for this source
+// (AccountLocked), or the source's failure budget spent (RateLimited: it is the address
+// that waits, whatever the account).
+func (a *Auth) checkLock(ctx context.Context, g guard) error {
 	now := a.clock.now()
-	until, err := a.store.LockedUntil(ctx, key, now)
+	until, err := a.store.LockedUntil(ctx, g.key, g.source, now)
 	if err != nil {
 		return err
 	}
 	if !until.IsZero() {
 		return &Refusal{Reason: AccountLocked, RetryAfter: until.Sub(now)}
 	}
+	if g.address == nil {
+		return nil
+	}
+	if until, err = a.store.LockedUntil(ctx, g.address, nil, now); err != nil {
+		return err
+	}
+	if !until.IsZero() {
+		return &Refusal{Reason: RateLimited, RetryAfter: until.Sub(now).Round(time.Second)}
+	}
 	return nil
 }
 
-// failed counts a failed attempt and answers it: InvalidCredentials, or AccountLocked when
-// it locked the key.
-func (a *Auth) failed(ctx context.Context, key []byte) error {
+// failed counts a failed attempt, for the account from this source (domain.SourceLock)
+// and for the source's own budget (domain.AddressLock), and answers it:
+// InvalidCredentials, or AccountLocked when it locked the account for the source.
+func (a *Auth) failed(ctx context.Context, g guard) error {
 	now := a.clock.now()
-	until, err := a.store.RecordFailure(ctx, key, now)
+	if g.address != nil {
+		if _, err := a.store.RecordFailure(ctx, g.address, nil, now, *a.addressLock); err != nil {
+			return err
+		}
+	}
+	until, err := a.store.RecordFailure(ctx, g.key, g.source, now, domain.SourceLock)
 	if err != nil {
 		return err
 	}
@@ -224,13 +261,20 @@ func (a *Auth) failed(ctx context.Context, key []byte) error {
 	return refuse(InvalidCredentials)
 }
 
-// verified checks password against hash under the lockout of key: a failure is counted
+// passed forgets the account's failures from this source after a right password; the
+// source's budget is not refilled by it (a guesser cannot earn attempts with an account
+// of his own).
+func (a *Auth) passed(ctx context.Context, g guard) error {
+	return a.store.ResetFailures(ctx, g.key, g.source)
+}
+
+// verified checks password against hash under the lockout of g: a failure is counted
 // (and may lock), a success resets the count.
-func (a *Auth) verified(ctx context.Context, key []byte, password, hash string) error {
+func (a *Auth) verified(ctx context.Context, g guard, password, hash string) error {
 	if !a.hasher.Verify(password, hash) {
-		return a.failed(ctx, key)
+		return a.failed(ctx, g)
 	}
-	return a.store.ResetFailures(ctx, key)
+	return a.passed(ctx, g)
 }
 
 // verifiedChange checks the current password of a password change against hash, under
@@ -239,14 +283,14 @@ func (a *Auth) verified(ctx context.Context, key []byte, password, hash string) 
 // retry of a change that completed, its answer lost (Temporal or the network away while
 // the first request waited): it is done, not a failure, and the retry succeeds as the
 // first request did. Knowing the account's password is what a change proves anyway.
-func (a *Auth) verifiedChange(ctx context.Context, key []byte, c PasswordChange, hash string, accountHash bool) (done bool, err error) {
+func (a *Auth) verifiedChange(ctx context.Context, g guard, c PasswordChange, hash string, accountHash bool) (done bool, err error) {
 	if a.hasher.Verify(c.Current, hash) {
-		return false, a.store.ResetFailures(ctx, key)
+		return false, a.passed(ctx, g)
 	}
 	if accountHash && a.hasher.Verify(c.New, hash) {
-		return true, a.store.ResetFailures(ctx, key)
+		return true, a.passed(ctx, g)
 	}
-	return false, a.failed(ctx, key)
+	return false, a.failed(ctx, g)
 }
 
 // Credentials are a citizen's sign-in: a CIN and a password (the e-mailed initial one, or
@@ -288,11 +332,11 @@ func (a *Auth) verifyCitizen(ctx context.Context, c Credentials) (*citizenLogin,
 	if err != nil {
 		return nil, err
 	}
-	key := loginKey(domain.SubjectCitizen, cin)
-	if err := a.limitAccount(ctx, key); err != nil {
+	g := a.guardFor(ctx, domain.SubjectCitizen, cin)
+	if err := a.limitAccount(ctx, g); err != nil {
 		return nil, err
 	}
-	if err := a.checkLock(ctx, key); err != nil {
+	if err := a.checkLock(ctx, g); err != nil {
 		return nil, err
 	}
 	citizen, err := a.store.CitizenByCIN(ctx, cin)
@@ -312,7 +356,7 @@ func (a *Auth) verifyCitizen(ctx context.Context, c Credentials) (*citizenLogin,
 			hash, cred = cr.PasswordHash, &cr
 		}
 	}
-	if err := a.verified(ctx, key, c.Password, hash); err != nil {
+	if err := a.verified(ctx, g, c.Password, hash); err != nil {
 		return nil, err
 	}
 	return &citizenLogin{citizen: citizen, cred: cred}, nil
@@ -406,11 +450,11 @@ func (a *Auth) StaffSignIn(ctx context.Context, email, password string) (*Token,
 	if err := v.err(); err != nil {
 		return nil, store.Staff{}, err
 	}
-	key := loginKey(domain.SubjectStaff, email)
-	if err := a.limitAccount(ctx, key); err != nil {
+	g := a.guardFor(ctx, domain.SubjectStaff, email)
+	if err := a.limitAccount(ctx, g); err != nil {
 		return nil, store.Staff{}, err
 	}
-	if err := a.checkLock(ctx, key); err != nil {
+	if err := a.checkLock(ctx, g); err != nil {
 		return nil, store.Staff{}, err
 	}
 	st, err := a.store.StaffByEmail(ctx, email)
@@ -421,7 +465,7 @@ func (a *Auth) StaffSignIn(ctx context.Context, email, password string) (*Token,
 	if st.Disabled {
 		hash = ""
 	}
-	if err := a.verified(ctx, key, password, hash); err != nil {
+	if err := a.verified(ctx, g, password, hash); err != nil {
 		return nil, store.Staff{}, err
 	}
 	if st.MustChangePassword {
@@ -490,11 +534,11 @@ func policyErrors(newPassword, cin, current string) error {
 }
 
 func (a *Auth) changeStaffPassword(ctx context.Context, p *Principal, c PasswordChange) error {
-	key := loginKey(domain.SubjectStaff, p.Staff.Email)
-	if err := a.checkLock(ctx, key); err != nil {
+	g := a.guardFor(ctx, domain.SubjectStaff, p.Staff.Email)
+	if err := a.checkLock(ctx, g); err != nil {
 		return err
 	}
-	if done, err := a.verifiedChange(ctx, key, c, p.Staff.PasswordHash, true); done || err != nil {
+	if done, err := a.verifiedChange(ctx, g, c, p.Staff.PasswordHash, true); done || err != nil {
 		return err
 	}
 	if err := policyErrors(c.New, "", c.Current); err != nil {
@@ -512,8 +556,8 @@ func (a *Auth) changeCitizenPassword(ctx context.Context, p *Principal, c Passwo
 	if err != nil {
 		return err
 	}
-	key := loginKey(domain.SubjectCitizen, citizen.CIN)
-	if err := a.checkLock(ctx, key); err != nil {
+	g := a.guardFor(ctx, domain.SubjectCitizen, citizen.CIN)
+	if err := a.checkLock(ctx, g); err != nil {
 		return err
 	}
 	var current string
@@ -527,7 +571,7 @@ func (a *Auth) changeCitizenPassword(ctx context.Context, p *Principal, c Passwo
 		}
 		current = cred.PasswordHash // "" when none: the dummy hash is checked
 	}
-	if done, err := a.verifiedChange(ctx, key, c, current, citizen.Status == domain.CitizenActive); done || err != nil {
+	if done, err := a.verifiedChange(ctx, g, c, current, citizen.Status == domain.CitizenActive); done || err != nil {
 		return err
 	}
 	if citizen.Status != domain.CitizenActive && !a.clock.now().Before(cred.ExpiresAt) {

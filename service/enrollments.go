@@ -232,7 +232,7 @@ func (e *Enrollments) CitizenResend(ctx context.Context, cin, email, requestID s
 	if err := v.err(); err != nil {
 		return err
 	}
-	if err := e.auth.limitAccount(ctx, loginKey(domain.SubjectCitizen, cin)); err != nil {
+	if err := e.auth.limitAccount(ctx, e.auth.guardFor(ctx, domain.SubjectCitizen, cin)); err != nil {
 		return err
 	}
 	e.background.Add(1)

@@ -44,10 +44,14 @@ type Deps struct {
 	Complaints workflows.ComplaintConfig
 	// CredentialTTL is the validity of a staff member's one-time password (24 h when 0).
 	CredentialTTL time.Duration
-	// AccountLimit bounds the sign-in attempts per login name, AddressLimit those per
-	// client address (zero: no limit). Both are shared by every process on the database
-	// (ratelimit.NewShared).
+	// AccountLimit bounds the sign-in attempts per login name and client address,
+	// AddressLimit those per client address (zero: no limit). Both are shared by every
+	// process on the database (ratelimit.NewShared).
 	AccountLimit, AddressLimit ratelimit.Rate
+	// AddressFailures is the failures in a row that shut a client address out of the
+	// sign-ins for a while (domain.AddressLock): 0 for domain.AddressLock's, below 0 for
+	// none (the tests that sign in from one address all day).
+	AddressFailures int
 }
 
 // Services are the use cases, one value per area; each holds only what it uses.
@@ -86,6 +90,13 @@ func New(d Deps) *Services {
 	bg := &sync.WaitGroup{}
 	auth := &Auth{store: d.Store, hasher: d.Hasher, clock: c, wf: wf,
 		accountLimiter: ratelimit.NewShared(d.Store, "account", d.AccountLimit)}
+	if d.AddressFailures >= 0 {
+		lock := domain.AddressLock
+		if d.AddressFailures > 0 {
+			lock.MaxFailures = d.AddressFailures
+		}
+		auth.addressLock = &lock
+	}
 	dts := &DTS{store: d.Store, clock: c, wf: wf}
 	complaints := &Complaints{store: d.Store, clock: c, wf: wf, config: d.Complaints}
 	return &Services{

@@ -195,6 +195,18 @@ func (s *Staff) Reissue(ctx context.Context, by store.AdminActor, id int64) (Sta
 	return StaffCreated{ID: id, Mailed: true, ExpiresAt: expires}, nil
 }
 
+// Unlock lifts the sign-in locks of a staff account from every address (its failures
+// forgotten), audited as staff.unlock by `by`; it tells from how many addresses the
+// account had failures. The owner locked out by failures from elsewhere never needs it
+// (the locks are per address and bounded); it is for the owner's own address.
+func (s *Staff) Unlock(ctx context.Context, by store.AdminActor, id int64) (int64, error) {
+	st, err := s.store.StaffByID(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return s.store.UnlockStaff(ctx, id, loginKey(domain.SubjectStaff, st.Email), s.clock.now(), by)
+}
+
 // StaffQuery filters the list of accounts, as the caller sent it.
 type StaffQuery struct {
 	Role string

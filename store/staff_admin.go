@@ -27,6 +27,7 @@ const (
 	AuditStaffDisable         = "staff.disable"
 	AuditStaffEnable          = "staff.enable"
 	AuditStaffReissuePassword = "staff.reissue_password"
+	AuditStaffUnlock          = "staff.unlock"
 	auditEntityStaff          = "staff"
 )
 

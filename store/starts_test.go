@@ -181,3 +181,70 @@ func TestTaskDueMoves(t *testing.T) {
 		t.Fatalf("due %v (%v), want a day later than %v", got.DueAt, err, due)
 	}
 }
+
+// TestFailuresPerSourceDecay: failures lock an account for the source they came from only;
+// a count decays after a quiet period and the lock number after a quiet day; Unlock
+// forgets every source.
+func TestFailuresPerSourceDecay(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := context.Background()
+	key := loginKey("cin:SD100001")
+	attacker, owner := []byte("source-attacker1"), []byte("source-owner0001")
+	record := func(source []byte, n int, at time.Time) time.Time {
+		t.Helper()
+		var until time.Time
+		for range n {
+			var err error
+			if until, err = st.RecordFailure(ctx, key, source, at, domain.SourceLock); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return until
+	}
+	locked := func(source []byte, at time.Time) time.Time {
+		t.Helper()
+		until, err := st.LockedUntil(ctx, key, source, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return until
+	}
+	if until := record(attacker, 50, t0); until.IsZero() {
+		t.Fatal("50 failures from one source did not lock it")
+	}
+	if !locked(attacker, t0).After(t0) {
+		t.Fatal("the attacker's source is not locked")
+	}
+	if got := locked(owner, t0); !got.IsZero() {
+		t.Fatalf("the owner's source is locked until %v by another source's failures", got)
+	}
+	if got := locked(attacker, t0.Add(time.Hour)); !got.IsZero() {
+		t.Fatalf("the lock is not bounded: locked until %v after an hour", got)
+	}
+
+	// Four failures, then a fifth after a quiet quarter of an hour: the count restarted.
+	record(owner, 4, t0)
+	if until := record(owner, 1, t0.Add(16*time.Minute)); !until.IsZero() {
+		t.Fatalf("a failure after a quiet period locked until %v", until)
+	}
+	// Two locks, then a quiet day: the next lock is a first one again (15 min).
+	later := t0.Add(2 * time.Hour)
+	record(owner, 5, later)
+	second := later.Add(time.Hour)
+	if until := record(owner, 5, second); !until.Equal(second.Add(30 * time.Minute)) {
+		t.Fatalf("second lock until %v, want 30 min", until)
+	}
+	nextDay := second.Add(25 * time.Hour)
+	if until := record(owner, 5, nextDay); !until.Equal(nextDay.Add(15 * time.Minute)) {
+		t.Fatalf("lock after a quiet day until %v, want 15 min", until)
+	}
+
+	n, err := st.Unlock(ctx, key)
+	if err != nil || n != 2 {
+		t.Fatalf("Unlock = %d, %v; want the 2 sources forgotten", n, err)
+	}
+	if !locked(owner, nextDay).IsZero() || !locked(attacker, t0).IsZero() {
+		t.Fatal("still locked after Unlock")
+	}
+}

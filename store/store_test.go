@@ -588,7 +588,7 @@ func TestRecordFailureLocks(t *testing.T) {
 		t.Helper()
 		var out []time.Time
 		for range n {
-			until, err := st.RecordFailure(ctx, key, at)
+			until, err := st.RecordFailure(ctx, key, nil, at, domain.SourceLock)
 			if err != nil {
 				t.Fatalf("RecordFailure: %v", err)
 			}
@@ -598,7 +598,7 @@ func TestRecordFailureLocks(t *testing.T) {
 	}
 	lockedUntil := func(k []byte, at time.Time) time.Time {
 		t.Helper()
-		until, err := st.LockedUntil(ctx, k, at)
+		until, err := st.LockedUntil(ctx, k, nil, at)
 		if err != nil {
 			t.Fatalf("LockedUntil: %v", err)
 		}
@@ -658,7 +658,7 @@ func TestRecordFailureLocks(t *testing.T) {
 		t.Errorf("row = %+v, want failures 0 and locks 2", row)
 	}
 
-	if err := st.ResetFailures(ctx, key); err != nil {
+	if err := st.ResetFailures(ctx, key, nil); err != nil {
 		t.Fatalf("ResetFailures: %v", err)
 	}
 	if got := count(t, db, `SELECT COUNT(*) FROM auth_failures WHERE subject_key = ?`, key); got != 0 {
@@ -691,7 +691,7 @@ func TestRecordFailureConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			locks[i], errs[i] = st.RecordFailure(context.Background(), key, t0)
+			locks[i], errs[i] = st.RecordFailure(context.Background(), key, nil, t0, domain.SourceLock)
 		}()
 	}
 	close(start)

@@ -116,7 +116,8 @@ func newHarness(ctx context.Context, cfg config, out io.Writer) (h *harness, err
 	// The apps: no sign-in rate limit (every citizen signs in from 127.0.0.1), and the
 	// database behind the gate when the run cuts it off that way.
 	// The reconciler every few seconds: filing-outage waits for it.
-	env := []string{"OCC_RATE_LIMIT_IP=off", "OCC_RATE_LIMIT_ACCOUNT=off", "OCC_RECONCILE_EVERY=5s", "OCC_RECONCILE_AFTER=5s"}
+	env := []string{"OCC_RATE_LIMIT_IP=off", "OCC_RATE_LIMIT_ACCOUNT=off", "OCC_SIGNIN_FAILURES_PER_ADDRESS=off",
+		"OCC_RECONCILE_EVERY=5s", "OCC_RECONCILE_AFTER=5s"}
 	if slices.Contains(cfg.scenarios, "mariadb-restart") && cfg.mariadb == "gate" {
 		addr, err := stack.DSNAddr(h.stack.DSN)
 		if err != nil {

@@ -104,7 +104,8 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer d.close()
 	svc := service.New(service.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Mailer: d.mailer, Logger: logger,
 		ReissueWindow: cfg.ReissueWindow, CredentialTTL: cfg.CredentialTTL, AccountLimit: ratelimit.Rate(cfg.RateLimitAccount), AddressLimit: ratelimit.Rate(cfg.RateLimitIP),
-		Complaints: complaintConfig(cfg)})
+		AddressFailures: cfg.SignInFailuresPerAddress,
+		Complaints:      complaintConfig(cfg)})
 	handler := server.Handler(server.Options{Services: svc, Logger: logger, Metrics: metrics.NewHTTP(d.metrics),
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
 		PublicURL: cfg.PublicURL})

@@ -53,8 +53,11 @@ type Config struct {
 	CodecToken      string
 	// Abuse resistance of the API: sign-in rate limits, proxies, browser origins.
 	RateLimitIP, RateLimitAccount Rate
-	TrustedProxies                []netip.Prefix
-	APICORSOrigins                []string
+	// SignInFailuresPerAddress: wrong passwords in a row that shut a client address out of
+	// the sign-ins for a while (-1: off).
+	SignInFailuresPerAddress int
+	TrustedProxies           []netip.Prefix
+	APICORSOrigins           []string
 	// PublicURL (OCC_PUBLIC_URL) is the base URL clients reach the API at: scheme, host,
 	// port and any path prefix a reverse proxy adds, without /api/v1 (the OpenAPI
 	// document's paths start with it), e.g. https://api.occonnect.oc.gov.ma. The API lists
@@ -113,8 +116,9 @@ var Vars = []Var{
 	{"OCC_CODEC_TOKEN", "", "bearer token the codec server requires (empty: none, for local development only)"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing the first response target"},
 	{"OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing each of the citizen's two delays (reminder, then closing)"},
-	{"OCC_RATE_LIMIT_IP", "20/1m", "sign-in attempts (activation, resend, citizen and staff login) per client address: N/period, or off"},
-	{"OCC_RATE_LIMIT_ACCOUNT", "10/15m", "sign-in attempts per login name (CIN or staff e-mail): N/period, or off"},
+	{"OCC_RATE_LIMIT_IP", "60/1m", "sign-in attempts (activation, resend, citizen and staff login) per client address, a flood guard sized for carrier-grade NAT (failures have their own budget): N/period, or off"},
+	{"OCC_SIGNIN_FAILURES_PER_ADDRESS", "100", "wrong passwords in a row, whatever the accounts, that shut a client address out of the sign-ins for 15 min to 1 h: a number, or off"},
+	{"OCC_RATE_LIMIT_ACCOUNT", "10/15m", "sign-in attempts per login name from one client address (CIN or staff e-mail): N/period, or off"},
 	{"OCC_TRUSTED_PROXIES", "", "CIDRs or addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (empty: none)"},
 	{"OCC_API_CORS_ORIGINS", "", "exact origins allowed to call the API from a browser, comma-separated (empty: no CORS)"},
 }
@@ -205,6 +209,14 @@ func Load() (Config, error) {
 	if v := get("OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE"); v != "" {
 		if c.ComplaintCitizenDeadlineOverride, err = time.ParseDuration(v); err != nil || c.ComplaintCitizenDeadlineOverride <= 0 {
 			errs = append(errs, "OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE must be a positive duration such as 2m")
+		}
+	}
+	switch v := get("OCC_SIGNIN_FAILURES_PER_ADDRESS"); v {
+	case "off":
+		c.SignInFailuresPerAddress = -1
+	default:
+		if c.SignInFailuresPerAddress, err = strconv.Atoi(v); err != nil || c.SignInFailuresPerAddress < 1 {
+			errs = append(errs, "OCC_SIGNIN_FAILURES_PER_ADDRESS must be a positive number of failures, or off")
 		}
 	}
 	if c.RateLimitIP, err = ParseRate(get("OCC_RATE_LIMIT_IP")); err != nil {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/text/language"
 
 	"occonnect/internal/metrics"
+	"occonnect/service"
 )
 
 // MaxBody bounds every request body (64 KiB); a larger one is refused by whoever reads it.
@@ -113,6 +114,8 @@ func Common(next http.Handler, o Options) http.Handler {
 		}
 		route := &routeInfo{template: "unmatched"}
 		ctx := context.WithValue(context.WithValue(r.Context(), ctxRequestID, id), ctxRoute, route)
+		// The client's address behind the trusted proxies, for the lockout's count per source.
+		ctx = service.WithClientAddress(ctx, IPKey(ClientIP(r, o.TrustedProxies)))
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-ID", id)
