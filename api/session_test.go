@@ -8,6 +8,7 @@ import (
 
 	"occonnect/domain"
 	"occonnect/internal/apitest"
+	"occonnect/internal/passhash"
 	"occonnect/store"
 )
 
@@ -85,5 +86,46 @@ func TestSessionLifetimes(t *testing.T) {
 	}
 	if code := getMe("not-a-token"); code != http.StatusUnauthorized {
 		t.Fatalf("unknown token: %d", code)
+	}
+}
+
+// TestHashUpgradedAtSignIn: a staff password hashed with older (here other) Argon2id
+// parameters is hashed again with the current ones at the next successful sign-in, and
+// still signs in; a failed sign-in changes nothing.
+func TestHashUpgradedAtSignIn(t *testing.T) {
+	t.Parallel()
+	s := apitest.New(t, apitest.Options{})
+	ctx := context.Background()
+	older := s.Hasher.Params
+	older.Iterations++
+	oldHash, err := passhash.Hash(apitest.Password, older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.Store.CreateStaff(ctx, store.Staff{Email: "officer@t.local", Role: domain.RoleOfficer, PasswordHash: oldHash, CreatedAt: s.Clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := func() string {
+		st, err := s.Store.StaffByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.PasswordHash
+	}
+	login := func(password string) int {
+		return s.Call("", http.MethodPost, "/api/v1/staff/login", `{"email":"officer@t.local","password":"`+password+`"}`).Code
+	}
+	if code := login("not the password"); code != http.StatusUnauthorized || hash() != oldHash {
+		t.Fatalf("a failed sign-in: %d, hash changed %v", code, hash() != oldHash)
+	}
+	if code := login(apitest.Password); code != http.StatusOK {
+		t.Fatalf("sign-in: %d", code)
+	}
+	if h := hash(); h == oldHash || passhash.NeedsRehash(h, s.Hasher.Params) {
+		t.Fatalf("the hash was not upgraded to the current parameters: %.30s…", h)
+	}
+	if code := login(apitest.Password); code != http.StatusOK {
+		t.Fatalf("sign-in with the upgraded hash: %d", code)
 	}
 }

@@ -168,8 +168,8 @@ func (a *Allowances) RecordDebit(ctx context.Context, agent *Principal, d Debit)
 	if err := v.err(); err != nil {
 		return Debited{}, err
 	}
-	if !agent.Staff.ExchangePointCode.Valid {
-		return Debited{}, refuse(Forbidden)
+	if err := agentAtOpenPoint(ctx, a.store, agent); err != nil {
+		return Debited{}, err
 	}
 	c, err := a.store.CitizenByCIN(ctx, cin)
 	if errors.Is(err, store.ErrNotFound) {

@@ -277,6 +277,19 @@ func (a *Auth) verified(ctx context.Context, g guard, password, hash string) err
 	return a.passed(ctx, g)
 }
 
+// upgradeHash hashes a password just verified again when its hash was made with other
+// parameters than the hasher's (they were raised since): the account moves to the current
+// cost at its next sign-in, without a password reset. Best effort: a failure leaves the
+// old hash, which still verifies.
+func (a *Auth) upgradeHash(ctx context.Context, kind domain.SubjectKind, id int64, password, hash string) {
+	if !passhash.NeedsRehash(hash, a.hasher.Params) {
+		return
+	}
+	if fresh, err := a.hasher.Hash(password); err == nil {
+		_ = a.store.UpgradePasswordHash(ctx, kind, id, hash, fresh)
+	}
+}
+
 // verifiedChange checks the current password of a password change against hash, under
 // the lockout, as verified does. When hash is the account's own password (accountHash), a
 // change whose current password fails but whose new one is already the account's is the
@@ -358,6 +371,9 @@ func (a *Auth) verifyCitizen(ctx context.Context, c Credentials) (*citizenLogin,
 	}
 	if err := a.verified(ctx, g, c.Password, hash); err != nil {
 		return nil, err
+	}
+	if citizen.Status == domain.CitizenActive {
+		a.upgradeHash(ctx, domain.SubjectCitizen, citizen.ID, c.Password, hash)
 	}
 	return &citizenLogin{citizen: citizen, cred: cred}, nil
 }
@@ -468,6 +484,7 @@ func (a *Auth) StaffSignIn(ctx context.Context, email, password string) (*Token,
 	if err := a.verified(ctx, g, password, hash); err != nil {
 		return nil, store.Staff{}, err
 	}
+	a.upgradeHash(ctx, domain.SubjectStaff, st.ID, password, hash)
 	if st.MustChangePassword {
 		if st.PasswordExpiresAt.Valid && !a.clock.now().Before(st.PasswordExpiresAt.Time) {
 			return nil, store.Staff{}, refuse(CredentialsExpired)

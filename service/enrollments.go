@@ -93,8 +93,8 @@ func (e *Enrollments) Enroll(ctx context.Context, agent *Principal, n NewEnrollm
 	if err != nil {
 		return Enrolled{}, err
 	}
-	if !agent.Staff.ExchangePointCode.Valid {
-		return Enrolled{}, refuse(Forbidden) // an agent enrols at an exchange point
+	if err := agentAtOpenPoint(ctx, e.store, agent); err != nil {
+		return Enrolled{}, err // an agent enrols at an exchange point that is open
 	}
 	in.ID, in.AgentStaffID, in.ExchangePointCode = newID(), agent.ID, agent.Staff.ExchangePointCode.String
 	res, err := e.store.Enroll(ctx, in)
@@ -147,6 +147,23 @@ func enrollmentView(e store.Enrollment, steps []store.Step) Enrollment {
 		}
 	}
 	return out
+}
+
+// agentAtOpenPoint refuses an agent without an exchange point, or whose exchange point was
+// deactivated (Forbidden, exchange_point_inactive): a closed point neither enrols nor
+// sells currency, whatever its agents' sessions.
+func agentAtOpenPoint(ctx context.Context, st *store.Store, agent *Principal) error {
+	if !agent.Staff.ExchangePointCode.Valid {
+		return refuse(Forbidden)
+	}
+	open, err := st.ExchangePointExists(ctx, agent.Staff.ExchangePointCode.String)
+	if err != nil {
+		return err
+	}
+	if !open {
+		return &Refusal{Reason: Forbidden, Detail: "exchange_point_inactive"}
+	}
+	return nil
 }
 
 // visible reads an enrollment the staff member may see: admins all, agents those of their

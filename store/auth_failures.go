@@ -126,3 +126,17 @@ func sourceKey(source []byte) []byte {
 	}
 	return source
 }
+
+// UpgradePasswordHash replaces the hash of a password just verified (oldHash) by newHash,
+// made with the current parameters, unless the password changed meanwhile.
+func (s *Store) UpgradePasswordHash(ctx context.Context, kind domain.SubjectKind, id int64, oldHash, newHash string) error {
+	table := "citizens"
+	if kind == domain.SubjectStaff {
+		table = "staff"
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE `+table+` SET password_hash = ? WHERE id = ? AND password_hash = ?`, newHash, id, oldHash)
+	if err != nil {
+		return fmt.Errorf("upgrade password hash: %w", err)
+	}
+	return nil
+}
