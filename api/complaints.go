@@ -138,7 +138,7 @@ func (h complaintHandlers) mine(w http.ResponseWriter, r *http.Request) error {
 // list: GET /complaints?status=&category=&escalation_level=&overdue=true (officers).
 func (h complaintHandlers) list(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	p, err := h.svc.List(r.Context(), service.ComplaintQuery{Status: q.Get("status"), Category: q.Get("category"),
+	p, err := h.svc.List(r.Context(), principalFrom(r.Context()), service.ComplaintQuery{Status: q.Get("status"), Category: q.Get("category"),
 		EscalationLevel: q.Get("escalation_level"), Overdue: q.Get("overdue"), Page: page(r)})
 	if err != nil {
 		return err
@@ -159,7 +159,7 @@ func (h complaintHandlers) get(w http.ResponseWriter, r *http.Request) error {
 
 // staffGet: GET /complaints/{reference}: the officer's view, with the audit trail.
 func (h complaintHandlers) staffGet(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.svc.GetForStaff(r.Context(), pathVar(r, "reference"))
+	c, err := h.svc.GetForStaff(r.Context(), principalFrom(r.Context()), pathVar(r, "reference"))
 	if err != nil {
 		return err
 	}

@@ -470,6 +470,15 @@ func TestComplaintLongPaths(t *testing.T) {
 			t.Fatalf("the resolution target passed without an escalation: %s", r.Raw)
 		}
 	}
+	// Escalated to the supervisors, it leaves the officers' sight, as its task does.
+	expect(t, call(t, "GET", "/api/v1/complaints/"+late, officer, nil), http.StatusNotFound, "not_found")
+	listed := call(t, "GET", "/api/v1/complaints?limit=100", officer, nil)
+	expect(t, listed, http.StatusOK, "")
+	for _, it := range listed.Body["items"].([]any) {
+		if it.(map[string]any)["reference"] == late {
+			t.Fatalf("an officer lists %s, escalated to the supervisors", late)
+		}
+	}
 	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/claim", supervisor, nil), http.StatusOK, "")
 	expect(t, call(t, "POST", "/api/v1/tasks/"+task+"/complete", supervisor,
 		map[string]string{"outcome": "resolve", "comment": "Traité par le superviseur."}), http.StatusOK, "")

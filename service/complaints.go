@@ -132,10 +132,19 @@ func (c *Complaints) Mine(ctx context.Context, p *Principal, page PageRequest) (
 	return c.list(ctx, store.ComplaintFilter{CitizenID: p.ID}, page, nil)
 }
 
-// List lists every complaint for officers, newest first, filtered.
-func (c *Complaints) List(ctx context.Context, q ComplaintQuery) (Page[store.Complaint], error) {
+// staffVisibility is what a staff member reads of the complaints, as of the tasks: those
+// of the queues the role works (the escalation levels up to its own) and those assigned
+// to them; the escalated ones stay out of the officers' sight.
+func staffVisibility(p *Principal) store.StaffVisibility {
+	return store.StaffVisibility{MaxLevel: len(p.Role().Queues()) - 1, StaffID: p.ID}
+}
+
+// List lists the complaints the staff member may read (staffVisibility), newest first,
+// filtered.
+func (c *Complaints) List(ctx context.Context, p *Principal, q ComplaintQuery) (Page[store.Complaint], error) {
 	var v fieldErrors
-	f := store.ComplaintFilter{Status: domain.ComplaintStatus(q.Status), Category: q.Category}
+	vis := staffVisibility(p)
+	f := store.ComplaintFilter{Status: domain.ComplaintStatus(q.Status), Category: q.Category, Visible: &vis}
 	if q.Status != "" && !domain.ValidComplaintStatus(q.Status) {
 		v.add("status", "invalid")
 	}
@@ -204,8 +213,20 @@ func (c *Complaints) Get(ctx context.Context, p *Principal, ref string) (Complai
 }
 
 // GetForStaff reads a complaint as officers see it: the conversation, the citizen and the
-// audit trail.
-func (c *Complaints) GetForStaff(ctx context.Context, ref string) (Complaint, error) {
+// audit trail; NotFound when the staff member may not read it (staffVisibility).
+func (c *Complaints) GetForStaff(ctx context.Context, p *Principal, ref string) (Complaint, error) {
+	ok, err := c.store.ComplaintVisibleTo(ctx, ref, staffVisibility(p))
+	if err != nil {
+		return Complaint{}, err
+	}
+	if !ok {
+		return Complaint{}, refuse(NotFound)
+	}
+	return c.forStaff(ctx, ref)
+}
+
+// forStaff reads a complaint in the officers' view, for a caller already allowed.
+func (c *Complaints) forStaff(ctx context.Context, ref string) (Complaint, error) {
 	x, err := c.store.ComplaintByReference(ctx, ref)
 	if err != nil {
 		return Complaint{}, err

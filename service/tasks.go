@@ -149,7 +149,7 @@ func (t *Tasks) Get(ctx context.Context, p *Principal, id string) (Task, error) 
 	out := Task{Task: x}
 	switch x.Kind {
 	case domain.TaskComplaint:
-		c, err := t.complaints.GetForStaff(ctx, x.SubjectID)
+		c, err := t.complaints.forStaff(ctx, x.SubjectID) // the task is visible: so is its subject
 		if err != nil {
 			return out, err
 		}

@@ -143,16 +143,43 @@ type ComplaintFilter struct {
 	Status          domain.ComplaintStatus // "": all
 	Category        string
 	EscalationLevel *int
-	OverdueOnly     bool
+	// Visible, when set, keeps what a staff member may read: complaints at an escalation
+	// level up to MaxLevel, or whose task is assigned to StaffID.
+	Visible     *StaffVisibility
+	OverdueOnly bool
 	Before          string // cursor: references are increasing within a year; ordered by created_at, reference
 	BeforeCreated   time.Time
 	Limit           int
+}
+
+// StaffVisibility is what a staff member reads of the complaints: those of the queues
+// their role works (escalation levels 0 to MaxLevel) and those assigned to them.
+type StaffVisibility struct {
+	MaxLevel int
+	StaffID  int64
+}
+
+// clause is the condition of v on the complaints table.
+func (v StaffVisibility) clause() (string, []any) {
+	return `(escalation_level <= ? OR task_id IN (SELECT id FROM tasks WHERE assignee_staff_id = ?))`, []any{v.MaxLevel, v.StaffID}
+}
+
+// ComplaintVisibleTo tells whether v may read the complaint.
+func (s *Store) ComplaintVisibleTo(ctx context.Context, ref string, v StaffVisibility) (bool, error) {
+	cond, args := v.clause()
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM complaints WHERE reference = ? AND `+cond, append([]any{ref}, args...)...)
+	return n > 0, err
 }
 
 // Complaints lists complaints, newest first.
 func (s *Store) Complaints(ctx context.Context, f ComplaintFilter) ([]Complaint, error) {
 	var where []string
 	var args []any
+	if f.Visible != nil {
+		cond, cargs := f.Visible.clause()
+		where, args = append(where, cond), append(args, cargs...)
+	}
 	if f.CitizenID != 0 {
 		where, args = append(where, "citizen_id = ?"), append(args, f.CitizenID)
 	}
