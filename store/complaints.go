@@ -145,11 +145,11 @@ type ComplaintFilter struct {
 	EscalationLevel *int
 	// Visible, when set, keeps what a staff member may read: complaints at an escalation
 	// level up to MaxLevel, or whose task is assigned to StaffID.
-	Visible     *StaffVisibility
-	OverdueOnly bool
-	Before          string // cursor: references are increasing within a year; ordered by created_at, reference
-	BeforeCreated   time.Time
-	Limit           int
+	Visible       *StaffVisibility
+	OverdueOnly   bool
+	Before        string // cursor: references are increasing within a year; ordered by created_at, reference
+	BeforeCreated time.Time
+	Limit         int
 }
 
 // StaffVisibility is what a staff member reads of the complaints: those of the queues
