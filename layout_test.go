@@ -33,10 +33,10 @@ var layers = []struct {
 	// The catalogs of texts: nothing of the project.
 	{pkg: "internal/i18n", mayReach: []string{}},
 	// E-mail rendering and sending.
-	{pkg: "mail", mayReach: []string{"domain", "internal/i18n"}},
+	{pkg: "mail", mayReach: []string{"domain", "internal/i18n", "internal/loopback"}},
 	// The activities: store, mail and domain, never a workflow or an adapter.
 	{pkg: "activities", mayReach: []string{"domain", "store", "mail", "activities/contract",
-		"internal/i18n", "internal/metrics", "internal/passhash", "internal/scrub"}},
+		"internal/i18n", "internal/loopback", "internal/metrics", "internal/passhash", "internal/scrub"}},
 	// The use cases: under both adapters, knowing neither, nor HTTP.
 	{pkg: "service", never: []string{"api", "console", "internal/web", "internal/server", "activities"},
 		notImport: []string{"net/http"}},

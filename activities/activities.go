@@ -8,9 +8,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 
 	"occonnect/activities/contract"
@@ -41,6 +43,15 @@ func (a *Activities) now() time.Time {
 		return a.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// logger is the activity's logger, or the process's default one outside an activity (an
+// activity called by a test or a command).
+func logger(ctx context.Context) log.Logger {
+	if activity.IsActivity(ctx) {
+		return activity.GetLogger(ctx)
+	}
+	return slog.Default()
 }
 
 func notFoundIsFinal(what string, err error) error {
@@ -132,7 +143,7 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 		if err != nil {
 			a.Metrics.EmailFailed(m.Kind, mail.IsPermanent(err))
 			if ferr := a.Store.MarkOutboxFailed(ctx, m.ID, scrub.Message(err)); ferr != nil {
-				activity.GetLogger(ctx).Warn("could not record e-mail failure", "outbox_id", m.ID, "error", ferr)
+				logger(ctx).Warn("could not record e-mail failure", "outbox_id", m.ID, "error", ferr)
 			}
 			if mail.IsPermanent(err) {
 				return temporal.NewNonRetryableApplicationError("e-mail rejected by the SMTP server", contract.ErrTypeEmailRejected, err)

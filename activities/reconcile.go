@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"occonnect/activities/contract"
@@ -25,7 +24,7 @@ func (a *Activities) StartMissingWorkflows(ctx context.Context, in contract.Reco
 	}
 	res, err := a.Starts.StartMissing(ctx, in)
 	if res.Complaints+res.DTSRequests+res.Failed > 0 {
-		activity.GetLogger(ctx).Info("reconciler", "complaints_started", res.Complaints, "dts_started", res.DTSRequests, "failed", res.Failed)
+		logger(ctx).Info("reconciler", "complaints_started", res.Complaints, "dts_started", res.DTSRequests, "failed", res.Failed)
 	}
 	return res, err
 }

@@ -94,35 +94,38 @@ type containerVar struct {
 var temporalRoles = []string{roleAPI, roleWorker, roleSetup}
 
 var containerVars = map[string]containerVar{
-	"OCC_API_ADDR":            {roles: []string{roleAPI}},
-	"OCC_API_METRICS_ADDR":    {roles: []string{roleAPI}},
-	"OCC_WORKER_METRICS_ADDR": {roles: []string{roleWorker}},
-	"OCC_CODEC_ADDR":          {roles: []string{roleCodec}},
-	"OCC_CODEC_CORS_ORIGIN":   {roles: []string{roleCodec}},
-	"OCC_CODEC_TOKEN":         {roles: []string{roleCodec}},
-	"OCC_MYSQL_DSN":           {roles: []string{roleAPI, roleWorker, roleMigrate}},
-	"OCC_TEMPORAL_ADDRESS":    {roles: temporalRoles},
-	"OCC_TEMPORAL_NAMESPACE":  {roles: temporalRoles},
-	"OCC_PAYLOAD_KEYS":        {roles: []string{roleAPI, roleWorker, roleCodec}},
-	"OCC_SMTP_HOST":           {roles: []string{roleAPI, roleWorker}},
-	"OCC_SMTP_PORT":           {roles: []string{roleAPI, roleWorker}},
-	"OCC_SMTP_TLS":            {roles: []string{roleAPI, roleWorker}},
-	"OCC_MAIL_FROM":           {roles: []string{roleAPI, roleWorker}},
-	"OCC_SMTP_USERNAME":       {roles: []string{roleAPI, roleWorker}, optional: "the bundled Mailpit takes no SMTP AUTH"},
-	"OCC_SMTP_PASSWORD":       {roles: []string{roleAPI, roleWorker}, optional: "the bundled Mailpit takes no SMTP AUTH"},
-	"OCC_TRUSTED_PROXIES":     {roles: []string{roleAPI}, optional: "no reverse proxy until the operator puts one in front"},
-	"OCC_API_CORS_ORIGINS":    {roles: []string{roleAPI}, optional: "the mobile app is no browser: no CORS unless a web client is added"},
-	"OCC_PUBLIC_URL":          {roles: []string{roleAPI}},
-	"OCC_TEMPORAL_TLS_CA":     {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
-	"OCC_TEMPORAL_TLS_CERT":   {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
-	"OCC_TEMPORAL_TLS_KEY":    {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
-	"OCC_TEMPORAL_API_KEY":    {roles: temporalRoles, optional: "only Temporal Cloud takes an API key"},
+	"OCC_API_ADDR":             {roles: []string{roleAPI}},
+	"OCC_API_METRICS_ADDR":     {roles: []string{roleAPI}},
+	"OCC_WORKER_METRICS_ADDR":  {roles: []string{roleWorker}},
+	"OCC_CODEC_ADDR":           {roles: []string{roleCodec}},
+	"OCC_CODEC_CORS_ORIGIN":    {roles: []string{roleCodec}},
+	"OCC_CODEC_TOKEN":          {roles: []string{roleCodec}},
+	"OCC_MYSQL_DSN":            {roles: []string{roleAPI, roleWorker, roleMigrate}},
+	"OCC_TEMPORAL_ADDRESS":     {roles: temporalRoles},
+	"OCC_TEMPORAL_NAMESPACE":   {roles: temporalRoles},
+	"OCC_PAYLOAD_KEYS":         {roles: []string{roleAPI, roleWorker, roleCodec}},
+	"OCC_SMTP_HOST":            {roles: []string{roleAPI, roleWorker}},
+	"OCC_SMTP_PORT":            {roles: []string{roleAPI, roleWorker}},
+	"OCC_SMTP_TLS":             {roles: []string{roleAPI, roleWorker}},
+	"OCC_MAIL_FROM":            {roles: []string{roleAPI, roleWorker}},
+	"OCC_SMTP_USERNAME":        {roles: []string{roleAPI, roleWorker}, optional: "the bundled Mailpit takes no SMTP AUTH"},
+	"OCC_SMTP_PASSWORD":        {roles: []string{roleAPI, roleWorker}, optional: "the bundled Mailpit takes no SMTP AUTH"},
+	"OCC_ALLOW_PLAINTEXT_SMTP": {roles: []string{roleAPI, roleWorker}},
+	"OCC_TRUSTED_PROXIES":      {roles: []string{roleAPI}, optional: "no reverse proxy until the operator puts one in front"},
+	"OCC_API_CORS_ORIGINS":     {roles: []string{roleAPI}, optional: "the mobile app is no browser: no CORS unless a web client is added"},
+	"OCC_PUBLIC_URL":           {roles: []string{roleAPI}},
+	"OCC_TEMPORAL_TLS_CA":      {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
+	"OCC_TEMPORAL_TLS_CERT":    {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
+	"OCC_TEMPORAL_TLS_KEY":     {roles: temporalRoles, optional: "the bundled Temporal cluster speaks plain gRPC on the private network"},
+	"OCC_TEMPORAL_API_KEY":     {roles: temporalRoles, optional: "only Temporal Cloud takes an API key"},
 }
 
 // neverInProduction: variables that must not appear in docker-compose.yml.
 var neverInProduction = map[string]string{
 	"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE":   "demonstrations only: it replaces the complaints' service level",
 	"OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE": "demonstrations only: it replaces the citizen's delays to answer",
+	"OCC_ALLOW_PLAINTEXT_PAYLOADS":            "local development only: payloads in clear in Temporal",
+	"OCC_DEV_SEED":                            "local development only: demo staff accounts sharing one password",
 }
 
 // imageVars: the variables each image documents, that docker-compose.yml may set. The
@@ -293,7 +296,7 @@ func filled(name string) string {
 var (
 	relay = map[string]string{"OCC_SMTP_HOST": "smtp.example.org", "OCC_SMTP_PORT": "587",
 		"OCC_SMTP_TLS": "mandatory", "OCC_SMTP_USERNAME": filled("OCC_SMTP_USERNAME"), "OCC_SMTP_PASSWORD": filled("OCC_SMTP_PASSWORD")}
-	mailpitRelay = map[string]string{"OCC_SMTP_HOST": "mailpit", "OCC_SMTP_PORT": "1025", "OCC_SMTP_TLS": "none"}
+	mailpitRelay = map[string]string{"OCC_SMTP_HOST": "mailpit", "OCC_SMTP_PORT": "1025", "OCC_SMTP_TLS": "none", "OCC_ALLOW_PLAINTEXT_SMTP": "true"}
 )
 
 // stackEnv is deploy/.env as an operator fills it in from deploy/.env.example: every

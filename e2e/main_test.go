@@ -166,7 +166,8 @@ func run(m *testing.M) int {
 	}
 	defer w.Stop()
 	// The reconciler's Schedule, as the worker keeps it; the tests trigger its runs.
-	if err := worker.EnsureSchedules(ctx, tc, time.Hour, time.Minute); err != nil {
+	if err := worker.EnsureSchedules(ctx, tc, worker.Schedules{ReconcileEvery: time.Hour, ReconcileAfter: time.Minute,
+		Retention: retentionPolicy}); err != nil {
 		return fail(err)
 	}
 	handler := server.Handler(server.Options{Services: svc, Logger: apiLogger, Metrics: metrics.NewHTTP(env.metrics)})

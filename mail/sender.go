@@ -10,6 +10,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"occonnect/internal/loopback"
 )
 
 // Sender delivers a rendered Message to one recipient. messageID, when not
@@ -44,8 +46,13 @@ type SMTPConfig struct {
 	// performed. The mechanism is discovered from the server (PLAIN/LOGIN only
 	// over an encrypted connection).
 	Username, Password string
-	// TLS is one of "none" (default), "opportunistic", "mandatory", "implicit".
+	// TLS is one of "none" (default), "opportunistic", "mandatory", "implicit". "none"
+	// and "opportunistic" (which sends in clear when STARTTLS is missing or stripped) are
+	// refused with ErrPlaintext unless Host is loopback or AllowPlaintext is set.
 	TLS string
+	// AllowPlaintext lets "none" and "opportunistic" reach a host that is not loopback (a
+	// relay on a private network, such as the bundled Mailpit of docker compose).
+	AllowPlaintext bool
 	// Timeout bounds the whole SMTP conversation (default 10s). A context
 	// deadline that is sooner wins.
 	Timeout time.Duration
@@ -71,6 +78,9 @@ var (
 	ErrInvalidRecipient = errors.New("mail: invalid recipient address")
 	ErrInvalidMessageID = errors.New("mail: invalid message id")
 	ErrEmptyMessage     = errors.New("mail: message has no subject or no body")
+	// ErrPlaintext: NewSMTPSender refuses a TLS mode that may send in clear to a host
+	// that is not loopback.
+	ErrPlaintext = errors.New("mail: smtp config: e-mails (one-time passwords among them) would cross the network in clear")
 )
 
 // NewSMTPSender validates cfg and returns a sender. It does not connect.
@@ -92,6 +102,9 @@ func NewSMTPSender(cfg SMTPConfig) (*SMTPSender, error) {
 	case TLSNone, TLSOpportunistic, TLSMandatory, TLSImplicit:
 	default:
 		return nil, fmt.Errorf("mail: smtp config: unknown TLS mode %q (want none, opportunistic, mandatory or implicit)", cfg.TLS)
+	}
+	if (s.tls == TLSNone || s.tls == TLSOpportunistic) && !cfg.AllowPlaintext && !loopback.Host(s.host) {
+		return nil, fmt.Errorf("%w: TLS %q towards %q, which is not loopback (want mandatory or implicit)", ErrPlaintext, s.tls, s.host)
 	}
 	if s.port == 0 {
 		switch s.tls {

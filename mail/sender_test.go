@@ -297,7 +297,7 @@ func TestSMTPSenderInvalidInput(t *testing.T) {
 }
 
 func TestNewSMTPSenderValidation(t *testing.T) {
-	ok := SMTPConfig{Host: "mailpit", Port: 1025, From: "OC Connect <no-reply@oc.gov.ma>"}
+	ok := SMTPConfig{Host: "127.0.0.1", Port: 1025, From: "OC Connect <no-reply@oc.gov.ma>"}
 	if _, err := NewSMTPSender(ok); err != nil {
 		t.Fatalf("valid config rejected: %v", err)
 	}
@@ -328,6 +328,45 @@ func TestNewSMTPSenderValidation(t *testing.T) {
 		}
 		if s.timeout != DefaultTimeout || s.port == 0 {
 			t.Errorf("TLS %q: defaults not applied (port %d, timeout %v)", mode, s.port, s.timeout)
+		}
+	}
+}
+
+// TestSMTPRequiresTLSUnlessLoopback: "none" and "opportunistic" (clear text when STARTTLS
+// is missing or stripped) are refused towards a host that is not loopback, unless
+// AllowPlaintext says so; mandatory and implicit go anywhere.
+func TestSMTPRequiresTLSUnlessLoopback(t *testing.T) {
+	base := SMTPConfig{Port: 1025, From: "OC Connect <no-reply@oc.gov.ma>", Username: "user", Password: "pw-s3cret-value"}
+	for _, host := range []string{"smtp.example.org", "mailpit", "10.0.0.25", "0.0.0.0", "::"} {
+		for _, mode := range []string{"", "none", "opportunistic", "NONE"} {
+			c := base
+			c.Host, c.TLS = host, mode
+			_, err := NewSMTPSender(c)
+			if !errors.Is(err, ErrPlaintext) {
+				t.Errorf("TLS %q towards %s: %v, want ErrPlaintext", mode, host, err)
+			} else if strings.Contains(err.Error(), "pw-s3cret-value") {
+				t.Errorf("the refusal prints the password: %v", err)
+			}
+			c.AllowPlaintext = true
+			if _, err := NewSMTPSender(c); err != nil {
+				t.Errorf("TLS %q towards %s with AllowPlaintext: %v", mode, host, err)
+			}
+		}
+		for _, mode := range []string{"mandatory", "implicit"} {
+			c := base
+			c.Host, c.TLS = host, mode
+			if _, err := NewSMTPSender(c); err != nil {
+				t.Errorf("TLS %q towards %s: %v", mode, host, err)
+			}
+		}
+	}
+	for _, host := range []string{"127.0.0.1", "127.0.0.53", "::1", "localhost"} {
+		for _, mode := range []string{"", "none", "opportunistic"} {
+			c := base
+			c.Host, c.TLS = host, mode
+			if _, err := NewSMTPSender(c); err != nil {
+				t.Errorf("TLS %q towards loopback %s: %v", mode, host, err)
+			}
 		}
 	}
 }

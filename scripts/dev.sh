@@ -25,6 +25,9 @@ esac
 API2_ADDR=127.0.0.1:8082
 
 mkdir -p .dev
+# .dev holds the payload key, Mailpit's e-mails (one-time passwords) and the logs: the
+# owner's only.
+chmod 700 .dev
 # The servers run in sessions of their own (setsid): a Ctrl-C reaches this script only,
 # whose trap stops them in reverse order, instead of racing it to their exits.
 pids=()
@@ -62,9 +65,11 @@ done
 echo "building bin/occonnect"
 go build -o bin/occonnect ./cmd/occonnect
 
-# Payload encryption: a local key, made once and kept in .dev/ (git-ignored).
+# Payload encryption: a local key, made once and kept in .dev/ (git-ignored), mode 0600
+# (codec-key -o; one made by an older make dev is brought to 0600).
 if [[ -z "${OCC_PAYLOAD_KEYS:-}" ]]; then
-  [[ -s .dev/payload.keys ]] || bin/occonnect codec-key dev1 >.dev/payload.keys
+  [[ -s .dev/payload.keys ]] || { rm -f .dev/payload.keys; bin/occonnect codec-key -o .dev/payload.keys dev1; }
+  chmod 600 .dev/payload.keys
   OCC_PAYLOAD_KEYS="$(cat .dev/payload.keys)"
   export OCC_PAYLOAD_KEYS
 fi
@@ -101,7 +106,7 @@ wait_for "Mailpit" curl -fsS "http://$MAILPIT_UI/api/v1/info"
 
 bin/occonnect migrate up
 bin/occonnect exchange-points import data/exchange_points_demo.csv
-bin/occonnect seed demo
+OCC_DEV_SEED=true bin/occonnect seed demo
 
 setsid bin/occonnect worker >.dev/worker.log 2>&1 &
 pids+=($!)

@@ -90,6 +90,7 @@ func Register(r interface {
 	r.RegisterWorkflow(workflows.DTS)
 	r.RegisterWorkflow(workflows.Complaint)
 	r.RegisterWorkflow(workflows.Reconcile)
+	r.RegisterWorkflow(workflows.Retention)
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

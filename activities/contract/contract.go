@@ -31,6 +31,7 @@ const (
 	DecideDTS             = "DecideDTS"
 	StartMissingWorkflows = "StartMissingWorkflows"
 	BusinessDeadline      = "BusinessDeadline"
+	ApplyRetention        = "ApplyRetention"
 )
 
 // Types of the activities' non-retryable errors (temporal.ApplicationError.Type).
@@ -294,4 +295,19 @@ type ReconcileResult struct {
 	Complaints  int // complaints whose workflow it started (or found started)
 	DTSRequests int // DTS requests whose workflow it started (or found started)
 	Failed      int // rows whose start failed: the next run tries them again
+}
+
+// RetentionInput is how long the nightly retention run keeps each kind of data (zero: for
+// ever), as configured (OCC_RETENTION_*).
+type RetentionInput struct {
+	Sessions, Idempotency, OutboxBodies time.Duration
+	LapsedCitizens, ClosedTexts         time.Duration
+}
+
+// RetentionResult counts what a retention run deleted or erased, and names the next year
+// when it has no allowance rules yet (checked from 1 December).
+type RetentionResult struct {
+	Sessions, IdempotencyKeys, AuthFailures, RateLimitBuckets int64
+	OutboxBodies, LapsedCitizens, ComplaintTexts              int64
+	RulesMissingYear                                          int
 }

@@ -90,6 +90,9 @@ func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 	if len(args) != 1 || args[0] != "demo" {
 		return usageError("seed needs demo")
 	}
+	if !cfg.DevSeed {
+		return config.ErrDevSeed
+	}
 	db, err := store.Open(ctx, cfg.MySQLDSN)
 	if err != nil {
 		return err

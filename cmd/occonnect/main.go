@@ -4,7 +4,7 @@
 //	occonnect api                  serve the HTTP API
 //	occonnect worker               run the Temporal worker
 //	occonnect migrate up|status    create the database if needed and apply the migrations
-//	occonnect seed demo            load the demo data of `make dev`
+//	occonnect seed demo            load the demo data of `make dev` (OCC_DEV_SEED=true only)
 //	occonnect staff create --role R --email E [--exchange-point CODE] [--print]
 //	occonnect exchange-points import FILE.csv
 //	occonnect search-attributes    register the workflows' search attributes (real cluster)
@@ -14,12 +14,16 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/go-sql-driver/mysql"
 
 	"occonnect/internal/codec"
 	"occonnect/internal/config"
@@ -31,7 +35,8 @@ commands:
   api                      serve the HTTP API (OCC_API_ADDR)
   worker                   run the Temporal worker
   migrate up|status        create the database if needed, apply or list the migrations
-  seed demo                load the demo exchange points and staff accounts (make dev)
+  seed demo                load the demo exchange points and staff accounts (make dev;
+                           only with OCC_DEV_SEED=true)
   staff create --role agent|officer|supervisor|admin --email E [--exchange-point CODE] [--print]
                            create a staff account; its one-time password is e-mailed
                            (or printed with --print) and must be changed at first login
@@ -39,7 +44,8 @@ commands:
                            check and load exchange points (one transaction; nothing
                            loads if a line is wrong; existing codes are updated)
   codec-server             serve /encode and /decode for the Temporal Web UI (OCC_CODEC_ADDR)
-  codec-key [ID]           print a new random payload key (for OCC_PAYLOAD_KEYS)
+  codec-key [-o FILE] [ID] print a new random payload key (for OCC_PAYLOAD_KEYS), or write
+                           it to a new FILE of mode 0600
   search-attributes [dev-flags]
                            register the workflows' search attributes in the Temporal
                            namespace (idempotent); dev-flags: print start-dev arguments
@@ -84,22 +90,15 @@ func main() {
 	case "healthcheck":
 		err = runHealthcheck(ctx, args)
 	case "codec-key":
-		id := "k1"
-		if len(args) > 0 {
-			id = args[0]
-		}
-		var key string
-		if key, err = codec.NewKey(id); err == nil {
-			fmt.Println(key)
-		}
+		err = runCodecKey(args)
 	case "config":
 		for _, v := range config.Vars {
 			val, set := os.LookupEnv(v.Name)
 			if !set {
 				val = v.Default + " (default)"
 			}
-			if strings.Contains(v.Name, "PASSWORD") && set {
-				val = "(set)"
+			if set {
+				val = shownValue(v.Name, val)
 			}
 			fmt.Printf("%-24s %s\n", v.Name, val)
 		}
@@ -117,6 +116,70 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// shownValue is a variable's value as `occonnect config` prints it: a secret only as
+// "(set)", the password of a DSN masked.
+func shownValue(name, val string) string {
+	for _, s := range []string{"PASSWORD", "KEYS", "TOKEN", "API_KEY"} {
+		if strings.Contains(name, s) {
+			if val == "" {
+				return ""
+			}
+			return "(set)"
+		}
+	}
+	if strings.HasSuffix(name, "_DSN") {
+		if c, err := mysql.ParseDSN(val); err != nil {
+			return "(set, unreadable)"
+		} else if c.Passwd != "" {
+			c.Passwd = "xxxxx"
+			return c.FormatDSN()
+		}
+	}
+	return val
+}
+
+// runCodecKey prints a new payload key (ID defaults to k1), or with -o writes it to a new
+// file readable by its owner only (mode 0600); an existing file is never overwritten.
+func runCodecKey(args []string) error {
+	fs := flag.NewFlagSet("codec-key", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	out := fs.String("o", "", "")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 1 {
+		return usageError("codec-key takes [-o FILE] [ID]")
+	}
+	id := "k1"
+	if fs.NArg() == 1 {
+		id = fs.Arg(0)
+	}
+	key, err := codec.NewKey(id)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = fmt.Println(key)
+		return err
+	}
+	return writeSecretFile(*out, key+"\n")
+}
+
+// writeSecretFile creates path with mode 0600 (whatever the umask) and writes data; it
+// refuses a path that exists.
+func writeSecretFile(path, data string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("key file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("key file: %w", err)
+	}
+	if _, err := f.WriteString(data); err != nil {
+		f.Close()
+		return fmt.Errorf("key file: %w", err)
+	}
+	return f.Close()
 }
 
 type usageError string

@@ -54,6 +54,14 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsA
 			closeAll() // d is nil by then: the error returns return nil, err
 		}
 	}()
+	// Fail closed before opening anything: no payload keys, or e-mails in clear.
+	keys, err := payloadKeys(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	if d.mailer, err = newMailer(cfg); err != nil {
+		return nil, err
+	}
 	stopMetrics, err := serveMetrics(metricsAddr, d.metrics, cfg.Pprof, logger)
 	if err != nil {
 		return nil, err
@@ -69,13 +77,6 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsA
 	}
 	closers = append(closers, func() { db.Close() })
 	d.store = store.New(db)
-	keys, err := codec.ParseKeys(cfg.PayloadKeys)
-	if err != nil {
-		return nil, fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
-	}
-	if keys == nil {
-		logger.Warn("OCC_PAYLOAD_KEYS is empty: workflow payloads are stored in clear")
-	}
 	if lazy {
 		d.temporal, err = lazyTemporal(cfg, logger, keys, worker.WithMetrics(temporalMetrics))
 	} else {
@@ -85,13 +86,33 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsA
 		return nil, err
 	}
 	closers = append(closers, d.temporal.Close)
-	if d.mailer, err = newMailer(cfg); err != nil {
-		return nil, err
-	}
 	if d.hasher, err = passhash.NewHasher(passhash.DefaultParams); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// payloadKeys reads OCC_PAYLOAD_KEYS for the api and the worker: none is refused unless
+// OCC_ALLOW_PLAINTEXT_PAYLOADS=true, and the keyring refuses unencrypted payloads unless
+// the same variable lets it read those of histories written before the keys (both said
+// loudly in the log).
+func payloadKeys(cfg config.Config, logger *slog.Logger) (*codec.Keyring, error) {
+	if err := cfg.RequirePayloadKeys(); err != nil {
+		return nil, err
+	}
+	keys, err := codec.ParseKeys(cfg.PayloadKeys)
+	if err != nil {
+		return nil, fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
+	}
+	switch {
+	case keys == nil:
+		logger.Warn("OCC_PAYLOAD_KEYS is empty and OCC_ALLOW_PLAINTEXT_PAYLOADS=true: workflow payloads are stored IN CLEAR in Temporal; for local development only")
+	case cfg.AllowPlaintextPayloads:
+		logger.Warn("OCC_ALLOW_PLAINTEXT_PAYLOADS=true: unencrypted payloads (histories written before OCC_PAYLOAD_KEYS) are accepted; unset it once those runs have closed")
+	default:
+		keys = keys.RefusePlaintext()
+	}
+	return keys, nil
 }
 
 func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
@@ -146,11 +167,20 @@ func complaintConfig(cfg config.Config) workflows.ComplaintConfig {
 		CitizenDeadlineOverride: cfg.ComplaintCitizenDeadlineOverride}
 }
 
+// newMailer is the SMTP sender of the configuration; TLS is required unless the relay is
+// on loopback (or OCC_ALLOW_PLAINTEXT_SMTP=true).
 func newMailer(cfg config.Config) (*mail.SMTPSender, error) {
-	return mail.NewSMTPSender(mail.SMTPConfig{
+	m, err := mail.NewSMTPSender(mail.SMTPConfig{
 		Host: cfg.SMTPHost, Port: cfg.SMTPPort, From: cfg.MailFrom,
 		Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS,
+		AllowPlaintext: cfg.AllowPlaintextSMTP,
 	})
+	if errors.Is(err, mail.ErrPlaintext) {
+		return nil, fmt.Errorf("OCC_SMTP_TLS=%s with OCC_SMTP_HOST=%s, which is not loopback: e-mails (one-time passwords among them) "+
+			"would cross the network in clear; set OCC_SMTP_TLS=mandatory (or implicit), or OCC_ALLOW_PLAINTEXT_SMTP=true for a relay "+
+			"on a trusted private network", cfg.SMTPTLS, cfg.SMTPHost)
+	}
+	return m, err
 }
 
 func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
@@ -171,7 +201,8 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	if err := worker.EnsureSchedules(ctx, d.temporal, cfg.ReconcileEvery, cfg.ReconcileAfter); err != nil {
+	if err := worker.EnsureSchedules(ctx, d.temporal, worker.Schedules{ReconcileEvery: cfg.ReconcileEvery,
+		ReconcileAfter: cfg.ReconcileAfter, Retention: cfg.Retention}); err != nil {
 		w.Stop()
 		return err
 	}
@@ -206,20 +237,31 @@ func serveMetrics(addr string, reg *prometheus.Registry, withPprof bool, logger 
 	}, nil
 }
 
-// runCodecServer serves /encode and /decode for the Temporal Web UI.
+// runCodecServer serves /encode and /decode for the Temporal Web UI. It needs the keys,
+// and a token unless it listens on loopback only.
 func runCodecServer(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	keys, err := codec.ParseKeys(cfg.PayloadKeys)
 	if err != nil {
 		return fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
 	}
 	if keys == nil {
-		return fmt.Errorf("OCC_PAYLOAD_KEYS is empty: there is nothing to decode")
+		return fmt.Errorf("OCC_PAYLOAD_KEYS is empty: the codec server has nothing to decode " +
+			"(OCC_ALLOW_PLAINTEXT_PAYLOADS=true leaves payloads in clear, where the Web UI reads them without it)")
 	}
-	hs := &http.Server{Addr: cfg.CodecAddr, Handler: codec.Handler(codec.New(keys), cfg.CodecCORSOrigin, cfg.CodecToken),
-		ReadHeaderTimeout: 5 * time.Second}
+	if err := codec.CheckExposure(cfg.CodecAddr, cfg.CodecToken); err != nil {
+		return err
+	}
+	// It shows what it is given: an unencrypted payload, already in clear in the history,
+	// comes back as it is (the api and the worker refuse it unless
+	// OCC_ALLOW_PLAINTEXT_PAYLOADS=true).
+	hs := codec.NewServer(cfg.CodecAddr, codec.Handler(codec.New(keys), cfg.CodecCORSOrigin, cfg.CodecToken))
+	ln, err := net.Listen("tcp", cfg.CodecAddr)
+	if err != nil {
+		return fmt.Errorf("codec server: %w", err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	logger.Info("codec server listening", "addr", cfg.CodecAddr, "cors_origin", cfg.CodecCORSOrigin, "token_required", cfg.CodecToken != "")
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("codec server listening", "addr", ln.Addr().String(), "cors_origin", cfg.CodecCORSOrigin, "token_required", cfg.CodecToken != "")
 	select {
 	case err := <-errc:
 		return fmt.Errorf("codec server: %w", err)

@@ -31,6 +31,20 @@ const (
 type Keyring struct {
 	aeads   map[string]cipher.AEAD
 	current string
+	// strict: Decode refuses unencrypted payloads (RefusePlaintext).
+	strict bool
+}
+
+// RefusePlaintext returns the keyring whose codec refuses unencrypted payloads with
+// ErrPlaintext: whoever can write to Temporal without the keys cannot hand the workers
+// data they take for their own. The api and the worker use it unless
+// OCC_ALLOW_PLAINTEXT_PAYLOADS=true; without it (tests, replays of histories recorded
+// before encryption, the codec server, which only shows what it is given) unencrypted
+// payloads pass through.
+func (k *Keyring) RefusePlaintext() *Keyring {
+	c := *k
+	c.strict = true
+	return &c
 }
 
 // ParseKeys reads "id:base64key[,id:base64key…]" (the first is the current key; every key
@@ -108,12 +122,20 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 // ErrUnknownKey: a payload names a key this process does not have.
 var ErrUnknownKey = errors.New("payload encrypted with an unknown key")
 
-// Decode decrypts encrypted payloads and passes the others through (histories written
-// before encryption was turned on still decode).
+// ErrPlaintext: an unencrypted payload reached a codec that requires encryption.
+var ErrPlaintext = errors.New("unencrypted payload refused: payloads must be encrypted with OCC_PAYLOAD_KEYS " +
+	"(OCC_ALLOW_PLAINTEXT_PAYLOADS=true reads those of histories written before the keys were configured)")
+
+// Decode decrypts encrypted payloads. An unencrypted one passes through (histories
+// written before the keys were configured), or is refused with ErrPlaintext when the
+// keyring says so (RefusePlaintext).
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		if string(p.GetMetadata()[MetadataEncoding]) != EncodingAESGCM {
+			if c.keys.strict {
+				return nil, fmt.Errorf("%w (encoding %q)", ErrPlaintext, p.GetMetadata()[MetadataEncoding])
+			}
 			out[i] = p
 			continue
 		}

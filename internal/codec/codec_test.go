@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -69,9 +70,43 @@ func TestRoundTripAndRotation(t *testing.T) {
 	if _, err := New(rotated).Decode(enc2); err == nil {
 		t.Fatal("a tampered payload decoded")
 	}
-	// Plain payloads (older histories) pass through.
-	if dec, err := New(rotated).Decode([]*commonpb.Payload{payload}); err != nil || dec[0] != payload {
-		t.Fatal("plain payload not passed through")
+}
+
+// TestPlaintextRefused: a keyring made strict (RefusePlaintext, the api's and the worker's
+// unless OCC_ALLOW_PLAINTEXT_PAYLOADS=true) refuses an unencrypted payload, with an error
+// naming the variables, and still decrypts the others; by default unencrypted payloads
+// (histories recorded before the keys) pass through.
+func TestPlaintextRefused(t *testing.T) {
+	k, _ := keyring(t, "k1")
+	plain, err := converter.GetDefaultDataConverter().ToPayload(map[string]string{"EnrollmentID": "01ABC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := New(k).Encode([]*commonpb.Payload{plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := k.RefusePlaintext()
+	_, err = New(strict).Decode([]*commonpb.Payload{enc[0], plain})
+	if !errors.Is(err, ErrPlaintext) || !strings.Contains(err.Error(), "OCC_ALLOW_PLAINTEXT_PAYLOADS") ||
+		!strings.Contains(err.Error(), "OCC_PAYLOAD_KEYS") {
+		t.Fatalf("unencrypted payload: %v, want ErrPlaintext naming the variables", err)
+	}
+	if dec, err := New(strict).Decode(enc); err != nil || !bytes.Equal(dec[0].Data, plain.Data) {
+		t.Fatalf("strict keyring, encrypted payload: %v", err)
+	}
+	// Through the SDK's data converter, as a worker reads an input.
+	dc, _ := Converters(strict)
+	var v map[string]string
+	if err := dc.FromPayload(plain, &v); !errors.Is(err, ErrPlaintext) {
+		t.Fatalf("data converter with an unencrypted payload: %v, want ErrPlaintext", err)
+	}
+	dec, err := New(k).Decode([]*commonpb.Payload{enc[0], plain})
+	if err != nil || dec[1] != plain || !bytes.Equal(dec[0].Data, plain.Data) {
+		t.Fatalf("default keyring: %v", err)
+	}
+	if again, _ := New(strict).Encode([]*commonpb.Payload{plain}); string(again[0].Metadata[MetadataEncoding]) != EncodingAESGCM {
+		t.Fatal("RefusePlaintext must not stop encryption")
 	}
 }
 
@@ -124,5 +159,68 @@ func TestHandler(t *testing.T) {
 	pre, _ := http.DefaultClient.Do(req)
 	if pre.StatusCode != http.StatusNoContent {
 		t.Fatalf("preflight: %d", pre.StatusCode)
+	}
+}
+
+// TestHandlerBodyLimit: a body over MaxRequestBytes is refused 413, whether it announces
+// its length or not (chunked); one under the limit decodes.
+func TestHandlerBodyLimit(t *testing.T) {
+	k, _ := keyring(t, "k1")
+	srv := httptest.NewServer(Handler(New(k), "", "s3cret"))
+	defer srv.Close()
+	post := func(body io.Reader, length int64) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/decode", body)
+		req.ContentLength = length
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	big := bytes.Repeat([]byte(" "), MaxRequestBytes+1)
+	if got := post(bytes.NewReader(big), int64(len(big))); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d bytes with Content-Length: %d, want 413", len(big), got)
+	}
+	// -1: unknown length, sent chunked; io.MultiReader hides the size from net/http.
+	if got := post(io.MultiReader(bytes.NewReader(big)), -1); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("%d bytes chunked: %d, want 413", len(big), got)
+	}
+	payload, _ := converter.GetDefaultDataConverter().ToPayload("hello")
+	enc, _ := New(k).Encode([]*commonpb.Payload{payload})
+	body, _ := json.Marshal(map[string]any{"payloads": []any{map[string]any{"metadata": map[string][]byte{
+		MetadataEncoding: enc[0].Metadata[MetadataEncoding], MetadataKeyID: enc[0].Metadata[MetadataKeyID]}, "data": enc[0].Data}}})
+	padded := append(body, bytes.Repeat([]byte(" "), MaxRequestBytes-len(body))...)
+	if got := post(io.MultiReader(bytes.NewReader(padded)), -1); got != http.StatusOK {
+		t.Errorf("a body of exactly MaxRequestBytes: %d, want 200", got)
+	}
+}
+
+// TestCheckExposure: no token is allowed on loopback only, and the refusal names the
+// variables without printing a token.
+func TestCheckExposure(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:8081", "[::1]:8081", "localhost:8081", "127.0.0.2:8081"} {
+		if err := CheckExposure(addr, ""); err != nil {
+			t.Errorf("%s without a token: %v, want allowed (loopback)", addr, err)
+		}
+	}
+	for _, addr := range []string{"0.0.0.0:8081", ":8081", "[::]:8081", "10.1.2.3:8081", "codec-server:8081"} {
+		err := CheckExposure(addr, "")
+		if err == nil || !strings.Contains(err.Error(), "OCC_CODEC_TOKEN") || !strings.Contains(err.Error(), "OCC_CODEC_ADDR") {
+			t.Errorf("%s without a token: %v, want a refusal naming OCC_CODEC_TOKEN and OCC_CODEC_ADDR", addr, err)
+		}
+		if err := CheckExposure(addr, "a-token"); err != nil {
+			t.Errorf("%s with a token: %v", addr, err)
+		}
+	}
+}
+
+func TestNewServerTimeouts(t *testing.T) {
+	s := NewServer("127.0.0.1:0", http.NotFoundHandler())
+	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 || s.MaxHeaderBytes <= 0 {
+		t.Fatalf("codec server without a timeout or header limit: %+v", s)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"occonnect/activities/contract"
 	"os"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ type Config struct {
 	Pprof             bool
 	// WorkflowCache bounds the workflows a worker keeps in memory (sticky cache).
 	WorkflowCache int
+	// Retention is what the nightly retention run keeps (OCC_RETENTION_*).
+	Retention contract.RetentionInput
 	// ReconcileEvery is the interval of the reconciler's Temporal Schedule, ReconcileAfter
 	// the age of the rows it repairs.
 	ReconcileEvery, ReconcileAfter time.Duration
@@ -51,6 +54,14 @@ type Config struct {
 	CodecAddr       string
 	CodecCORSOrigin string
 	CodecToken      string
+
+	// The exceptions to failing closed: AllowPlaintextPayloads (OCC_ALLOW_PLAINTEXT_PAYLOADS)
+	// starts the api and worker without PayloadKeys, and with keys still reads unencrypted
+	// payloads; AllowPlaintextSMTP (OCC_ALLOW_PLAINTEXT_SMTP) lets OCC_SMTP_TLS none or
+	// opportunistic reach a host that is not loopback; DevSeed (OCC_DEV_SEED) allows
+	// `occonnect seed demo`.
+	AllowPlaintextPayloads, AllowPlaintextSMTP, DevSeed bool
+
 	// Abuse resistance of the API: sign-in rate limits, proxies, browser origins.
 	RateLimitIP, RateLimitAccount Rate
 	// SignInFailuresPerAddress: wrong passwords in a row that shut a client address out of
@@ -95,7 +106,8 @@ var Vars = []Var{
 	{"OCC_SMTP_PORT", "1025", "SMTP port"},
 	{"OCC_SMTP_USERNAME", "", "SMTP AUTH user (none when empty)"},
 	{"OCC_SMTP_PASSWORD", "", "SMTP AUTH password"},
-	{"OCC_SMTP_TLS", "none", "none | opportunistic | mandatory | implicit"},
+	{"OCC_SMTP_TLS", "none", "none | opportunistic | mandatory | implicit; none and opportunistic only towards a loopback OCC_SMTP_HOST (or with OCC_ALLOW_PLAINTEXT_SMTP=true)"},
+	{"OCC_ALLOW_PLAINTEXT_SMTP", "false", "true: allow OCC_SMTP_TLS none or opportunistic towards an OCC_SMTP_HOST that is not loopback (a relay on a trusted private network, e.g. the bundled Mailpit of docker compose)"},
 	{"OCC_MAIL_FROM", "OC Connect <no-reply@occonnect.local>", "From header of every e-mail"},
 	{"OCC_CREDENTIAL_TTL", "24h", "validity of an initial password"},
 	{"OCC_REISSUE_WINDOW", "720h", "how long expired credentials wait for a re-issue before the enrollment lapses"},
@@ -104,16 +116,23 @@ var Vars = []Var{
 	{"OCC_WORKER_METRICS_ADDR", "127.0.0.1:9091", "address of the worker's /metrics listener (empty: none)"},
 	{"OCC_PPROF", "false", "true: serve net/http/pprof on /debug/pprof/ of the metrics listeners"},
 	{"OCC_WORKER_WORKFLOW_CACHE", "1000", "workflows a worker keeps in memory between their tasks (the others replay from history when they wake up)"},
+	{"OCC_RETENTION_SESSIONS", "168h", "retention: how long an expired or revoked session is kept (then deleted)"},
+	{"OCC_RETENTION_IDEMPOTENCY", "168h", "retention: how long the answer to an Idempotency-Key is kept (a retry later than that is a new request)"},
+	{"OCC_RETENTION_OUTBOX_BODIES", "168h", "retention: how long the body of an e-mail neither sent nor cancelled is kept (sent or cancelled: erased at once)"},
+	{"OCC_RETENTION_LAPSED_DAYS", "90", "retention: days after the lapse of their enrollment before a never-activated citizen is anonymised"},
+	{"OCC_RETENTION_COMPLAINT_YEARS", "5", "retention: years after a complaint is closed or rejected before its texts (subject, conversation, feedback) are erased"},
 	{"OCC_RECONCILE_EVERY", "5m", "interval of the reconciler (a Temporal Schedule the worker keeps) that starts the workflows of complaints and DTS requests recorded without one"},
 	{"OCC_RECONCILE_AFTER", "1m", "the reconciler leaves the rows younger than this (their own start may be under way)"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_DAYS", "2", "complaints: first response target, in business days"},
 	{"OCC_COMPLAINT_RESOLUTION_DAYS", "60", "complaints: resolution target, in calendar days"},
 	{"OCC_COMPLAINT_CITIZEN_REMINDER_DAYS", "10", "complaints: a request for information unanswered this many business days is reminded to the citizen"},
 	{"OCC_COMPLAINT_CITIZEN_CLOSE_DAYS", "5", "complaints: business days after that reminder when the complaint is closed unanswered"},
-	{"OCC_PAYLOAD_KEYS", "", "AES-256 keys of the payload codec, id:base64[,id:base64…], newest first (empty: payloads in clear)"},
+	{"OCC_PAYLOAD_KEYS", "", "AES-256 keys of the payload codec, id:base64[,id:base64…], newest first; required by the api, worker and codec-server (unless OCC_ALLOW_PLAINTEXT_PAYLOADS=true)"},
+	{"OCC_ALLOW_PLAINTEXT_PAYLOADS", "false", "true, for local development only: the api and worker start without OCC_PAYLOAD_KEYS (payloads in clear), and with keys still read the unencrypted payloads of histories written before them"},
 	{"OCC_CODEC_ADDR", "127.0.0.1:8081", "address of the codec server (occonnect codec-server)"},
 	{"OCC_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal Web UI allowed to call the codec server"},
-	{"OCC_CODEC_TOKEN", "", "bearer token the codec server requires (empty: none, for local development only)"},
+	{"OCC_CODEC_TOKEN", "", "bearer token the codec server requires; empty only when OCC_CODEC_ADDR is a loopback address"},
+	{"OCC_DEV_SEED", "false", "true: allow occonnect seed demo (demo staff accounts; make dev sets it); never in production"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing the first response target"},
 	{"OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing each of the citizen's two delays (reminder, then closing)"},
 	{"OCC_RATE_LIMIT_IP", "60/1m", "sign-in attempts (activation, resend, citizen and staff login) per client address, a flood guard sized for carrier-grade NAT (failures have their own budget): N/period, or off"},
@@ -171,6 +190,25 @@ func Load() (Config, error) {
 	if c.WorkflowCache, err = strconv.Atoi(get("OCC_WORKER_WORKFLOW_CACHE")); err != nil || c.WorkflowCache < 1 {
 		errs = append(errs, "OCC_WORKER_WORKFLOW_CACHE must be a positive number of workflows")
 	}
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"OCC_RETENTION_SESSIONS", &c.Retention.Sessions}, {"OCC_RETENTION_IDEMPOTENCY", &c.Retention.Idempotency},
+		{"OCC_RETENTION_OUTBOX_BODIES", &c.Retention.OutboxBodies}} {
+		if *d.to, err = time.ParseDuration(get(d.name)); err != nil || *d.to < time.Hour {
+			errs = append(errs, d.name+" must be a duration of at least 1h, such as 168h")
+		}
+	}
+	if days, err := strconv.Atoi(get("OCC_RETENTION_LAPSED_DAYS")); err != nil || days < 1 {
+		errs = append(errs, "OCC_RETENTION_LAPSED_DAYS must be a positive number of days")
+	} else {
+		c.Retention.LapsedCitizens = time.Duration(days) * 24 * time.Hour
+	}
+	if years, err := strconv.Atoi(get("OCC_RETENTION_COMPLAINT_YEARS")); err != nil || years < 1 {
+		errs = append(errs, "OCC_RETENTION_COMPLAINT_YEARS must be a positive number of years")
+	} else {
+		c.Retention.ClosedTexts = time.Duration(years) * 365 * 24 * time.Hour
+	}
 	if c.ReconcileEvery, err = time.ParseDuration(get("OCC_RECONCILE_EVERY")); err != nil || c.ReconcileEvery < time.Second {
 		errs = append(errs, "OCC_RECONCILE_EVERY must be a duration of at least 1s, such as 5m")
 	}
@@ -179,6 +217,15 @@ func Load() (Config, error) {
 	}
 	if c.Pprof, err = strconv.ParseBool(get("OCC_PPROF")); err != nil {
 		errs = append(errs, "OCC_PPROF must be true or false")
+	}
+	if c.AllowPlaintextPayloads, err = strconv.ParseBool(get("OCC_ALLOW_PLAINTEXT_PAYLOADS")); err != nil {
+		errs = append(errs, "OCC_ALLOW_PLAINTEXT_PAYLOADS must be true or false")
+	}
+	if c.AllowPlaintextSMTP, err = strconv.ParseBool(get("OCC_ALLOW_PLAINTEXT_SMTP")); err != nil {
+		errs = append(errs, "OCC_ALLOW_PLAINTEXT_SMTP must be true or false")
+	}
+	if c.DevSeed, err = strconv.ParseBool(get("OCC_DEV_SEED")); err != nil {
+		errs = append(errs, "OCC_DEV_SEED must be true or false")
 	}
 	if c.SMTPPort, err = strconv.Atoi(get("OCC_SMTP_PORT")); err != nil || c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		errs = append(errs, "OCC_SMTP_PORT must be a port number")
@@ -239,6 +286,20 @@ func Load() (Config, error) {
 	}
 	return c, nil
 }
+
+// RequirePayloadKeys is the fail-closed rule of the api and the worker: without
+// OCC_PAYLOAD_KEYS they refuse to start, unless OCC_ALLOW_PLAINTEXT_PAYLOADS=true.
+func (c Config) RequirePayloadKeys() error {
+	if strings.TrimSpace(c.PayloadKeys) != "" || c.AllowPlaintextPayloads {
+		return nil
+	}
+	return fmt.Errorf("OCC_PAYLOAD_KEYS is empty: workflow payloads would be stored in clear in Temporal; " +
+		"set it (occonnect codec-key k1 makes a key), or for local development only OCC_ALLOW_PLAINTEXT_PAYLOADS=true")
+}
+
+// ErrDevSeed: `occonnect seed demo` without OCC_DEV_SEED=true.
+var ErrDevSeed = fmt.Errorf("seed demo creates demo staff accounts that share one password: it runs only with " +
+	"OCC_DEV_SEED=true (make dev sets it), never in production")
 
 // ParseRate reads "N/period" such as 20/1m, 10/15m or 100/h; "0" or "off" is no limit.
 func ParseRate(v string) (Rate, error) {

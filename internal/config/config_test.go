@@ -60,3 +60,68 @@ func TestPublicURLRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestPayloadKeysRequired: without OCC_PAYLOAD_KEYS the api and worker refuse to start,
+// with a message naming both variables, unless OCC_ALLOW_PLAINTEXT_PAYLOADS=true.
+func TestPayloadKeysRequired(t *testing.T) {
+	t.Setenv("OCC_PAYLOAD_KEYS", "")
+	os.Unsetenv("OCC_ALLOW_PLAINTEXT_PAYLOADS")
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AllowPlaintextPayloads {
+		t.Fatal("OCC_ALLOW_PLAINTEXT_PAYLOADS defaults to true")
+	}
+	err = c.RequirePayloadKeys()
+	if err == nil || !strings.Contains(err.Error(), "OCC_PAYLOAD_KEYS") || !strings.Contains(err.Error(), "OCC_ALLOW_PLAINTEXT_PAYLOADS=true") {
+		t.Fatalf("no keys: %v, want a refusal naming OCC_PAYLOAD_KEYS and OCC_ALLOW_PLAINTEXT_PAYLOADS", err)
+	}
+	t.Setenv("OCC_PAYLOAD_KEYS", "  ")
+	if c, _ := Load(); c.RequirePayloadKeys() == nil {
+		t.Fatal("blank keys accepted")
+	}
+	t.Setenv("OCC_ALLOW_PLAINTEXT_PAYLOADS", "true")
+	if c, err := Load(); err != nil || c.RequirePayloadKeys() != nil {
+		t.Fatalf("OCC_ALLOW_PLAINTEXT_PAYLOADS=true: %v %v", err, c.RequirePayloadKeys())
+	}
+	t.Setenv("OCC_ALLOW_PLAINTEXT_PAYLOADS", "false")
+	t.Setenv("OCC_PAYLOAD_KEYS", "k1:c2VjcmV0LWtleS1ieXRlcy1mb3ItdGhlLXRlc3QtMDA=")
+	if c, err := Load(); err != nil || c.RequirePayloadKeys() != nil {
+		t.Fatalf("with keys: %v %v", err, c.RequirePayloadKeys())
+	}
+}
+
+// TestFailClosedSwitches: the three exceptions default to false and take only true or
+// false, with a message naming the variable.
+func TestFailClosedSwitches(t *testing.T) {
+	for _, name := range []string{"OCC_ALLOW_PLAINTEXT_PAYLOADS", "OCC_ALLOW_PLAINTEXT_SMTP", "OCC_DEV_SEED"} {
+		os.Unsetenv(name)
+		var v Var
+		for _, x := range Vars {
+			if x.Name == name {
+				v = x
+			}
+		}
+		if v.Default != "false" || v.Help == "" {
+			t.Errorf("%s: default %q, help %q, want false and a description", name, v.Default, v.Help)
+		}
+		t.Setenv(name, "yes please")
+		if _, err := Load(); err == nil || !strings.Contains(err.Error(), name+" must be true or false") {
+			t.Errorf("%s=\"yes please\": %v", name, err)
+		}
+		t.Setenv(name, "true")
+		c, err := Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := map[string]bool{"OCC_ALLOW_PLAINTEXT_PAYLOADS": c.AllowPlaintextPayloads, "OCC_ALLOW_PLAINTEXT_SMTP": c.AllowPlaintextSMTP,
+			"OCC_DEV_SEED": c.DevSeed}[name]; !got {
+			t.Errorf("%s=true not read", name)
+		}
+		os.Unsetenv(name)
+	}
+	if !strings.Contains(ErrDevSeed.Error(), "OCC_DEV_SEED=true") {
+		t.Errorf("ErrDevSeed does not name the variable: %v", ErrDevSeed)
+	}
+}

@@ -19,6 +19,8 @@ type Activities struct {
 	complaintReminders *prometheus.CounterVec
 	dtsCredits         prometheus.Counter
 	dtsCreditedMAD     prometheus.Counter
+	retained           *prometheus.CounterVec
+	rulesMissing       prometheus.Gauge
 }
 
 // NewActivities registers the activities' counters.
@@ -52,9 +54,17 @@ func NewActivities(reg prometheus.Registerer) *Activities {
 			Name: "occ_dts_credited_mad_total",
 			Help: "Dirhams of DTS supplements credited to the ledger.",
 		}),
+		retained: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "occ_retention_rows_total",
+			Help: "Rows deleted or erased by the nightly retention run, by kind.",
+		}, []string{"kind"}),
+		rulesMissing: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "occ_allowance_rules_missing",
+			Help: "1 when, from 1 December, next year has no allowance rules yet (alert on it); 0 otherwise.",
+		}),
 	}
 	reg.MustRegister(m.emailsSent, m.emailsFailed, m.escalations, m.credentialsIssued, m.complaintReminders,
-		m.dtsCredits, m.dtsCreditedMAD)
+		m.dtsCredits, m.dtsCreditedMAD, m.retained, m.rulesMissing)
 	return m
 }
 
@@ -104,4 +114,24 @@ func (m *Activities) DTSCredited(amountMAD int64) {
 		m.dtsCredits.Inc()
 		m.dtsCreditedMAD.Add(float64(amountMAD))
 	}
+}
+
+// Retained counts rows of a kind deleted or erased by a retention run.
+func (m *Activities) Retained(kind string, n int64) {
+	if m == nil || n <= 0 {
+		return
+	}
+	m.retained.WithLabelValues(kind).Add(float64(n))
+}
+
+// RulesMissing sets whether next year's allowance rules are missing (from 1 December).
+func (m *Activities) RulesMissing(missing bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if missing {
+		v = 1
+	}
+	m.rulesMissing.Set(v)
 }
