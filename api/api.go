@@ -51,6 +51,7 @@ type API struct {
 	complaints     complaintHandlers
 	tasks          taskHandlers
 	staff          staffHandlers
+	audit          auditHandlers
 	exchangePoints exchangePointHandlers
 	faq            faqHandlers
 	rules          ruleHandlers
@@ -79,6 +80,7 @@ func New(d Deps) *API {
 	a.complaints = complaintHandlers{svc: s.Complaints}
 	a.tasks = taskHandlers{svc: s.Tasks}
 	a.staff = staffHandlers{svc: s.Staff}
+	a.audit = auditHandlers{svc: s.Audit}
 	a.exchangePoints = exchangePointHandlers{svc: s.ExchangePoints}
 	a.faq = faqHandlers{svc: s.FAQ}
 	a.rules = ruleHandlers{svc: s.Rules}
@@ -179,6 +181,7 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/admin/staff/{id}/enable", a.authed(admins, a.staff.enable)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/reissue-password", a.authed(admins, a.staff.reissuePassword)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/unlock", a.authed(admins, a.staff.unlock)).Methods(http.MethodPost)
+	v1.Handle("/admin/audit", a.authed(admins, a.audit.list)).Methods(http.MethodGet)
 	v1.Handle("/admin/exchange-points", a.authed(admins, a.exchangePoints.create)).Methods(http.MethodPost)
 	v1.Handle("/admin/exchange-points/{code}", a.authed(admins, a.exchangePoints.update)).Methods(http.MethodPut)
 	v1.Handle("/admin/exchange-points/{code}/deactivate", a.authed(admins, a.exchangePoints.deactivate)).Methods(http.MethodPost)

@@ -23,6 +23,7 @@ type Complaints struct {
 	clock  clock
 	wf     workflowClient
 	config workflows.ComplaintConfig
+	audit  *Audit
 }
 
 // Text limits of complaints, in characters.
@@ -221,6 +222,9 @@ func (c *Complaints) GetForStaff(ctx context.Context, p *Principal, ref string) 
 	}
 	if !ok {
 		return Complaint{}, refuse(NotFound)
+	}
+	if err := c.audit.read(ctx, p, auditComplaint, ref); err != nil {
+		return Complaint{}, err
 	}
 	return c.forStaff(ctx, ref)
 }

@@ -26,6 +26,7 @@ type Enrollments struct {
 	reissueWindow time.Duration
 	log           *slog.Logger
 	background    *sync.WaitGroup
+	audit         *Audit
 }
 
 // NewEnrollment is what an agent types at the counter.
@@ -184,6 +185,9 @@ func (e *Enrollments) visible(ctx context.Context, p *Principal, id string) (sto
 func (e *Enrollments) Get(ctx context.Context, p *Principal, id string) (Enrollment, error) {
 	en, err := e.visible(ctx, p, id)
 	if err != nil {
+		return Enrollment{}, err
+	}
+	if err := e.audit.read(ctx, p, auditEnrollment, en.ID); err != nil {
 		return Enrollment{}, err
 	}
 	steps, err := e.store.EnrollmentSteps(ctx, en.ID)

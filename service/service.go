@@ -69,6 +69,7 @@ type Services struct {
 	Idempotency    *Idempotency
 	Health         *Health
 	Reconciler     *Reconciler
+	Audit          *Audit
 	// AddressLimiter bounds the sign-in attempts per client address (nil: no limit): the
 	// adapters spend from it before any sign-in use case runs.
 	AddressLimiter ratelimit.Limiter
@@ -97,22 +98,24 @@ func New(d Deps) *Services {
 		}
 		auth.addressLock = &lock
 	}
+	audit := &Audit{store: d.Store, clock: c}
 	dts := &DTS{store: d.Store, clock: c, wf: wf}
-	complaints := &Complaints{store: d.Store, clock: c, wf: wf, config: d.Complaints}
+	complaints := &Complaints{store: d.Store, clock: c, wf: wf, config: d.Complaints, audit: audit}
 	return &Services{
 		Auth: auth,
-		Enrollments: &Enrollments{store: d.Store, clock: c, wf: wf, auth: auth, reissueWindow: d.ReissueWindow,
+		Enrollments: &Enrollments{store: d.Store, clock: c, wf: wf, auth: auth, reissueWindow: d.ReissueWindow, audit: audit,
 			log: d.Logger, background: bg},
 		Allowances:     &Allowances{store: d.Store, clock: c, auth: auth},
 		DTS:            dts,
 		Complaints:     complaints,
-		Tasks:          &Tasks{store: d.Store, clock: c, wf: wf, complaints: complaints},
+		Tasks:          &Tasks{store: d.Store, clock: c, wf: wf, complaints: complaints, audit: audit},
 		Staff:          &Staff{store: d.Store, hasher: d.Hasher, mailer: d.Mailer, ttl: d.CredentialTTL, clock: c, log: d.Logger},
 		ExchangePoints: &ExchangePoints{store: d.Store, clock: c},
 		FAQ:            &FAQ{store: d.Store, clock: c},
 		Rules:          &Rules{store: d.Store, clock: c},
 		Idempotency:    &Idempotency{store: d.Store, clock: c},
 		Health:         &Health{store: d.Store, temporal: d.Temporal},
+		Audit:          audit,
 		Reconciler:     &Reconciler{store: d.Store, clock: c, complaints: complaints, dts: dts, log: d.Logger},
 		AddressLimiter: ratelimit.NewShared(d.Store, "ip", d.AddressLimit),
 		background:     bg,

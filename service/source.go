@@ -24,3 +24,16 @@ func sourceOf(ctx context.Context) []byte {
 	s, _ := ctx.Value(ctxSource{}).([]byte)
 	return s
 }
+
+type ctxRequestID struct{}
+
+// WithRequestID gives the use cases the request's id (X-Request-ID), for the audit rows
+// of what the request did.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxRequestID{}, id)
+}
+
+func requestIDOf(ctx context.Context) string {
+	id, _ := ctx.Value(ctxRequestID{}).(string)
+	return id
+}

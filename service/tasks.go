@@ -25,6 +25,7 @@ type Tasks struct {
 	clock      clock
 	wf         workflowClient
 	complaints *Complaints
+	audit      *Audit
 }
 
 // TaskQuery filters the task list, as the caller sent it: State (open, claimed, done;
@@ -149,12 +150,18 @@ func (t *Tasks) Get(ctx context.Context, p *Principal, id string) (Task, error) 
 	out := Task{Task: x}
 	switch x.Kind {
 	case domain.TaskComplaint:
+		if err := t.audit.read(ctx, p, auditComplaint, x.SubjectID); err != nil {
+			return out, err
+		}
 		c, err := t.complaints.forStaff(ctx, x.SubjectID) // the task is visible: so is its subject
 		if err != nil {
 			return out, err
 		}
 		out.Complaint = &c
 	case domain.TaskDTS:
+		if err := t.audit.read(ctx, p, auditDTSRequest, x.SubjectID); err != nil {
+			return out, err
+		}
 		d, err := t.store.DTSRequestByID(ctx, x.SubjectID)
 		if err != nil {
 			return out, err

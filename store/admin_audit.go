@@ -70,3 +70,33 @@ func (s *Store) AdminAudit(ctx context.Context, entity, entityID string, limit i
 	err := s.db.SelectContext(ctx, &out, q, args...)
 	return out, err
 }
+
+// AuditQuery selects audit rows, newest first: an entity (and one of its ids), a staff
+// member, and the rows before an id (the cursor).
+type AuditQuery struct {
+	Entity, EntityID string
+	StaffID          int64
+	BeforeID         int64
+	Limit            int
+}
+
+// AuditEntries lists the audit (admin changes and staff reads of citizens' data).
+func (s *Store) AuditEntries(ctx context.Context, q AuditQuery) ([]AdminAuditEntry, error) {
+	query := `SELECT id, staff_id, action, entity, entity_id, changes, request_id, at FROM admin_audit WHERE TRUE`
+	var args []any
+	for _, c := range []struct {
+		set   bool
+		where string
+		arg   any
+	}{{q.Entity != "", ` AND entity = ?`, q.Entity}, {q.EntityID != "", ` AND entity_id = ?`, q.EntityID},
+		{q.StaffID != 0, ` AND staff_id = ?`, q.StaffID}, {q.BeforeID != 0, ` AND id < ?`, q.BeforeID}} {
+		if c.set {
+			query, args = query+c.where, append(args, c.arg)
+		}
+	}
+	var out []AdminAuditEntry
+	if err := s.db.SelectContext(ctx, &out, query+` ORDER BY id DESC LIMIT ?`, append(args, q.Limit)...); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return out, nil
+}

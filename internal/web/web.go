@@ -116,6 +116,7 @@ func Common(next http.Handler, o Options) http.Handler {
 		ctx := context.WithValue(context.WithValue(r.Context(), ctxRequestID, id), ctxRoute, route)
 		// The client's address behind the trusted proxies, for the lockout's count per source.
 		ctx = service.WithClientAddress(ctx, IPKey(ClientIP(r, o.TrustedProxies)))
+		ctx = service.WithRequestID(ctx, id)
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-ID", id)
