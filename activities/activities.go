@@ -36,6 +36,16 @@ type Activities struct {
 	// Starts starts the workflows of rows left without one (the reconciler: the
 	// service's Reconciler); nil in a worker that does not run it.
 	Starts Starter
+	// Bodies seals the e-mails' bodies in the outbox (the payload keys: a credentials
+	// e-mail carries a live password) and opens them to send; nil stores them in clear
+	// (only where payloads may be in clear too, OCC_ALLOW_PLAINTEXT_PAYLOADS).
+	Bodies Sealer
+}
+
+// Sealer encrypts a text at rest and reads it back (codec.Keyring).
+type Sealer interface {
+	Seal(plain string) (string, error)
+	Open(sealed string) (string, error)
 }
 
 func (a *Activities) now() time.Time {
@@ -97,10 +107,14 @@ func (a *Activities) IssueCredentials(ctx context.Context, in contract.IssueCred
 	if err != nil {
 		return contract.IssueCredentialsResult{}, temporal.NewNonRetryableApplicationError("render credentials e-mail", "Template", err)
 	}
+	queued, err := a.outboxMessage(store.CredentialsMessageKey(in.EnrollmentID, in.IssueNo), "citizen_credentials", citizen.Email, msg, now)
+	if err != nil {
+		return contract.IssueCredentialsResult{}, err
+	}
 	issued, created, err := a.Store.IssueCredential(ctx, store.Credential{
 		EnrollmentID: in.EnrollmentID, CitizenID: citizen.ID, IssueNo: in.IssueNo,
 		PasswordHash: hash, CreatedAt: now, ExpiresAt: expires,
-	}, outboxMessage(store.CredentialsMessageKey(in.EnrollmentID, in.IssueNo), "citizen_credentials", citizen.Email, msg, now))
+	}, queued)
 	if err != nil {
 		return contract.IssueCredentialsResult{}, fmt.Errorf("store credential: %w", err)
 	}
@@ -118,12 +132,40 @@ func (a *Activities) outboxIDFor(ctx context.Context, in contract.IssueCredentia
 	return id, nil
 }
 
-func outboxMessage(key, kind, to string, m mail.Message, now time.Time) store.OutboxMessage {
+// outboxMessage is a rendered e-mail to queue, its bodies sealed (Bodies): the outbox never
+// holds a readable password or a complaint's text.
+func (a *Activities) outboxMessage(key, kind, to string, m mail.Message, now time.Time) (store.OutboxMessage, error) {
+	text, html := m.Text, m.HTML
+	if a.Bodies != nil {
+		var err error
+		if text, err = a.Bodies.Seal(text); err != nil {
+			return store.OutboxMessage{}, fmt.Errorf("seal e-mail: %w", err)
+		}
+		if html, err = a.Bodies.Seal(html); err != nil {
+			return store.OutboxMessage{}, fmt.Errorf("seal e-mail: %w", err)
+		}
+	}
 	return store.OutboxMessage{
 		MessageKey: key, Kind: kind, To: to, Subject: m.Subject,
-		Text: sql.NullString{String: m.Text, Valid: true}, HTML: sql.NullString{String: m.HTML, Valid: true},
+		Text: sql.NullString{String: text, Valid: true}, HTML: sql.NullString{String: html, Valid: true},
 		CreatedAt: now,
+	}, nil
+}
+
+// openBodies reads a queued e-mail's bodies (sealed, or in clear from before sealing).
+func (a *Activities) openBodies(m store.OutboxMessage) (mail.Message, error) {
+	out := mail.Message{Subject: m.Subject, Text: m.Text.String, HTML: m.HTML.String}
+	if a.Bodies == nil {
+		return out, nil
 	}
+	var err error
+	if out.Text, err = a.Bodies.Open(out.Text); err != nil {
+		return out, fmt.Errorf("open e-mail %d: %w", m.ID, err)
+	}
+	if out.HTML, err = a.Bodies.Open(out.HTML); err != nil {
+		return out, fmt.Errorf("open e-mail %d: %w", m.ID, err)
+	}
+	return out, nil
 }
 
 // SendEmail hands a queued e-mail to the SMTP server. Transient failures (server down, 4xx)
@@ -138,14 +180,22 @@ func (a *Activities) SendEmail(ctx context.Context, in contract.SendEmailInput) 
 		return nil
 	}
 	if !m.SentAt.Valid {
-		err := a.Mailer.Send(ctx, m.To, mail.Message{Subject: m.Subject, Text: m.Text.String, HTML: m.HTML.String},
-			fmt.Sprintf("outbox-%d", m.ID))
+		msg, err := a.openBodies(m)
+		if err != nil {
+			// A key removed from the ring while e-mails waited: not retried, and said.
+			return temporal.NewNonRetryableApplicationError("e-mail body cannot be opened", contract.ErrTypeEmailRejected, err)
+		}
+		err = a.Mailer.Send(ctx, m.To, msg, fmt.Sprintf("outbox-%d", m.ID))
 		if err != nil {
 			a.Metrics.EmailFailed(m.Kind, mail.IsPermanent(err))
 			if ferr := a.Store.MarkOutboxFailed(ctx, m.ID, scrub.Message(err)); ferr != nil {
 				logger(ctx).Warn("could not record e-mail failure", "outbox_id", m.ID, "error", ferr)
 			}
 			if mail.IsPermanent(err) {
+				// Never sent: its bodies (a password perhaps) are erased rather than kept.
+				if eerr := a.Store.EraseOutboxBodies(ctx, m.ID); eerr != nil {
+					return eerr
+				}
 				return temporal.NewNonRetryableApplicationError("e-mail rejected by the SMTP server", contract.ErrTypeEmailRejected, err)
 			}
 			return fmt.Errorf("send e-mail %d: %w", m.ID, err)
@@ -192,8 +242,11 @@ func (a *Activities) CompleteEnrollment(ctx context.Context, enrollmentID string
 		return contract.CompleteEnrollmentResult{}, temporal.NewNonRetryableApplicationError("render welcome e-mail", "Template", err)
 	}
 	now := a.now()
-	id, err := a.Store.CompleteEnrollment(ctx, enrollmentID,
-		outboxMessage(store.WelcomeMessageKey(enrollmentID), "citizen_welcome", citizen.Email, msg, now), now)
+	queued, err := a.outboxMessage(store.WelcomeMessageKey(enrollmentID), "citizen_welcome", citizen.Email, msg, now)
+	if err != nil {
+		return contract.CompleteEnrollmentResult{}, err
+	}
+	id, err := a.Store.CompleteEnrollment(ctx, enrollmentID, queued, now)
 	if err != nil {
 		return contract.CompleteEnrollmentResult{}, err
 	}

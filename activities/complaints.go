@@ -123,8 +123,8 @@ func (a *Activities) complaintMail(ctx context.Context, ref, kind string, messag
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError("render complaint e-mail", "Template", err)
 	}
-	m := outboxMessage(fmt.Sprintf("complaint/%s/%d/%s", ref, version, kind), "complaint_"+kind, citizen.Email, msg, a.now())
-	return &m, nil
+	m, err := a.outboxMessage(fmt.Sprintf("complaint/%s/%d/%s", ref, version, kind), "complaint_"+kind, citizen.Email, msg, a.now())
+	return &m, err
 }
 
 // ApplyComplaintChange writes a transition: read model, audit row, task, message, e-mail.
@@ -213,8 +213,12 @@ func (a *Activities) NotifyComplaintStaff(ctx context.Context, in contract.Notif
 	}
 	var out contract.NotifyComplaintStaffResult
 	for _, s := range to {
-		id, err := a.Store.Enqueue(ctx, outboxMessage(fmt.Sprintf("complaint/%s/%d/%s/%s/%d", in.Reference, in.Cycle, in.Kind, in.Target, s.ID),
-			"complaint_"+in.Kind, s.Email, msg, a.now()))
+		queued, err := a.outboxMessage(fmt.Sprintf("complaint/%s/%d/%s/%s/%d", in.Reference, in.Cycle, in.Kind, in.Target, s.ID),
+			"complaint_"+in.Kind, s.Email, msg, a.now())
+		if err != nil {
+			return out, err
+		}
+		id, err := a.Store.Enqueue(ctx, queued)
 		if err != nil {
 			return out, err
 		}

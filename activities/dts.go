@@ -124,8 +124,12 @@ func (a *Activities) EscalateTask(ctx context.Context, in contract.EscalateTaskI
 	}
 	var out contract.EscalateTaskResult
 	for _, s := range supervisors {
-		id, err := a.Store.Enqueue(ctx, outboxMessage(fmt.Sprintf("task/%s/escalated/%d/%d", in.Change.TaskID, in.Change.EscalationLevel, s.ID),
-			"task_escalated", s.Email, msg, now))
+		queued, err := a.outboxMessage(fmt.Sprintf("task/%s/escalated/%d/%d", in.Change.TaskID, in.Change.EscalationLevel, s.ID),
+			"task_escalated", s.Email, msg, now)
+		if err != nil {
+			return contract.EscalateTaskResult{}, err
+		}
+		id, err := a.Store.Enqueue(ctx, queued)
 		if err != nil {
 			return contract.EscalateTaskResult{}, err
 		}
@@ -165,7 +169,10 @@ func (a *Activities) DecideDTS(ctx context.Context, in contract.DecideDTSInput) 
 		if err != nil {
 			return contract.DecideDTSResult{}, temporal.NewNonRetryableApplicationError("render DTS e-mail", "Template", err)
 		}
-		m := outboxMessage("dts/"+r.ID+"/decision", "dts_"+string(in.Status), c.Email, msg, now)
+		m, err := a.outboxMessage("dts/"+r.ID+"/decision", "dts_"+string(in.Status), c.Email, msg, now)
+		if err != nil {
+			return contract.DecideDTSResult{}, err
+		}
 		d.Mail = &m
 	}
 	// The store credits the ledger only while the request is pending: a retry after a

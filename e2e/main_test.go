@@ -160,7 +160,7 @@ func run(m *testing.M) int {
 		AddressFailures: -1}) // the address budget: apiBehindProxy (lockout_test.go)
 	defer svc.Wait()
 	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL,
-		Metrics: metrics.NewActivities(env.metrics), Starts: svc.Reconciler})
+		Metrics: metrics.NewActivities(env.metrics), Starts: svc.Reconciler, Bodies: keys})
 	if err := w.Start(); err != nil {
 		return fail(err)
 	}

@@ -210,6 +210,14 @@ func (s *Store) SetEnrollmentStatus(ctx context.Context, id string, status domai
 				return fmt.Errorf("revoke credentials: %w", err)
 			}
 		}
+		if status == domain.EnrollmentCredentialsExpired || status == domain.EnrollmentLapsed {
+			// A credentials e-mail not sent by now carries an expired password: it is not
+			// sent any more, and its bodies are not kept.
+			if _, err := tx.ExecContext(ctx, `UPDATE email_outbox SET cancelled_at = COALESCE(cancelled_at, ?), text_body = NULL,
+				html_body = NULL WHERE message_key LIKE ? AND sent_at IS NULL`, at, credentialsMessageKeyPrefix(id)+"%"); err != nil {
+				return fmt.Errorf("cancel expired credentials e-mails: %w", err)
+			}
+		}
 		if step == "" {
 			return nil
 		}

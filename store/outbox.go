@@ -70,6 +70,16 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time) erro
 	return nil
 }
 
+// EraseOutboxBodies erases the bodies of an e-mail that will not be sent (refused for good
+// by the SMTP server): what it carried is not kept.
+func (s *Store) EraseOutboxBodies(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE email_outbox SET text_body = NULL, html_body = NULL WHERE id = ? AND sent_at IS NULL`, id)
+	if err != nil {
+		return fmt.Errorf("erase e-mail bodies: %w", err)
+	}
+	return nil
+}
+
 // MarkOutboxFailed counts a failed attempt; reason must hold no personal data.
 func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, reason string) error {
 	if len(reason) > 500 { // the column's size, cut on a character boundary

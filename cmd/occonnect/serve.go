@@ -34,7 +34,8 @@ type deps struct {
 	temporal client.Client
 	mailer   *mail.SMTPSender
 	hasher   *passhash.Hasher
-	close    func() // in reverse order of opening
+	keys     *codec.Keyring // nil: payloads (and e-mail bodies) in clear, when allowed
+	close    func()         // in reverse order of opening
 }
 
 // start serves the metrics on metricsAddr, opens MySQL, reads the payload keys and dials
@@ -56,6 +57,7 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger, metricsA
 	}()
 	// Fail closed before opening anything: no payload keys, or e-mails in clear.
 	keys, err := payloadKeys(cfg, logger)
+	d.keys = keys
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +196,14 @@ func runWorker(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	svc := service.New(service.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Logger: logger,
 		Complaints: complaintConfig(cfg)})
-	w := worker.New(d.temporal, &activities.Activities{
+	acts := &activities.Activities{
 		Store: d.store, Mailer: d.mailer, Hasher: d.hasher, CredentialTTL: cfg.CredentialTTL,
 		Metrics: metrics.NewActivities(d.metrics), Starts: svc.Reconciler,
-	})
+	}
+	if d.keys != nil {
+		acts.Bodies = d.keys // e-mail bodies sealed in the outbox with the payload keys
+	}
+	w := worker.New(d.temporal, acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -170,3 +170,49 @@ func Converters(k *Keyring) (converter.DataConverter, converter.FailureConverter
 	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), New(k))
 	return dc, temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
 }
+
+// sealedPrefix starts a text sealed by Keyring.Seal: "occ-sealed:v1:<key id>:<base64>".
+const sealedPrefix = "occ-sealed:v1:"
+
+// sealPurpose binds a sealed text to its use (AES-GCM's additional data with the key id):
+// a sealed e-mail body cannot be passed off as a payload, or the other way round.
+const sealPurpose = "occonnect/outbox-body"
+
+// Seal encrypts a text to store at rest (an e-mail's body, which may carry a one-time
+// password) with the current key: AES-256-GCM, a random nonce.
+func (k *Keyring) Seal(plain string) (string, error) {
+	aead := k.aeads[k.current]
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	sealed := aead.Seal(nonce, nonce, []byte(plain), []byte(sealPurpose+"/"+k.current))
+	return sealedPrefix + k.current + ":" + base64.RawStdEncoding.EncodeToString(sealed), nil
+}
+
+// Open decrypts a text sealed by Seal, with any key of the ring. A text that is not sealed
+// (stored before sealing was configured) is returned as it is, unless the keyring refuses
+// plaintext (RefusePlaintext).
+func (k *Keyring) Open(s string) (string, error) {
+	rest, ok := strings.CutPrefix(s, sealedPrefix)
+	if !ok {
+		if k.strict {
+			return "", ErrPlaintext
+		}
+		return s, nil
+	}
+	id, b64, ok := strings.Cut(rest, ":")
+	aead, known := k.aeads[id]
+	if !ok || !known {
+		return "", fmt.Errorf("%w (%q)", ErrUnknownKey, id)
+	}
+	data, err := base64.RawStdEncoding.DecodeString(b64)
+	if err != nil || len(data) < aead.NonceSize() {
+		return "", errors.New("sealed text malformed")
+	}
+	plain, err := aead.Open(nil, data[:aead.NonceSize()], data[aead.NonceSize():], []byte(sealPurpose+"/"+id))
+	if err != nil {
+		return "", fmt.Errorf("open sealed text: %w", err)
+	}
+	return string(plain), nil
+}

@@ -224,3 +224,41 @@ func TestNewServerTimeouts(t *testing.T) {
 		t.Fatalf("codec server without a timeout or header limit: %+v", s)
 	}
 }
+
+// TestSealOpen: a sealed text reads back with the ring (an older key included), hides its
+// content, is refused with another ring, and a text stored before sealing passes only a
+// lenient ring.
+func TestSealOpen(t *testing.T) {
+	k1, _ := NewKey("k1")
+	k2, _ := NewKey("k2")
+	old, err := ParseKeys(k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := ParseKeys(k2 + "," + k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "Mot de passe provisoire : Xq7-rT9m-Lp2w"
+	sealed, err := old.Seal(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(sealed, "Xq7") || !strings.HasPrefix(sealed, "occ-sealed:v1:k1:") {
+		t.Fatalf("sealed text %q", sealed)
+	}
+	if got, err := ring.Open(sealed); err != nil || got != secret {
+		t.Fatalf("Open with the newer ring = %q, %v", got, err)
+	}
+	other, _ := NewKey("k1")
+	stranger, _ := ParseKeys(other)
+	if _, err := stranger.Open(sealed); err == nil {
+		t.Fatal("another key with the same id opened the text")
+	}
+	if got, err := ring.Open("plain body"); err != nil || got != "plain body" {
+		t.Fatalf("a text stored in clear = %q, %v", got, err)
+	}
+	if _, err := ring.RefusePlaintext().Open("plain body"); !errors.Is(err, ErrPlaintext) {
+		t.Fatalf("a strict ring opened a clear text: %v", err)
+	}
+}
