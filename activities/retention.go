@@ -3,9 +3,14 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"occonnect/activities/contract"
 	"occonnect/domain"
+	"occonnect/mail"
 	"occonnect/store"
 )
 
@@ -44,10 +49,44 @@ func (a *Activities) ApplyRetention(ctx context.Context, in contract.RetentionIn
 			missing, res.RulesMissingYear = true, local.Year()+1
 			log.Warn("next year has no allowance rules: enter them (PUT /api/v1/admin/allowance-rules/{year}) before 1 January",
 				"year", local.Year()+1)
+			if err := a.warnAdmins(ctx, local.Year()+1, local); err != nil {
+				return res, err
+			}
 		case rerr != nil:
 			return res, rerr
 		}
 	}
 	a.Metrics.RulesMissing(missing)
 	return res, nil
+}
+
+// warnAdmins e-mails every admin that year has no allowance rules, once a day (the outbox
+// key names the day: a retried run sends nothing twice). An address the SMTP server
+// refuses for good is skipped; the log and the metric still say it.
+func (a *Activities) warnAdmins(ctx context.Context, year int, today time.Time) error {
+	admins, err := a.Store.StaffByRole(ctx, domain.RoleAdmin)
+	if err != nil {
+		return err
+	}
+	msg, err := mail.RenderRulesMissing(year)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("render rules-missing e-mail", "Template", err)
+	}
+	for _, s := range admins {
+		queued, err := a.outboxMessage(fmt.Sprintf("rules-missing/%d/%s/%d", year, today.Format("2006-01-02"), s.ID),
+			"rules_missing", s.Email, msg, a.now())
+		if err != nil {
+			return err
+		}
+		id, err := a.Store.Enqueue(ctx, queued)
+		if err != nil {
+			return err
+		}
+		var appErr *temporal.ApplicationError
+		if err := a.SendEmail(ctx, contract.SendEmailInput{OutboxID: id}); err != nil &&
+			!(errors.As(err, &appErr) && appErr.Type() == contract.ErrTypeEmailRejected) {
+			return err
+		}
+	}
+	return nil
 }

@@ -179,6 +179,21 @@ func RenderStaffCredentials(d StaffCredentialsData) (Message, error) {
 	return render("staff_credentials", LangFR, DefaultAppName, v)
 }
 
+// rulesMissingView is the data of templates/rules_missing.*.
+type rulesMissingView struct {
+	Year    int
+	AppName string
+}
+
+// RenderRulesMissing renders the admins' warning that year has no allowance rules yet
+// (the nightly retention run, from 1 December): French first, as the staff's e-mails.
+func RenderRulesMissing(year int) (Message, error) {
+	if year < 2000 || year > 2100 {
+		return Message{}, fmt.Errorf("mail: allowance year %d out of range", year)
+	}
+	return render("rules_missing", LangFR, DefaultAppName, rulesMissingView{Year: year, AppName: DefaultAppName})
+}
+
 // FormatCasablanca formats t as Casablanca wall-clock time, e.g. "02/12/2026 14:05".
 func FormatCasablanca(t time.Time) string {
 	return t.In(casablanca).Format(expiryLayout)

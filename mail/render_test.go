@@ -383,3 +383,20 @@ func TestHTMLDocuments(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderRulesMissing: the admins' warning names the year in French first, then Arabic,
+// says what to do, and refuses a year out of range.
+func TestRenderRulesMissing(t *testing.T) {
+	m, err := RenderRulesMissing(2041)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, ar := strings.Index(m.Text, "Bonjour"), strings.Index(m.Text, "مرحبًا")
+	if fr < 0 || ar < fr || !strings.Contains(m.Subject, "2041") || !strings.Contains(m.Text, "PUT /api/v1/admin/allowance-rules/2041") ||
+		!strings.Contains(m.HTML, "2041") {
+		t.Fatalf("rules-missing e-mail: subject %q, text %q", m.Subject, m.Text)
+	}
+	if _, err := RenderRulesMissing(99); err == nil {
+		t.Fatal("year 99 rendered")
+	}
+}
