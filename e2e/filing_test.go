@@ -2,17 +2,13 @@ package e2e
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
-	"occonnect/internal/passhash"
-	"occonnect/internal/ratelimit"
-	"occonnect/internal/server"
 	"occonnect/internal/stack"
-	"occonnect/service"
+	"occonnect/internal/testenv"
 	"occonnect/worker"
 	"occonnect/workflows"
 )
@@ -24,13 +20,7 @@ func apiWithoutTemporal(t *testing.T) *stack.Client {
 	tc, err := worker.DialLazy("127.0.0.1:1", "default", env.apiLogger, env.keys)
 	must(t, err)
 	t.Cleanup(tc.Close)
-	hasher, err := passhash.NewHasher(passhash.DefaultParams)
-	must(t, err)
-	svc := service.New(service.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: env.apiLogger,
-		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}, AddressLimit: ratelimit.Rate{Requests: 10_000, Per: time.Minute}})
-	srv := httptest.NewServer(apiContract.wrap(server.Handler(server.Options{Services: svc, Logger: env.apiLogger})))
-	t.Cleanup(srv.Close)
-	return &stack.Client{BaseURL: srv.URL, HTTP: http.DefaultClient}
+	return secondAPI{temporal: tc}.start(t)
 }
 
 // workflowStarted tells whether the workflow with that ID exists.
@@ -38,14 +28,6 @@ func workflowStarted(t *testing.T, id string) bool {
 	t.Helper()
 	_, err := env.temporal.DescribeWorkflow(t.Context(), id, "")
 	return err == nil
-}
-
-// countRows counts the rows of a query with one argument.
-func countRows(t *testing.T, query string, arg any) int {
-	t.Helper()
-	var n int
-	must(t, env.store.DB().GetContext(t.Context(), &n, query, arg))
-	return n
 }
 
 // TestFilingSurvivesTemporalAway: a complaint and a DTS request sent while Temporal is away
@@ -90,7 +72,7 @@ func TestFilingSurvivesTemporalAway(t *testing.T) {
 	}
 	other := map[string]string{"category": "other", "subject": "Autre chose", "description": "Une autre réclamation."}
 	expect(t, call(t, "POST", "/api/v1/me/complaints", token, other, "Idempotency-Key", key), http.StatusUnprocessableEntity, "idempotency_key_reused")
-	if n := countRows(t, "SELECT COUNT(*) FROM complaints c JOIN citizens z ON z.id = c.citizen_id WHERE z.cin = ?", c.CIN); n != 1 {
+	if n := testenv.Count(t, env.store.DB(), "SELECT COUNT(*) FROM complaints c JOIN citizens z ON z.id = c.citizen_id WHERE z.cin = ?", c.CIN); n != 1 {
 		t.Fatalf("%d complaints, want 1", n)
 	}
 
@@ -102,7 +84,7 @@ func TestFilingSurvivesTemporalAway(t *testing.T) {
 	r = call(t, "POST", "/api/v1/me/dts-requests", token, dts, "Idempotency-Key", "dts-"+c.CIN)
 	expect(t, r, http.StatusAccepted, "")
 	id := r.str("id")
-	if n := countRows(t, "SELECT COUNT(*) FROM dts_requests d JOIN citizens z ON z.id = d.citizen_id WHERE z.cin = ?", c.CIN); n != 1 {
+	if n := testenv.Count(t, env.store.DB(), "SELECT COUNT(*) FROM dts_requests d JOIN citizens z ON z.id = d.citizen_id WHERE z.cin = ?", c.CIN); n != 1 {
 		t.Fatalf("%d DTS requests, want 1", n)
 	}
 	if !workflowStarted(t, workflows.DTSWorkflowID(id)) {
@@ -150,8 +132,8 @@ func TestReconcilerStartsWhatWasLeft(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("reconciled in %.1f s", time.Since(triggered).Seconds())
-	if countRows(t, `SELECT COUNT(*) FROM complaints WHERE workflow_started_at IS NULL AND reference = ?`, ref) != 0 ||
-		countRows(t, `SELECT COUNT(*) FROM dts_requests WHERE workflow_started_at IS NULL AND id = ?`, id) != 0 {
+	if testenv.Count(t, env.store.DB(), `SELECT COUNT(*) FROM complaints WHERE workflow_started_at IS NULL AND reference = ?`, ref) != 0 ||
+		testenv.Count(t, env.store.DB(), `SELECT COUNT(*) FROM dts_requests WHERE workflow_started_at IS NULL AND id = ?`, id) != 0 {
 		t.Fatal("the reconciler did not mark the rows started")
 	}
 }

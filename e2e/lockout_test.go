@@ -3,31 +3,17 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"testing"
-	"time"
 
-	"occonnect/internal/passhash"
-	"occonnect/internal/ratelimit"
-	"occonnect/internal/server"
 	"occonnect/internal/stack"
-	"occonnect/service"
 )
 
-// apiBehindProxy is a second API on the same database and Temporal that believes the
-// X-Forwarded-For of 127.0.0.1, as the production API believes its reverse proxy's: each
-// request says which client address it comes from.
+// apiBehindProxy is a second API that believes the X-Forwarded-For of 127.0.0.1, as the
+// production API believes its reverse proxy's: each request says which client address it
+// comes from.
 func apiBehindProxy(t *testing.T) *stack.Client {
-	t.Helper()
-	hasher, err := passhash.NewHasher(passhash.DefaultParams)
-	must(t, err)
-	svc := service.New(service.Deps{Store: env.store, Temporal: env.temporal, Hasher: hasher, Logger: env.apiLogger,
-		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}, AddressLimit: ratelimit.Rate{Requests: 10_000, Per: time.Minute}})
-	srv := httptest.NewServer(apiContract.wrap(server.Handler(server.Options{Services: svc, Logger: env.apiLogger,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})))
-	t.Cleanup(srv.Close)
-	return &stack.Client{BaseURL: srv.URL, HTTP: http.DefaultClient}
+	return secondAPI{trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}.start(t)
 }
 
 // TestLockoutCannotBeTurnedAgainstTheOwner: 50 wrong passwords for a citizen's CIN from one

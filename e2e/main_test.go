@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -362,4 +363,31 @@ func initialPassword(t testing.TB, c *stack.Citizen, n int) string {
 	}
 	t.Fatalf("no credentials e-mail among %d", len(msgs))
 	return ""
+}
+
+// secondAPI is another API server over the same stack, checked against the OpenAPI
+// document like the main one, with its own Temporal client (nil: the main one), sign-in
+// limits (zero: generous, as the main one's) and trusted proxies.
+type secondAPI struct {
+	temporal                client.Client
+	addressLimit, nameLimit ratelimit.Rate
+	trustedProxies          []netip.Prefix
+}
+
+func (o secondAPI) start(t *testing.T) *stack.Client {
+	t.Helper()
+	if o.temporal == nil {
+		o.temporal = env.temporal
+	}
+	if o.addressLimit == (ratelimit.Rate{}) && o.nameLimit == (ratelimit.Rate{}) {
+		o.nameLimit, o.addressLimit = ratelimit.Rate{Requests: 1_000, Per: time.Minute}, ratelimit.Rate{Requests: 10_000, Per: time.Minute}
+	}
+	hasher, err := passhash.NewHasher(passhash.DefaultParams)
+	must(t, err)
+	svc := service.New(service.Deps{Store: env.store, Temporal: o.temporal, Hasher: hasher, Logger: env.apiLogger, ReissueWindow: time.Hour,
+		AccountLimit: o.nameLimit, AddressLimit: o.addressLimit})
+	srv := httptest.NewServer(apiContract.wrap(server.Handler(server.Options{Services: svc, Logger: env.apiLogger,
+		TrustedProxies: o.trustedProxies})))
+	t.Cleanup(func() { srv.Close(); svc.Wait() })
+	return &stack.Client{BaseURL: srv.URL, HTTP: http.DefaultClient}
 }

@@ -1,35 +1,19 @@
 package e2e
 
 import (
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
-	"occonnect/internal/passhash"
 	"occonnect/internal/ratelimit"
-	"occonnect/internal/server"
 	"occonnect/internal/stack"
-	"occonnect/service"
 )
 
-// limitedAPI is a second API server over the same stack (MariaDB, Temporal) with its own
-// limits: the main one has generous limits, since the tests sign in many times from
-// 127.0.0.1. It returns a client of the server.
+// limitedAPI is a second API server over the same stack with its own limits: the main one
+// has generous limits, since the tests sign in many times from 127.0.0.1.
 func limitedAPI(t *testing.T, ipLimit, accountLimit ratelimit.Rate) *stack.Client {
-	t.Helper()
-	hasher, err := passhash.NewHasher(passhash.DefaultParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := service.New(service.Deps{Store: env.store, Temporal: env.temporal, Hasher: hasher, Logger: logger,
-		ReissueWindow: time.Hour, AccountLimit: accountLimit, AddressLimit: ipLimit})
-	hs := httptest.NewServer(server.Handler(server.Options{Services: svc, Logger: logger}))
-	t.Cleanup(func() { hs.Close(); svc.Wait() })
-	return &stack.Client{BaseURL: hs.URL, HTTP: http.DefaultClient}
+	return secondAPI{addressLimit: ipLimit, nameLimit: accountLimit}.start(t)
 }
 
 // post posts a JSON body to another server, as call does to the main one.

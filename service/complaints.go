@@ -79,7 +79,7 @@ func (c *Complaints) File(ctx context.Context, p *Principal, in NewComplaint, ke
 		return "", err
 	}
 	hash := requestHash(in.Category, subject, description, in.ExchangePointCode)
-	row, err := keyedOrNew(ctx, key, func() (store.Keyed, error) {
+	row, err := keyedOrNew(key, func() (store.Keyed, error) {
 		return c.store.ComplaintByRequestKey(ctx, p.ID, key, hash)
 	}, func() (store.Keyed, error) {
 		ref, err := c.store.CreateComplaint(ctx, store.NewComplaint{CitizenID: p.ID, Category: in.Category, Subject: subject,

@@ -106,7 +106,7 @@ func (d *DTS) Request(ctx context.Context, p *Principal, in DTSRequest, key stri
 		return store.DTSRequest{}, err // no rules for that year
 	}
 	hash := requestHash(strconv.Itoa(in.FiscalYear), strconv.FormatInt(in.IRAmountMAD, 10), in.AttestationReference)
-	row, err := keyedOrNew(ctx, key, func() (store.Keyed, error) {
+	row, err := keyedOrNew(key, func() (store.Keyed, error) {
 		return d.store.DTSRequestByRequestKey(ctx, p.ID, key, hash)
 	}, func() (store.Keyed, error) {
 		r := store.DTSRequest{ID: newID(), CitizenID: p.ID, FiscalYear: in.FiscalYear, Year: in.FiscalYear + 1,

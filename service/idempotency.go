@@ -61,24 +61,26 @@ func requestHash(fields ...string) []byte {
 // when there is none or no key. A row created meanwhile by the same key (a double tap
 // that got past the Idempotency-Key gate) is read again; the key with another request is
 // IdempotencyKeyReused.
-func keyedOrNew(ctx context.Context, key string, find, create func() (store.Keyed, error)) (store.Keyed, error) {
-	for attempt := 0; ; attempt++ {
-		if key != "" {
-			row, err := find()
-			switch {
-			case err == nil:
-				return row, nil
-			case errors.Is(err, store.ErrRequestKeyReused):
-				return row, refuse(IdempotencyKeyReused)
-			case !errors.Is(err, store.ErrNotFound):
-				return row, err
-			}
-		}
-		row, err := create()
-		if !errors.Is(err, store.ErrDuplicateRequest) || attempt > 0 || ctx.Err() != nil {
-			return row, err
-		}
+func keyedOrNew(key string, find, create func() (store.Keyed, error)) (store.Keyed, error) {
+	if key == "" {
+		return create()
 	}
+	row, err := findKeyed(find)
+	if !errors.Is(err, store.ErrNotFound) {
+		return row, err
+	}
+	if row, err = create(); errors.Is(err, store.ErrDuplicateRequest) {
+		return findKeyed(find)
+	}
+	return row, err
+}
+
+func findKeyed(find func() (store.Keyed, error)) (store.Keyed, error) {
+	row, err := find()
+	if errors.Is(err, store.ErrRequestKeyReused) {
+		return row, refuse(IdempotencyKeyReused)
+	}
+	return row, err
 }
 
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"occonnect/activities/contract"
+	"occonnect/internal/scrub"
 	"occonnect/store"
 )
 
@@ -37,7 +38,7 @@ func (r *Reconciler) StartMissing(ctx context.Context, in contract.ReconcileInpu
 	for _, c := range complaints {
 		if err := r.complaints.startWorkflow(ctx, c); err != nil {
 			res.Failed++
-			r.log.WarnContext(ctx, "reconciler: complaint workflow not started", "reference", c.ID, "error", err)
+			r.log.WarnContext(ctx, "reconciler: complaint workflow not started", "reference", c.ID, "error", scrub.Message(err))
 			continue
 		}
 		res.Complaints++
@@ -49,7 +50,7 @@ func (r *Reconciler) StartMissing(ctx context.Context, in contract.ReconcileInpu
 	for _, d := range requests {
 		if err := r.dts.startWorkflow(ctx, d); err != nil {
 			res.Failed++
-			r.log.WarnContext(ctx, "reconciler: DTS workflow not started", "request_id", d.ID, "error", err)
+			r.log.WarnContext(ctx, "reconciler: DTS workflow not started", "request_id", d.ID, "error", scrub.Message(err))
 			continue
 		}
 		res.DTSRequests++

@@ -9,20 +9,39 @@ import (
 	"occonnect/activities/contract"
 )
 
-// ReconcileScheduleID is the Temporal Schedule that runs Reconcile (worker.EnsureSchedules).
-const ReconcileScheduleID = "occonnect-reconcile"
+// The workflows the worker's Temporal Schedules start (worker.EnsureSchedules): each runs
+// one activity and returns what it did, visible in the Web UI.
+const (
+	// ReconcileScheduleID runs Reconcile every few minutes.
+	ReconcileScheduleID = "occonnect-reconcile"
+	// RetentionScheduleID runs Retention every night.
+	RetentionScheduleID = "occonnect-retention"
+)
 
 // Reconcile starts the workflows of complaints and DTS requests recorded without one
-// (service.Reconciler). A Temporal Schedule runs it every few minutes, one run at a time:
-// its history is one activity, and what it did is its result (counts, no ids).
+// (service.Reconciler), one run at a time: counts, no ids, in its result.
 func Reconcile(ctx workflow.Context, in contract.ReconcileInput) (contract.ReconcileResult, error) {
+	// A batch of starts, each bounded by the client's start timeout; the next scheduled
+	// run takes over from a run that keeps failing.
+	return scheduledRun[contract.ReconcileResult](ctx, 5*time.Minute, 5*time.Second, 3,
+		"start the workflows of rows left without one", contract.StartMissingWorkflows, in)
+}
+
+// Retention applies the retention policy once (activities.ApplyRetention): its result
+// counts what it deleted and erased.
+func Retention(ctx workflow.Context, in contract.RetentionInput) (contract.RetentionResult, error) {
+	// Batches of deletions: a first run on a large backlog takes a while.
+	return scheduledRun[contract.RetentionResult](ctx, 30*time.Minute, time.Minute, 5,
+		"delete and erase what is no longer kept", contract.ApplyRetention, in)
+}
+
+// scheduledRun runs the one activity of a scheduled workflow and returns its result.
+func scheduledRun[Out any](ctx workflow.Context, timeout, retryAfter time.Duration, attempts int32, summary, activity string, in any) (Out, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// A batch of starts, each bounded by the client's start timeout.
-		StartToCloseTimeout: 5 * time.Minute,
-		// The next scheduled run takes over from a run that keeps failing.
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 3},
+		StartToCloseTimeout: timeout,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: retryAfter, MaximumAttempts: attempts},
 	})
-	var res contract.ReconcileResult
-	err := workflow.ExecuteActivity(summarized(ctx, "start the workflows of rows left without one"), contract.StartMissingWorkflows, in).Get(ctx, &res)
-	return res, err
+	var out Out
+	err := workflow.ExecuteActivity(summarized(ctx, summary), activity, in).Get(ctx, &out)
+	return out, err
 }
