@@ -64,6 +64,33 @@ func logger(ctx context.Context) log.Logger {
 	return slog.Default()
 }
 
+// keepAlive heartbeats every few seconds until stop is called, for a long activity whose
+// work cannot report progress itself (a scheduled run's batch). With a HeartbeatTimeout,
+// Temporal then notices within seconds a worker that died, or a completion lost while
+// the server was away, and retries, instead of waiting for the StartToClose timeout
+// while the Schedule skips the runs that overlap it. Outside an activity it does nothing.
+func keepAlive(ctx context.Context, every time.Duration) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 func notFoundIsFinal(what string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return temporal.NewNonRetryableApplicationError(what+" not found", contract.ErrTypeNotFound, nil)

@@ -22,6 +22,7 @@ func (a *Activities) StartMissingWorkflows(ctx context.Context, in contract.Reco
 	if a.Starts == nil {
 		return contract.ReconcileResult{}, temporal.NewNonRetryableApplicationError("this worker does not run the reconciler", "NotConfigured", nil)
 	}
+	defer keepAlive(ctx, contract.ScheduledRunHeartbeat/4)()
 	res, err := a.Starts.StartMissing(ctx, in)
 	if res.Complaints+res.DTSRequests+res.Failed > 0 {
 		logger(ctx).Info("reconciler", "complaints_started", res.Complaints, "dts_started", res.DTSRequests, "failed", res.Failed)

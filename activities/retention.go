@@ -22,6 +22,7 @@ import (
 // December it also warns when next year has no allowance rules: no allowance could be
 // shown or debited on 1 January.
 func (a *Activities) ApplyRetention(ctx context.Context, in contract.RetentionInput) (contract.RetentionResult, error) {
+	defer keepAlive(ctx, contract.ScheduledRunHeartbeat/4)()
 	now := a.now()
 	c, err := a.Store.ApplyRetention(ctx, store.RetentionPolicy{Sessions: in.Sessions, Idempotency: in.Idempotency,
 		OutboxBodies: in.OutboxBodies, LapsedCitizens: in.LapsedCitizens, ClosedTexts: in.ClosedTexts}, now)

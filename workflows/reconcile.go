@@ -39,7 +39,11 @@ func Retention(ctx workflow.Context, in contract.RetentionInput) (contract.Reten
 func scheduledRun[Out any](ctx workflow.Context, timeout, retryAfter time.Duration, attempts int32, summary, activity string, in any) (Out, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: retryAfter, MaximumAttempts: attempts},
+		// The activity heartbeats while it runs: a completion lost while Temporal was away
+		// (or a worker that died) is retried within seconds, not after timeout, during
+		// which the Schedule would skip every run.
+		HeartbeatTimeout: contract.ScheduledRunHeartbeat,
+		RetryPolicy:      &temporal.RetryPolicy{InitialInterval: retryAfter, MaximumAttempts: attempts},
 	})
 	var out Out
 	err := workflow.ExecuteActivity(summarized(ctx, summary), activity, in).Get(ctx, &out)

@@ -284,6 +284,10 @@ type DecideDTSResult struct {
 	OutboxID int64
 }
 
+// ScheduledRunHeartbeat is the heartbeat timeout of the scheduled runs (Reconcile,
+// Retention): their activity heartbeats four times as often while it works.
+const ScheduledRunHeartbeat = 20 * time.Second
+
 // ReconcileInput is the reconciler's run: the rows recorded more than OlderThan ago
 // without a started workflow get one (younger ones may still be starting).
 type ReconcileInput struct {
