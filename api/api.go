@@ -155,6 +155,7 @@ func (a *API) Register(r *mux.Router) {
 
 	// Staff.
 	v1.Handle("/staff/login", a.serve(g.limitIP(a.auth.staffLogin))).Methods(http.MethodPost)
+	v1.Handle("/staff/login/mfa", a.serve(g.limitIP(a.auth.staffLoginMFA))).Methods(http.MethodPost)
 	v1.Handle("/enrollments", a.authed(agents, g.idempotent(a.enrollments.create))).Methods(http.MethodPost)
 	v1.Handle("/enrollments/{enrollment_id}", a.authed(service.StaffWith(domain.RoleAgent, domain.RoleAdmin), a.enrollments.get)).Methods(http.MethodGet)
 	v1.Handle("/enrollments/{enrollment_id}/resend", a.authed(agents, a.enrollments.resend)).Methods(http.MethodPost)
@@ -181,6 +182,7 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/admin/staff/{id}/enable", a.authed(admins, a.staff.enable)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/reissue-password", a.authed(admins, a.staff.reissuePassword)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/unlock", a.authed(admins, a.staff.unlock)).Methods(http.MethodPost)
+	v1.Handle("/admin/staff/{id}/mfa/reset", a.authed(admins, a.staff.resetMFA)).Methods(http.MethodPost)
 	v1.Handle("/admin/audit", a.authed(admins, a.audit.list)).Methods(http.MethodGet)
 	v1.Handle("/admin/exchange-points", a.authed(admins, a.exchangePoints.create)).Methods(http.MethodPost)
 	v1.Handle("/admin/exchange-points/{code}", a.authed(admins, a.exchangePoints.update)).Methods(http.MethodPut)

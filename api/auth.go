@@ -88,6 +88,30 @@ func (h authHandlers) staffLogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+type staffMFARequest struct {
+	Challenge string `json:"challenge"`
+	Code      string `json:"code"`
+}
+
+// staffLoginMFA: POST /staff/login/mfa {challenge, code} completes a sign-in answered 401
+// mfa_required; the first code of an enrolment also gives the recovery codes, once.
+func (h authHandlers) staffLoginMFA(w http.ResponseWriter, r *http.Request) error {
+	var req staffMFARequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	s, err := h.svc.StaffSignInMFA(r.Context(), req.Challenge, req.Code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		tokenJSON
+		Role          domain.Role `json:"role"`
+		RecoveryCodes []string    `json:"recovery_codes,omitempty"`
+	}{tokenView(s.Token), s.Staff.Role, s.RecoveryCodes})
+	return nil
+}
+
 type changePasswordRequest struct {
 	CurrentPassword string `json:"current_password"`
 	NewPassword     string `json:"new_password"`

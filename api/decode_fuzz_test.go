@@ -33,6 +33,7 @@ var bodyRoutes = map[string]bodyRoute{
 	"POST /api/v1/activation/resend":                  {path: "/api/v1/activation/resend"},
 	"POST /api/v1/auth/login":                         {path: "/api/v1/auth/login"},
 	"POST /api/v1/staff/login":                        {path: "/api/v1/staff/login"},
+	"POST /api/v1/staff/login/mfa":                    {path: "/api/v1/staff/login/mfa"},
 	"PUT /api/v1/me/password":                         {caller: citizen, path: "/api/v1/me/password"},
 	"POST /api/v1/dts/simulations":                    {path: "/api/v1/dts/simulations"},
 	"POST /api/v1/me/dts-requests":                    {caller: citizen, path: "/api/v1/me/dts-requests"},
@@ -67,6 +68,7 @@ var noBodyRoutes = []string{
 	"POST /api/v1/admin/staff/{id}/enable",
 	"POST /api/v1/admin/staff/{id}/reissue-password",
 	"POST /api/v1/admin/staff/{id}/unlock",
+	"POST /api/v1/admin/staff/{id}/mfa/reset",
 }
 
 // TestBodyRoutesCoverRouter: every operation of the router that may carry a body is

@@ -30,6 +30,18 @@ type Problem struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// RemainingMAD: what remains of the allowance, with insufficient_allowance.
 	RemainingMAD *int64 `json:"remaining_mad,omitempty"`
+	// Challenge (with ExpiresAt) continues a staff sign-in answered 401 mfa_required at
+	// POST /staff/login/mfa; Enrolment, the first time, is the second factor to set up.
+	Challenge string         `json:"challenge,omitempty"`
+	Enrolment *enrolmentJSON `json:"enrolment,omitempty"`
+}
+
+// enrolmentJSON is a TOTP secret to add to an authenticator app: as text, as its
+// otpauth:// URI, and as its QR code (a PNG, base64).
+type enrolmentJSON struct {
+	Secret     string `json:"secret"`
+	OTPAuthURI string `json:"otpauth_uri"`
+	QRPNG      []byte `json:"qr_png"`
 }
 
 // FieldError is one invalid field.
@@ -66,6 +78,7 @@ type answer struct {
 	retryAfter time.Duration
 	token      *service.Token
 	remaining  *int64
+	challenge  *service.MFAChallenge
 }
 
 // answerOf turns an error into its answer; ok is false for an unexpected error (500).
@@ -79,7 +92,7 @@ func answerOf(err error) (answer, bool) {
 		return answer{status: http.StatusInternalServerError, code: "internal"}, false
 	}
 	return answer{status: web.Status(r.Reason), code: r.Reason.Code(), detail: r.Detail, fields: r.Fields, retryAfter: r.RetryAfter,
-		token: r.Token, remaining: r.RemainingMAD}, true
+		token: r.Token, remaining: r.RemainingMAD, challenge: r.Challenge}, true
 }
 
 // writeError answers an error as problem+json: a refusal with its status, an unexpected
@@ -127,6 +140,12 @@ func write(w http.ResponseWriter, r *http.Request, ans answer) {
 	p.RemainingMAD = ans.remaining
 	if ans.token != nil {
 		p.Token, p.ExpiresAt = ans.token.Token, &ans.token.ExpiresAt
+	}
+	if c := ans.challenge; c != nil {
+		p.Challenge, p.ExpiresAt = c.Challenge, &c.ExpiresAt
+		if e := c.Enrolment; e != nil {
+			p.Enrolment = &enrolmentJSON{Secret: e.Secret, OTPAuthURI: e.URI, QRPNG: e.QRPNG}
+		}
 	}
 	for _, f := range ans.fields {
 		p.Errors = append(p.Errors, FieldError{Field: f.Field, Code: f.Code, Message: i18n.API.Text(l, "field."+f.Code)})

@@ -138,6 +138,24 @@ func (h staffHandlers) unlock(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// resetMFA: POST /admin/staff/{id}/mfa/reset (admin): the account's second factor and
+// recovery codes removed (a lost phone), audited; its next sign-in enrols a new one.
+func (h staffHandlers) resetMFA(w http.ResponseWriter, r *http.Request) error {
+	id, err := staffID(r)
+	if err != nil {
+		return err
+	}
+	removed, err := h.svc.ResetMFA(r.Context(), adminActor(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID      int64 `json:"id"`
+		Removed bool  `json:"removed"`
+	}{id, removed})
+	return nil
+}
+
 // reissuePassword: POST /admin/staff/{id}/reissue-password (admin): a new one-time
 // password, e-mailed; the answer never carries it.
 func (h staffHandlers) reissuePassword(w http.ResponseWriter, r *http.Request) error {

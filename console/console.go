@@ -51,8 +51,10 @@ const (
 	langCookie    = "occ_console_lang"  // fr or ar
 )
 
-// csp: styles and images from the console itself, no script, forms posted only to it.
-const csp = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
+// csp: styles and images from the console itself (and data: images: the QR code of a
+// second factor's enrolment, rendered on the server and inlined so that the secret it
+// holds never travels in a URL), no script, forms posted only to it.
+const csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'"
 
 // roles may use the console: those who work tasks.
@@ -128,6 +130,10 @@ func (c *Console) Register(r *mux.Router) {
 	s.Handle("/lang", c.page(false, c.switchLang)).Methods(http.MethodGet)
 	s.Handle("/login", c.page(false, c.loginForm)).Methods(http.MethodGet)
 	s.Handle("/login", c.page(false, c.login)).Methods(http.MethodPost)
+	// The code page is the answer of a POST; reloaded or reached by the language switch, it
+	// starts over at the password (a signed-in staff member goes on from there).
+	s.Handle("/login/mfa", http.RedirectHandler("/console/login", http.StatusSeeOther)).Methods(http.MethodGet)
+	s.Handle("/login/mfa", c.page(false, c.loginMFA)).Methods(http.MethodPost)
 	s.Handle("/logout", c.page(true, c.logout)).Methods(http.MethodPost)
 	s.Handle("/tasks", c.page(true, c.taskList)).Methods(http.MethodGet)
 	s.Handle("/tasks/{id}", c.page(true, c.task)).Methods(http.MethodGet)
@@ -433,6 +439,9 @@ func (c *Console) message(r *http.Request, v *view, err error) int {
 		status, code = ce.status, ce.code
 	case refusal != nil:
 		status, code, retryAfter, fields = web.Status(refusal.Reason), refusal.Reason.Code(), refusal.RetryAfter, refusal.Fields
+		if refusal.Detail != "" && i18n.Console.Has("error."+refusal.Detail) {
+			code = refusal.Detail // the console's words for a more specific refusal (mfa_challenge_expired)
+		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		status, code = http.StatusServiceUnavailable, "unavailable"
 	default:
@@ -480,6 +489,19 @@ func (c *Console) showError(w http.ResponseWriter, r *http.Request, v *view, err
 
 // renderLogin shows the login form, with a login cookie to bind its CSRF token to.
 func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, v *view, status int) {
+	c.signedOut(w, r, v)
+	to := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		to = r.PostForm.Get("next")
+	}
+	v.Data = map[string]string{"Next": next(to)}
+	c.render(w, r, status, "login", v)
+}
+
+// signedOut readies v for a page of the sign-in (the login form, the code page): nobody
+// signed in, and the CSRF token of the login cookie, which is set when the browser has
+// none yet.
+func (c *Console) signedOut(w http.ResponseWriter, r *http.Request, v *view) {
 	secret := ""
 	if ck, err := r.Cookie(loginCookie); err == nil && len(ck.Value) >= 32 {
 		secret = ck.Value
@@ -491,12 +513,6 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, v *view, s
 	}
 	v.Staff, v.principal = nil, nil
 	v.CSRF = csrfToken(secret, "login")
-	to := r.URL.Query().Get("next")
-	if r.Method == http.MethodPost {
-		to = r.PostForm.Get("next")
-	}
-	v.Data = map[string]string{"Next": next(to)}
-	c.render(w, r, status, "login", v)
 }
 
 // loginForm: GET /console/login (a signed-in staff member goes on to the tasks).
@@ -510,9 +526,16 @@ func (c *Console) loginForm(w http.ResponseWriter, r *http.Request, v *view) err
 }
 
 // login: POST /console/login {email, password}: the staff sign-in of POST
-// /api/v1/staff/login (rate limits, lockout), then a session cookie.
+// /api/v1/staff/login (rate limits, lockout), then a session cookie, or the code page
+// when the account has a second factor (or must enrol one now).
 func (c *Console) login(w http.ResponseWriter, r *http.Request, v *view) error {
-	if err := c.signIn(w, r); err != nil {
+	err := c.signIn(w, r)
+	if refusal := service.Explain(err); refusal != nil && refusal.Reason == service.MFARequired && refusal.Challenge != nil {
+		c.renderMFA(w, r, v, http.StatusOK, codePage{Challenge: refusal.Challenge.Challenge,
+			Enrolment: refusal.Challenge.Enrolment, Enrolling: refusal.Challenge.Enrolment != nil})
+		return nil
+	}
+	if err != nil {
 		status := c.message(r, v, err)
 		v.Form.Del("password")
 		c.renderLogin(w, r, v, status)
@@ -521,6 +544,23 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, v *view) error {
 }
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
+	if err := c.takeAttempt(r); err != nil {
+		return err
+	}
+	tok, st, err := c.auth.StaffSignIn(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
+	if err != nil {
+		return err
+	}
+	if err := c.startSession(w, r, tok, st); err != nil {
+		return err
+	}
+	http.Redirect(w, r, next(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
+}
+
+// takeAttempt spends a sign-in attempt (a password or a code) of the client's address,
+// from the budget the API spends from too: RateLimited when none is left.
+func (c *Console) takeAttempt(r *http.Request) error {
 	wait, err := ratelimit.Take(r.Context(), c.ipLimiter, web.IPKey(web.ClientIP(r, c.trustedProxies)), c.now())
 	if err != nil {
 		return err
@@ -528,12 +568,14 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 	if wait > 0 {
 		return &service.Refusal{Reason: service.RateLimited, RetryAfter: (wait + time.Second - 1).Truncate(time.Second)}
 	}
-	tok, st, err := c.auth.StaffSignIn(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"))
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// startSession gives the browser a new session of st, ending the login cookie. The
+// account may be fine while the console is not for its role: then the new session is
+// ended at once and the sign-in refused.
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, tok *service.Token, st store.Staff) error {
 	if !slices.Contains(roles, st.Role) {
-		// The account is fine but the console is not for its role: end the new session.
 		if err := c.auth.EndSession(r.Context(), tok); err != nil {
 			return err
 		}
@@ -541,7 +583,6 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.setCookie(w, r, sessionCookie, tok.Token, tok.ExpiresAt)
 	c.setCookie(w, r, loginCookie, "", time.Time{})
-	http.Redirect(w, r, next(r.PostForm.Get("next")), http.StatusSeeOther)
 	return nil
 }
 

@@ -126,6 +126,7 @@ var neverInProduction = map[string]string{
 	"OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE": "demonstrations only: it replaces the citizen's delays to answer",
 	"OCC_ALLOW_PLAINTEXT_PAYLOADS":            "local development only: payloads in clear in Temporal",
 	"OCC_DEV_SEED":                            "local development only: demo staff accounts sharing one password",
+	"OCC_DEV_TOTP_SECRET":                     "local development only: the demo second factor's secret",
 }
 
 // imageVars: the variables each image documents, that docker-compose.yml may set. The

@@ -158,7 +158,8 @@ func run(m *testing.M) int {
 	svc := service.New(service.Deps{Store: env.store, Temporal: tc, Hasher: hasher, Logger: apiLogger, ReissueWindow: time.Hour,
 		Mailer:       mailer, // staff one-time passwords, as in production (without one, POST /staff answers 503)
 		AccountLimit: ratelimit.Rate{Requests: 1_000, Per: time.Minute}, AddressLimit: ratelimit.Rate{Requests: 10_000, Per: time.Minute},
-		AddressFailures: -1}) // the address budget: apiBehindProxy (lockout_test.go)
+		AddressFailures: -1,                                 // the address budget: apiBehindProxy (lockout_test.go)
+		Secrets:         keys.For(service.TOTPSealPurpose)}) // the second factor optional (mfa_test.go: required)
 	defer svc.Wait()
 	w := worker.New(tc, &activities.Activities{Store: env.store, Mailer: mailer, Hasher: hasher, CredentialTTL: credentialTTL,
 		Metrics: metrics.NewActivities(env.metrics), Starts: svc.Reconciler, Bodies: keys})
@@ -372,6 +373,9 @@ type secondAPI struct {
 	temporal                client.Client
 	addressLimit, nameLimit ratelimit.Rate
 	trustedProxies          []netip.Prefix
+	// mfaRoles must sign in with a second factor (none: optional, as on the main API);
+	// the TOTP secrets are sealed with the payload keys, as in production.
+	mfaRoles []domain.Role
 }
 
 func (o secondAPI) start(t *testing.T) *stack.Client {
@@ -385,7 +389,8 @@ func (o secondAPI) start(t *testing.T) *stack.Client {
 	hasher, err := passhash.NewHasher(passhash.DefaultParams)
 	must(t, err)
 	svc := service.New(service.Deps{Store: env.store, Temporal: o.temporal, Hasher: hasher, Logger: env.apiLogger, ReissueWindow: time.Hour,
-		AccountLimit: o.nameLimit, AddressLimit: o.addressLimit})
+		AccountLimit: o.nameLimit, AddressLimit: o.addressLimit,
+		StaffMFA: service.MFAPolicy{Required: o.mfaRoles}, Secrets: env.keys.For(service.TOTPSealPurpose)})
 	srv := httptest.NewServer(apiContract.wrap(server.Handler(server.Options{Services: svc, Logger: env.apiLogger,
 		TrustedProxies: o.trustedProxies})))
 	t.Cleanup(func() { srv.Close(); svc.Wait() })

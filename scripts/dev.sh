@@ -73,6 +73,18 @@ if [[ -z "${OCC_PAYLOAD_KEYS:-}" ]]; then
   OCC_PAYLOAD_KEYS="$(cat .dev/payload.keys)"
   export OCC_PAYLOAD_KEYS
 fi
+# The staff's second factor is optional locally: the demo accounts sign in with the password
+# alone, and mfa@demo.oc.local (enrolled by the seed) shows the TOTP step. The secret is
+# kept in .dev/totp.secret (0600) unless OCC_DEV_TOTP_SECRET is set, so that an
+# authenticator app set up once keeps working across runs.
+export OCC_STAFF_MFA="${OCC_STAFF_MFA:-optional}"
+if [[ -z "${OCC_DEV_TOTP_SECRET:-}" ]]; then
+  if [[ ! -s .dev/totp.secret ]]; then
+    (umask 077 && head -c 20 /dev/urandom | base32 | tr -d '=\n' >.dev/totp.secret)
+  fi
+  OCC_DEV_TOTP_SECRET="$(cat .dev/totp.secret)"
+fi
+export OCC_DEV_TOTP_SECRET
 export OCC_CODEC_ADDR="${OCC_CODEC_ADDR:-127.0.0.1:8081}"
 export OCC_CODEC_CORS_ORIGIN="${OCC_CODEC_CORS_ORIGIN:-http://127.0.0.1:$UI_PORT}"
 setsid bin/occonnect codec-server >.dev/codec.log 2>&1 &
@@ -126,6 +138,7 @@ cat <<MSG
 OC Connect back office is running:
   API              http://$OCC_API_ADDR   (OpenAPI: http://$OCC_API_ADDR/api/v1/openapi.yaml)
   Officer console  http://$OCC_API_ADDR/console   (officer@demo.oc.local, supervisor@demo.oc.local, head@demo.oc.local)
+                   mfa@demo.oc.local asks for a TOTP code: add the secret $OCC_DEV_TOTP_SECRET to an authenticator app
   Temporal Web UI  http://127.0.0.1:$UI_PORT   (payloads decoded by the codec server http://$OCC_CODEC_ADDR)
   Temporal gRPC    $OCC_TEMPORAL_ADDRESS
   Mailpit          http://$MAILPIT_UI   (SMTP ${OCC_SMTP_HOST}:${OCC_SMTP_PORT})

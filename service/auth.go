@@ -87,6 +87,10 @@ type Auth struct {
 	accountLimiter ratelimit.Limiter // nil: no limit
 	// addressLock is the failure budget of a client address (nil: none).
 	addressLock *domain.LockPolicy
+	// mfa says who must have a second factor; secrets seals their TOTP secrets (nil:
+	// stored in clear, where payloads may be).
+	mfa     MFAPolicy
+	secrets Sealer
 }
 
 // TokenHash is the hash under which a bearer token's session is stored; a token that
@@ -449,7 +453,9 @@ func (a *Auth) SignIn(ctx context.Context, c Credentials) (*Token, error) {
 // StaffSignIn signs a staff member in with the citizens' lockout rules: validation, the
 // per-account rate limit, the lockout, the password check and a full session. A one-time
 // password answers PasswordChangeRequired with a password-change session's token;
-// CredentialsExpired once it expired.
+// CredentialsExpired once it expired. A staff member with a second factor, or whose role
+// requires one (MFAPolicy), is answered MFARequired with a challenge (and the secret to
+// enrol, the first time): StaffSignInMFA gives the session.
 func (a *Auth) StaffSignIn(ctx context.Context, email, password string) (*Token, store.Staff, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	var v fieldErrors
@@ -494,6 +500,11 @@ func (a *Auth) StaffSignIn(ctx context.Context, email, password string) (*Token,
 			return nil, store.Staff{}, err
 		}
 		return nil, store.Staff{}, &Refusal{Reason: PasswordChangeRequired, Token: tok}
+	}
+	if ch, err := a.mfaChallenge(ctx, g, st); err != nil {
+		return nil, store.Staff{}, err
+	} else if ch != nil {
+		return nil, store.Staff{}, &Refusal{Reason: MFARequired, Challenge: ch}
 	}
 	tok, err := a.newSession(ctx, domain.SubjectStaff, st.ID, domain.ScopeFull)
 	if err != nil {

@@ -47,6 +47,8 @@ const (
 	CredentialsExpired     // credentials_expired: the one-time password expired
 	PasswordChangeRequired // password_change_required: Token is a password-change session
 	AlreadyActive          // already_active: activation of an active account
+	MFARequired            // mfa_required: the password is right; Challenge asks for the second factor
+	InvalidCode            // invalid_code: a wrong, used or expired second-factor code or challenge
 
 	// Allowances and the DTS.
 	NoRules               // no_rules: no allowance rules for that year (the request cannot be served)
@@ -76,6 +78,7 @@ var reasonCodes = [reasonCount]string{
 	TemporalUnavailable: "temporal_unavailable",
 	InvalidCredentials:  "invalid_credentials", AccountLocked: "account_locked", CredentialsExpired: "credentials_expired",
 	PasswordChangeRequired: "password_change_required", AlreadyActive: "already_active",
+	MFARequired: "mfa_required", InvalidCode: "invalid_code",
 	NoRules: "no_rules", YearWithoutRules: "no_rules", InsufficientAllowance: "insufficient_allowance",
 	AccountNotActive: "account_not_active", DTSRequestExists: "dts_request_exists", PastYear: "past_year",
 	BelowUsed: "below_used", IdempotencyKeyReused: "idempotency_key_reused", IdempotencyInProgress: "idempotency_in_progress",
@@ -123,6 +126,8 @@ type Refusal struct {
 	RetryAfter time.Duration
 	// Token is the password-change session of a PasswordChangeRequired sign-in.
 	Token *Token
+	// Challenge is what an MFARequired sign-in continues with.
+	Challenge *MFAChallenge
 	// RemainingMAD is what remains of the allowance (InsufficientAllowance).
 	RemainingMAD *int64
 	// cause is the error behind the refusal, for errors.Is/As (never shown).

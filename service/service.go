@@ -52,6 +52,12 @@ type Deps struct {
 	// sign-ins for a while (domain.AddressLock): 0 for domain.AddressLock's, below 0 for
 	// none (the tests that sign in from one address all day).
 	AddressFailures int
+	// StaffMFA says which staff roles must sign in with a second factor (none: nobody is
+	// made to; those enrolled use it).
+	StaffMFA MFAPolicy
+	// Secrets seals the staff's TOTP secrets at rest (the payload keys; nil: in clear,
+	// only where payloads may be).
+	Secrets Sealer
 }
 
 // Services are the use cases, one value per area; each holds only what it uses.
@@ -89,7 +95,7 @@ func New(d Deps) *Services {
 	c := clock(d.Now)
 	wf := newWorkflowClient(d.Temporal)
 	bg := &sync.WaitGroup{}
-	auth := &Auth{store: d.Store, hasher: d.Hasher, clock: c, wf: wf,
+	auth := &Auth{store: d.Store, hasher: d.Hasher, clock: c, wf: wf, mfa: d.StaffMFA, secrets: d.Secrets,
 		accountLimiter: ratelimit.NewShared(d.Store, "account", d.AccountLimit)}
 	if d.AddressFailures >= 0 {
 		lock := domain.AddressLock

@@ -41,6 +41,9 @@ func (s *Store) ApplyRetention(ctx context.Context, p RetentionPolicy, now time.
 	}{
 		{&c.Sessions, p.Sessions, `DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ? LIMIT ?`,
 			func(b time.Time) []any { return []any{b, b} }},
+		// The second factor's challenges live minutes; counted with the sessions.
+		{&c.Sessions, p.Sessions, `DELETE FROM staff_mfa_challenges WHERE expires_at < ? LIMIT ?`,
+			func(b time.Time) []any { return []any{b} }},
 		{&c.IdempotencyKeys, p.Idempotency, `DELETE FROM idempotency_keys WHERE created_at < ? LIMIT ?`,
 			func(b time.Time) []any { return []any{b} }},
 		// A failure count a quiet day old is forgotten anyway (domain.SourceLock.Forget).
@@ -59,7 +62,7 @@ func (s *Store) ApplyRetention(ctx context.Context, p RetentionPolicy, now time.
 			continue
 		}
 		n, err := s.batches(ctx, st.query, st.args(now.Add(-st.keep)))
-		*st.n = n
+		*st.n += n
 		if err != nil {
 			return c, err
 		}

@@ -28,6 +28,7 @@ const (
 	AuditStaffEnable          = "staff.enable"
 	AuditStaffReissuePassword = "staff.reissue_password"
 	AuditStaffUnlock          = "staff.unlock"
+	AuditStaffMFAReset        = "staff.mfa_reset"
 	auditEntityStaff          = "staff"
 )
 

@@ -4,16 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	"occonnect/domain"
+	"occonnect/internal/codec"
 	"occonnect/internal/config"
 	"occonnect/internal/passhash"
+	"occonnect/internal/totp"
 	"occonnect/mail"
 	"occonnect/migrations"
 	"occonnect/service"
@@ -126,6 +130,7 @@ func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 		{"supervisor@demo.oc.local", domain.RoleSupervisor, ""},
 		{"head@demo.oc.local", domain.RoleHeadOfUnit, ""},
 		{"admin@demo.oc.local", domain.RoleAdmin, ""},
+		{mfaDemoEmail, domain.RoleSupervisor, ""},
 	}
 	for _, s := range staff {
 		if err := st.UpsertStaff(ctx, store.Staff{
@@ -135,11 +140,54 @@ func runSeed(ctx context.Context, cfg config.Config, args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("demo data: %d exchange points, staff agent@ (EP-0001), officer@, supervisor@, head@, admin@demo.oc.local\n", len(demoExchangePoints))
+	fmt.Printf("demo data: %d exchange points, staff agent@ (EP-0001), officer@, supervisor@, head@, admin@, mfa@demo.oc.local\n", len(demoExchangePoints))
 	if generated {
 		fmt.Printf("demo staff password (OCC_DEV_PASSWORD was unset, generated): %s\n", password)
 	} else {
 		fmt.Println("demo staff password: the value of OCC_DEV_PASSWORD")
+	}
+	return seedMFADemo(ctx, cfg, st)
+}
+
+// mfaDemoEmail is the demo supervisor enrolled with a second factor.
+const mfaDemoEmail = "mfa@demo.oc.local"
+
+// seedMFADemo enrols mfa@demo.oc.local's second factor with the base32 secret of
+// OCC_DEV_TOTP_SECRET (generated and printed when unset), sealed with the payload keys
+// as the API seals them.
+func seedMFADemo(ctx context.Context, cfg config.Config, st *store.Store) error {
+	secret := strings.ToUpper(strings.TrimSpace(os.Getenv("OCC_DEV_TOTP_SECRET")))
+	generated := secret == ""
+	if generated {
+		var err error
+		if secret, err = totp.NewSecret(); err != nil {
+			return err
+		}
+	} else if !totp.ValidSecret(secret) {
+		return errors.New("OCC_DEV_TOTP_SECRET must be a base32 secret of at least 128 bits (32 characters), such as one printed by make dev")
+	}
+	sealed := secret
+	if err := cfg.RequirePayloadKeys(); err != nil {
+		return err
+	}
+	if keys, err := codec.ParseKeys(cfg.PayloadKeys); err != nil {
+		return fmt.Errorf("OCC_PAYLOAD_KEYS: %w", err)
+	} else if keys != nil {
+		if sealed, err = keys.For(service.TOTPSealPurpose).Seal(secret); err != nil {
+			return err
+		}
+	}
+	m, err := st.StaffByEmail(ctx, mfaDemoEmail)
+	if err != nil {
+		return err
+	}
+	if err := st.SetMFA(ctx, m.ID, sealed, time.Now().UTC()); err != nil {
+		return err
+	}
+	if generated {
+		fmt.Printf("%s: second factor enrolled with the TOTP secret %s (OCC_DEV_TOTP_SECRET was unset, generated; add it to an authenticator app)\n", mfaDemoEmail, secret)
+	} else {
+		fmt.Printf("%s: second factor enrolled with the TOTP secret of OCC_DEV_TOTP_SECRET\n", mfaDemoEmail)
 	}
 	return nil
 }

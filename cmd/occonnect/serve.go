@@ -128,7 +128,11 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	svc := service.New(service.Deps{Store: d.store, Temporal: d.temporal, Hasher: d.hasher, Mailer: d.mailer, Logger: logger,
 		ReissueWindow: cfg.ReissueWindow, CredentialTTL: cfg.CredentialTTL, AccountLimit: ratelimit.Rate(cfg.RateLimitAccount), AddressLimit: ratelimit.Rate(cfg.RateLimitIP),
 		AddressFailures: cfg.SignInFailuresPerAddress,
-		Complaints:      complaintConfig(cfg)})
+		StaffMFA:        service.MFAPolicy{Required: cfg.StaffMFARoles}, Secrets: totpSealer(d.keys),
+		Complaints: complaintConfig(cfg)})
+	if len(cfg.StaffMFARoles) == 0 {
+		logger.Warn("OCC_STAFF_MFA=optional: staff members sign in without a second factor unless they enrolled one; for local development only")
+	}
 	handler := server.Handler(server.Options{Services: svc, Logger: logger, Metrics: metrics.NewHTTP(d.metrics),
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
 		PublicURL: cfg.PublicURL})
@@ -158,6 +162,15 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	logger.Info("API stopped")
 	return nil
+}
+
+// totpSealer seals the staff's TOTP secrets with the payload keys, for their own purpose
+// (nil without keys: in clear, where OCC_ALLOW_PLAINTEXT_PAYLOADS allows it).
+func totpSealer(keys *codec.Keyring) service.Sealer {
+	if keys == nil {
+		return nil
+	}
+	return keys.For(service.TOTPSealPurpose)
 }
 
 // complaintConfig is the service levels given to new complaint workflows, by the API's

@@ -77,6 +77,7 @@ func TestAPIStartsWithoutTemporal(t *testing.T) {
 	t.Setenv("OCC_API_ADDR", "127.0.0.1:"+strconv.Itoa(apiPort))
 	t.Setenv("OCC_API_METRICS_ADDR", "127.0.0.1:"+strconv.Itoa(metricsPort))
 	t.Setenv("OCC_PAYLOAD_KEYS", testenv.PayloadKeys)
+	t.Setenv("OCC_STAFF_MFA", "optional") // the sign-in by password is what is checked here
 	cfg, err := config.Load()
 	if err != nil {
 		t.Fatal(err)

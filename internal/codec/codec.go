@@ -178,22 +178,42 @@ const sealedPrefix = "occ-sealed:v1:"
 // a sealed e-mail body cannot be passed off as a payload, or the other way round.
 const sealPurpose = "occonnect/outbox-body"
 
+// Purpose is the keyring sealing texts of another use than e-mail bodies (a staff
+// member's TOTP secret): a text sealed for one use does not open as another.
+type Purpose struct {
+	k       *Keyring
+	purpose string
+}
+
+// For seals and opens the texts of one use, named like "occonnect/staff-totp".
+func (k *Keyring) For(purpose string) Purpose { return Purpose{k: k, purpose: purpose} }
+
+// Seal seals a text of the purpose (Keyring.Seal).
+func (p Purpose) Seal(plain string) (string, error) { return p.k.seal(p.purpose, plain) }
+
+// Open opens a text sealed for the purpose (Keyring.Open).
+func (p Purpose) Open(s string) (string, error) { return p.k.open(p.purpose, s) }
+
 // Seal encrypts a text to store at rest (an e-mail's body, which may carry a one-time
 // password) with the current key: AES-256-GCM, a random nonce.
-func (k *Keyring) Seal(plain string) (string, error) {
+func (k *Keyring) Seal(plain string) (string, error) { return k.seal(sealPurpose, plain) }
+
+func (k *Keyring) seal(purpose, plain string) (string, error) {
 	aead := k.aeads[k.current]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	sealed := aead.Seal(nonce, nonce, []byte(plain), []byte(sealPurpose+"/"+k.current))
+	sealed := aead.Seal(nonce, nonce, []byte(plain), []byte(purpose+"/"+k.current))
 	return sealedPrefix + k.current + ":" + base64.RawStdEncoding.EncodeToString(sealed), nil
 }
 
 // Open decrypts a text sealed by Seal, with any key of the ring. A text that is not sealed
 // (stored before sealing was configured) is returned as it is, unless the keyring refuses
 // plaintext (RefusePlaintext).
-func (k *Keyring) Open(s string) (string, error) {
+func (k *Keyring) Open(s string) (string, error) { return k.open(sealPurpose, s) }
+
+func (k *Keyring) open(purpose, s string) (string, error) {
 	rest, ok := strings.CutPrefix(s, sealedPrefix)
 	if !ok {
 		if k.strict {
@@ -210,7 +230,7 @@ func (k *Keyring) Open(s string) (string, error) {
 	if err != nil || len(data) < aead.NonceSize() {
 		return "", errors.New("sealed text malformed")
 	}
-	plain, err := aead.Open(nil, data[:aead.NonceSize()], data[aead.NonceSize():], []byte(sealPurpose+"/"+id))
+	plain, err := aead.Open(nil, data[:aead.NonceSize()], data[aead.NonceSize():], []byte(purpose+"/"+id))
 	if err != nil {
 		return "", fmt.Errorf("open sealed text: %w", err)
 	}

@@ -261,4 +261,19 @@ func TestSealOpen(t *testing.T) {
 	if _, err := ring.RefusePlaintext().Open("plain body"); !errors.Is(err, ErrPlaintext) {
 		t.Fatalf("a strict ring opened a clear text: %v", err)
 	}
+	// Purposes: a TOTP secret opens as one, not as an e-mail body, and the other way round.
+	totp := ring.For("occonnect/staff-totp")
+	s2, err := totp.Seal("JBSWY3DPEHPK3PXP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := totp.Open(s2); err != nil || got != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("Open for the purpose = %q, %v", got, err)
+	}
+	if _, err := ring.Open(s2); err == nil {
+		t.Fatal("a TOTP secret opened as an e-mail body")
+	}
+	if _, err := totp.Open(sealed); err == nil {
+		t.Fatal("an e-mail body opened as a TOTP secret")
+	}
 }

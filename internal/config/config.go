@@ -7,11 +7,16 @@ import (
 	"net/netip"
 	"net/url"
 	"occonnect/activities/contract"
+	"occonnect/domain"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// MFARequiredRoles always need a second factor when OCC_STAFF_MFA=required.
+var MFARequiredRoles = []domain.Role{domain.RoleAdmin, domain.RoleHeadOfUnit, domain.RoleSupervisor}
 
 // Config is the whole configuration of the binary.
 type Config struct {
@@ -61,6 +66,10 @@ type Config struct {
 	// opportunistic reach a host that is not loopback; DevSeed (OCC_DEV_SEED) allows
 	// `occonnect seed demo`.
 	AllowPlaintextPayloads, AllowPlaintextSMTP, DevSeed bool
+
+	// StaffMFARoles are the staff roles that must sign in with a second factor (none when
+	// OCC_STAFF_MFA=optional).
+	StaffMFARoles []domain.Role
 
 	// Abuse resistance of the API: sign-in rate limits, proxies, browser origins.
 	RateLimitIP, RateLimitAccount Rate
@@ -132,6 +141,8 @@ var Vars = []Var{
 	{"OCC_CODEC_ADDR", "127.0.0.1:8081", "address of the codec server (occonnect codec-server)"},
 	{"OCC_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal Web UI allowed to call the codec server"},
 	{"OCC_CODEC_TOKEN", "", "bearer token the codec server requires; empty only when OCC_CODEC_ADDR is a loopback address"},
+	{"OCC_STAFF_MFA", "required", "required: the roles of OCC_STAFF_MFA_ROLES sign in with a second factor (TOTP), enrolled at their first sign-in | optional, for local development only (make dev): nobody is made to enrol, those enrolled use it"},
+	{"OCC_STAFF_MFA_ROLES", "admin,head_of_unit,supervisor,officer,agent", "the staff roles that must have a second factor when OCC_STAFF_MFA=required; admin, head_of_unit and supervisor always must"},
 	{"OCC_DEV_SEED", "false", "true: allow occonnect seed demo (demo staff accounts; make dev sets it); never in production"},
 	{"OCC_COMPLAINT_FIRST_RESPONSE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing the first response target"},
 	{"OCC_COMPLAINT_CITIZEN_DEADLINE_OVERRIDE", "", "demonstrations only: a plain duration (e.g. 2m) replacing each of the citizen's two delays (reminder, then closing)"},
@@ -223,6 +234,25 @@ func Load() (Config, error) {
 	}
 	if c.AllowPlaintextSMTP, err = strconv.ParseBool(get("OCC_ALLOW_PLAINTEXT_SMTP")); err != nil {
 		errs = append(errs, "OCC_ALLOW_PLAINTEXT_SMTP must be true or false")
+	}
+	switch get("OCC_STAFF_MFA") {
+	case "required":
+		for r := range strings.SplitSeq(get("OCC_STAFF_MFA_ROLES"), ",") {
+			r = strings.TrimSpace(r)
+			if !domain.ValidRole(r) {
+				errs = append(errs, fmt.Sprintf("OCC_STAFF_MFA_ROLES: unknown role %q", r))
+			} else if !slices.Contains(c.StaffMFARoles, domain.Role(r)) {
+				c.StaffMFARoles = append(c.StaffMFARoles, domain.Role(r))
+			}
+		}
+		for _, must := range MFARequiredRoles {
+			if !slices.Contains(c.StaffMFARoles, must) {
+				errs = append(errs, fmt.Sprintf("OCC_STAFF_MFA_ROLES must include %s (admin, head_of_unit and supervisor always need a second factor)", must))
+			}
+		}
+	case "optional":
+	default:
+		errs = append(errs, "OCC_STAFF_MFA must be required or optional")
 	}
 	if c.DevSeed, err = strconv.ParseBool(get("OCC_DEV_SEED")); err != nil {
 		errs = append(errs, "OCC_DEV_SEED must be true or false")

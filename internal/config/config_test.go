@@ -1,7 +1,9 @@
 package config
 
 import (
+	"occonnect/domain"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,5 +125,34 @@ func TestFailClosedSwitches(t *testing.T) {
 	}
 	if !strings.Contains(ErrDevSeed.Error(), "OCC_DEV_SEED=true") {
 		t.Errorf("ErrDevSeed does not name the variable: %v", ErrDevSeed)
+	}
+}
+
+// TestStaffMFA: every role needs a second factor by default; agents and officers can be
+// left out, admins, the head of unit and supervisors cannot; optional requires nobody.
+func TestStaffMFA(t *testing.T) {
+	os.Unsetenv("OCC_STAFF_MFA")
+	os.Unsetenv("OCC_STAFF_MFA_ROLES")
+	c, err := Load()
+	if err != nil || len(c.StaffMFARoles) != len(domain.Roles) {
+		t.Fatalf("default: %v %v, want every role", c.StaffMFARoles, err)
+	}
+	t.Setenv("OCC_STAFF_MFA_ROLES", "admin, head_of_unit,supervisor")
+	if c, err := Load(); err != nil || len(c.StaffMFARoles) != 3 || slices.Contains(c.StaffMFARoles, domain.RoleAgent) {
+		t.Fatalf("agents and officers left out: %v %v", c.StaffMFARoles, err)
+	}
+	for _, bad := range []string{"admin,head_of_unit", "admin,head_of_unit,supervisor,janitor"} {
+		t.Setenv("OCC_STAFF_MFA_ROLES", bad)
+		if _, err := Load(); err == nil || !strings.Contains(err.Error(), "OCC_STAFF_MFA_ROLES") {
+			t.Errorf("%q: %v, want a refusal naming OCC_STAFF_MFA_ROLES", bad, err)
+		}
+	}
+	t.Setenv("OCC_STAFF_MFA", "optional")
+	if c, err := Load(); err != nil || len(c.StaffMFARoles) != 0 {
+		t.Fatalf("optional: %v %v", c.StaffMFARoles, err)
+	}
+	t.Setenv("OCC_STAFF_MFA", "sometimes")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "OCC_STAFF_MFA") {
+		t.Fatalf("sometimes: %v", err)
 	}
 }

@@ -22,6 +22,8 @@ var statusOf = map[service.Reason]int{
 	service.CredentialsExpired:     http.StatusUnauthorized,
 	service.PasswordChangeRequired: http.StatusForbidden,
 	service.AlreadyActive:          http.StatusConflict,
+	service.MFARequired:            http.StatusUnauthorized,
+	service.InvalidCode:            http.StatusUnauthorized,
 	service.NoRules:                http.StatusUnprocessableEntity,
 	service.YearWithoutRules:       http.StatusNotFound,
 	service.InsufficientAllowance:  http.StatusConflict,
