@@ -73,7 +73,7 @@ func New(d Deps) *API {
 	}
 	a.gate = gate{auth: s.Auth, idem: s.Idempotency, ipLimiter: d.IPLimiter, trustedProxies: d.TrustedProxies, now: d.Now, log: d.Logger}
 	a.health = healthHandlers{svc: s.Health}
-	a.auth = authHandlers{svc: s.Auth}
+	a.auth = authHandlers{svc: s.Auth, recovery: s.Recovery}
 	a.enrollments = enrollmentHandlers{svc: s.Enrollments}
 	a.allowances = allowanceHandlers{svc: s.Allowances}
 	a.dts = dtsHandlers{svc: s.DTS}
@@ -123,6 +123,8 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/activation", a.serve(g.limitIP(a.auth.activate))).Methods(http.MethodPost)
 	v1.Handle("/activation/resend", a.serve(g.limitIP(a.enrollments.citizenResend))).Methods(http.MethodPost)
 	v1.Handle("/auth/login", a.serve(g.limitIP(a.auth.login))).Methods(http.MethodPost)
+	v1.Handle("/auth/recovery", a.serve(g.limitIP(a.auth.requestRecovery))).Methods(http.MethodPost)
+	v1.Handle("/auth/recovery/confirm", a.serve(g.limitIP(a.auth.confirmRecovery))).Methods(http.MethodPost)
 	v1.Handle("/auth/logout", a.authed(service.Anyone(true), a.auth.logout)).Methods(http.MethodPost)
 	v1.Handle("/me", a.authed(citizens, a.auth.me)).Methods(http.MethodGet)
 	v1.Handle("/me/password", a.authed(service.Anyone(true), a.auth.changePassword)).Methods(http.MethodPut)

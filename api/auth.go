@@ -5,11 +5,15 @@ import (
 	"time"
 
 	"occonnect/domain"
+	"occonnect/internal/web"
 	"occonnect/service"
 )
 
 // authHandlers: activation, sign-in and sign-out, the citizen's account, passwords.
-type authHandlers struct{ svc *service.Auth }
+type authHandlers struct {
+	svc      *service.Auth
+	recovery *service.Recovery
+}
 
 type credentialsRequest struct {
 	CIN      string `json:"cin"`
@@ -109,6 +113,45 @@ func (h authHandlers) staffLoginMFA(w http.ResponseWriter, r *http.Request) erro
 		Role          domain.Role `json:"role"`
 		RecoveryCodes []string    `json:"recovery_codes,omitempty"`
 	}{tokenView(s.Token), s.Staff.Role, s.RecoveryCodes})
+	return nil
+}
+
+type recoveryRequest struct {
+	CIN   string `json:"cin"`
+	Email string `json:"email"`
+}
+
+// requestRecovery: POST /auth/recovery {cin, email}. Always 202 {}: whether the pair
+// matches an active account is never told; when it does, a code is e-mailed.
+func (h authHandlers) requestRecovery(w http.ResponseWriter, r *http.Request) error {
+	var req recoveryRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.recovery.Request(r.Context(), req.CIN, req.Email, web.RequestID(r.Context())); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, struct{}{})
+	return nil
+}
+
+type recoveryConfirmRequest struct {
+	CIN         string `json:"cin"`
+	Code        string `json:"code"`
+	NewPassword string `json:"new_password"`
+}
+
+// confirmRecovery: POST /auth/recovery/confirm {cin, code, new_password}: 204, the
+// password set, every session revoked, the lockout cleared, a notice e-mailed.
+func (h authHandlers) confirmRecovery(w http.ResponseWriter, r *http.Request) error {
+	var req recoveryConfirmRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if err := h.recovery.Confirm(r.Context(), req.CIN, req.Code, req.NewPassword); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

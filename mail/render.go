@@ -320,3 +320,94 @@ func checkPassword(p string) error {
 	}
 	return nil
 }
+
+// RecoveryCodeData feeds RenderRecoveryCode: the one-time code of a password recovery the
+// citizen asked for in the app. The CIN, the e-mail address and the password are
+// deliberately not part of the data.
+type RecoveryCodeData struct {
+	FirstName, LastName, Language string
+	Code                          string    // exactly RecoveryCodeLength ASCII digits
+	ExpiresAt                     time.Time // required; shown in Casablanca time
+}
+
+// PasswordResetData feeds RenderPasswordReset: the notice that the password was changed
+// with a recovery code.
+type PasswordResetData struct {
+	FirstName, LastName, Language string
+	At                            time.Time // when the password was changed; required
+}
+
+// RecoveryCodeLength is the number of digits of a password recovery code.
+const RecoveryCodeLength = 8
+
+// Errors returned by RenderRecoveryCode and RenderPasswordReset for unusable input (a
+// zero ExpiresAt is ErrMissingExpiry).
+var (
+	ErrInvalidRecoveryCode = fmt.Errorf("mail: recovery code must be exactly %d ASCII digits", RecoveryCodeLength)
+	ErrMissingResetTime    = errors.New("mail: password change time is required")
+)
+
+// recoveryCodeView and passwordResetView are what the templates see.
+type recoveryCodeView struct {
+	FullName  string
+	Code      string
+	ExpiresAt string // Casablanca wall time, expiryLayout
+	AppName   string
+}
+
+type passwordResetView struct {
+	FullName     string
+	At           string // Casablanca wall time, expiryLayout
+	AppName      string
+	SupportEmail string
+	SupportPhone string
+}
+
+// RenderRecoveryCode renders the e-mail carrying the one-time code of a password recovery
+// the citizen started in the app: the code, until when it is good, never to give it to
+// anyone, and that the password stays unchanged if the citizen did not ask.
+func RenderRecoveryCode(d RecoveryCodeData) (Message, error) {
+	if !isRecoveryCode(d.Code) {
+		return Message{}, ErrInvalidRecoveryCode
+	}
+	if d.ExpiresAt.IsZero() {
+		return Message{}, ErrMissingExpiry
+	}
+	v := recoveryCodeView{
+		FullName:  fullName(d.FirstName, d.LastName),
+		Code:      d.Code,
+		ExpiresAt: FormatCasablanca(d.ExpiresAt),
+		AppName:   DefaultAppName,
+	}
+	return render("recovery_code", normalizeLanguage(d.Language), DefaultAppName, v)
+}
+
+// RenderPasswordReset renders the notice sent once a recovery changed the password: when,
+// that every device was signed out, and whom to call if it was not the citizen.
+func RenderPasswordReset(d PasswordResetData) (Message, error) {
+	if d.At.IsZero() {
+		return Message{}, ErrMissingResetTime
+	}
+	v := passwordResetView{
+		FullName:     fullName(d.FirstName, d.LastName),
+		At:           FormatCasablanca(d.At),
+		AppName:      DefaultAppName,
+		SupportEmail: SupportEmail,
+		SupportPhone: SupportPhone,
+	}
+	return render("password_reset", normalizeLanguage(d.Language), DefaultAppName, v)
+}
+
+// isRecoveryCode reports whether c is exactly RecoveryCodeLength ASCII digits (not
+// unicode.IsDigit, which also takes Arabic-Indic digits).
+func isRecoveryCode(c string) bool {
+	if len(c) != RecoveryCodeLength {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] < '0' || c[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -400,3 +400,194 @@ func TestRenderRulesMissing(t *testing.T) {
 		t.Fatal("year 99 rendered")
 	}
 }
+
+const testRecoveryCode = "04718253"
+
+func recoveryCode(lang string) RecoveryCodeData {
+	return RecoveryCodeData{FirstName: "Amina", LastName: "El Idrissi", Language: lang, Code: testRecoveryCode, ExpiresAt: testExpiry}
+}
+
+func passwordReset(lang string) PasswordResetData {
+	return PasswordResetData{FirstName: "Amina", LastName: "El Idrissi", Language: lang, At: testExpiry}
+}
+
+func mustRenderRecoveryCode(t *testing.T, d RecoveryCodeData) Message {
+	t.Helper()
+	m, err := RenderRecoveryCode(d)
+	if err != nil {
+		t.Fatalf("RenderRecoveryCode: %v", err)
+	}
+	return m
+}
+
+func mustRenderPasswordReset(t *testing.T, d PasswordResetData) Message {
+	t.Helper()
+	m, err := RenderPasswordReset(d)
+	if err != nil {
+		t.Fatalf("RenderPasswordReset: %v", err)
+	}
+	return m
+}
+
+// cinRE matches a Moroccan CIN (one or two capital letters, then digits), e.g. "BK123456";
+// capitals only, so that the HTML colours ("#d97706") do not match.
+var cinRE = regexp.MustCompile(`\b[A-Z]{1,2}[0-9]{4,7}\b`)
+
+// checkNoPersonalData: the recovery e-mails carry neither the CIN, nor a password, nor an
+// e-mail address other than the Office's.
+func checkNoPersonalData(t *testing.T, m Message) {
+	t.Helper()
+	for part, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML} {
+		if strings.Contains(s, "CIN") || cinRE.MatchString(s) {
+			t.Errorf("%s: CIN-like data: %q", part, cinRE.FindString(s))
+		}
+		if strings.Contains(strings.ReplaceAll(s, SupportEmail, ""), "@") {
+			t.Errorf("%s: an e-mail address other than %s", part, SupportEmail)
+		}
+		if strings.Contains(s, testPassword) || strings.Contains(s, "Mot de passe provisoire") {
+			t.Errorf("%s: a password", part)
+		}
+	}
+}
+
+// TestRecoveryCode: the code and its expiry in both languages, the recipient's first; the
+// code shown large and left-to-right in the HTML; the warnings; no personal data.
+func TestRecoveryCode(t *testing.T) {
+	subject := [2]string{"OC Connect : votre code de récupération", "OC Connect: رمز الاسترجاع الخاص بكم"}
+	for _, c := range languageCases {
+		t.Run(c.lang, func(t *testing.T) {
+			m := mustRenderRecoveryCode(t, recoveryCode(c.lang))
+			checkLanguageOrder(t, m, c.wantFR, c.htmlTag, subject)
+			checkHTMLDocument(t, m.HTML)
+			checkNoPersonalData(t, m)
+			frLine, arLine := "Code de récupération : "+testRecoveryCode, "رمز الاسترجاع: "+testRecoveryCode
+			if !hasLine(m.Text, frLine) || !hasLine(m.Text, arLine) {
+				t.Errorf("text lacks a code line:\n%s", m.Text)
+			}
+			if n := strings.Count(m.Text, testRecoveryCode); n != 2 {
+				t.Errorf("code appears %d times in the text, want 2", n)
+			}
+			if (strings.Index(m.Text, frLine) < strings.Index(m.Text, arLine)) != c.wantFR {
+				t.Errorf("code lines in wrong order")
+			}
+			for _, want := range []string{
+				"Amina El Idrissi",
+				"02/12/2026 14:05 (heure de Casablanca)", "02/12/2026 14:05 (بتوقيت الدار البيضاء)",
+				"une seule fois", "إلا مرة واحدة",
+				"Ne communiquez jamais ce code", "لا تُطلعوا أي شخص على هذا الرمز",
+				"votre mot de passe reste inchangé", "دون تغيير",
+			} {
+				if !strings.Contains(m.Text, want) {
+					t.Errorf("text lacks %q", want)
+				}
+			}
+			codeBox := "font-family:'Courier New',Courier,monospace;font-size:32px;font-weight:bold;letter-spacing:8px;text-align:center;color:#111827;\">" + testRecoveryCode + "</div>"
+			if n := strings.Count(m.HTML, codeBox); n != 2 {
+				t.Errorf("HTML has %d large monospace code boxes, want 2", n)
+			}
+			if n := strings.Count(m.HTML, `<div dir="ltr" style=`); n != 2 {
+				t.Errorf("HTML has %d left-to-right code boxes, want 2", n)
+			}
+			for _, want := range []string{"02/12/2026 14:05 (heure de Casablanca)", `<span dir="ltr">02/12/2026 14:05</span> (بتوقيت الدار البيضاء)`} {
+				if !strings.Contains(m.HTML, want) {
+					t.Errorf("HTML lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+// TestPasswordReset: the time of the change in both languages, the recipient's first; the
+// devices signed out; the Office's contact; no personal data.
+func TestPasswordReset(t *testing.T) {
+	subject := [2]string{"OC Connect : votre mot de passe a été modifié", "OC Connect: تم تغيير كلمة المرور الخاصة بكم"}
+	for _, c := range languageCases {
+		t.Run(c.lang, func(t *testing.T) {
+			m := mustRenderPasswordReset(t, passwordReset(c.lang))
+			checkLanguageOrder(t, m, c.wantFR, c.htmlTag, subject)
+			checkHTMLDocument(t, m.HTML)
+			checkNoPersonalData(t, m)
+			for _, want := range []string{
+				"Amina El Idrissi",
+				"modifié le 02/12/2026 14:05 (heure de Casablanca)", "بتاريخ 02/12/2026 14:05 (بتوقيت الدار البيضاء)",
+				"code de récupération envoyé par e-mail", "رمز استرجاع أُرسل عبر البريد الإلكتروني",
+				"tous vos appareils ont été déconnectés", "تسجيل خروجكم من جميع أجهزتكم",
+				"Office des Changes : " + SupportEmail + " / " + SupportPhone, "بمكتب الصرف فورًا: " + SupportEmail + " / " + SupportPhone,
+			} {
+				if !strings.Contains(m.Text, want) {
+					t.Errorf("text lacks %q", want)
+				}
+			}
+			for _, want := range []string{
+				"02/12/2026 14:05 (heure de Casablanca)", `<span dir="ltr">02/12/2026 14:05</span> (بتوقيت الدار البيضاء)`,
+				`href="mailto:` + SupportEmail + `"`, SupportPhone,
+			} {
+				if !strings.Contains(m.HTML, want) {
+					t.Errorf("HTML lacks %q", want)
+				}
+			}
+		})
+	}
+	// A time in another zone is still shown in Casablanca time.
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := passwordReset("fr")
+	d.At = testExpiry.In(ny)
+	if m := mustRenderPasswordReset(t, d); !strings.Contains(m.Text, "02/12/2026 14:05 (heure de Casablanca)") {
+		t.Errorf("time not in Casablanca time:\n%s", m.Text)
+	}
+}
+
+func TestRecoveryAndResetValidation(t *testing.T) {
+	for _, code := range []string{"", "1234567", "123456789", "1234abcd", "abcdefgh", "1234 567", " 12345678", "١٢٣٤٥٦٧٨", "1234567\n"} {
+		d := recoveryCode("fr")
+		d.Code = code
+		if _, err := RenderRecoveryCode(d); !errors.Is(err, ErrInvalidRecoveryCode) {
+			t.Errorf("code %q: err = %v, want ErrInvalidRecoveryCode", code, err)
+		}
+	}
+	d := recoveryCode("ar")
+	d.ExpiresAt = time.Time{}
+	if _, err := RenderRecoveryCode(d); !errors.Is(err, ErrMissingExpiry) {
+		t.Errorf("zero expiry: err = %v, want ErrMissingExpiry", err)
+	}
+	r := passwordReset("ar")
+	r.At = time.Time{}
+	if _, err := RenderPasswordReset(r); !errors.Is(err, ErrMissingResetTime) {
+		t.Errorf("zero time: err = %v, want ErrMissingResetTime", err)
+	}
+}
+
+func TestRecoveryAndResetEscapeNames(t *testing.T) {
+	const evil = `<script>alert("x")</script>`
+	c := recoveryCode("ar")
+	c.FirstName, c.LastName = evil, `O'Brien & <b>Co</b>`
+	rc := mustRenderRecoveryCode(t, c)
+	r := passwordReset("fr")
+	r.FirstName = evil
+	pr := mustRenderPasswordReset(t, r)
+	for name, m := range map[string]Message{"recovery code": rc, "password reset": pr} {
+		if strings.Contains(m.HTML, "<script") || strings.Contains(m.HTML, "<b>Co") {
+			t.Errorf("%s: unescaped markup in HTML", name)
+		}
+		if !strings.Contains(m.HTML, "&lt;script&gt;") {
+			t.Errorf("%s: escaped name not found", name)
+		}
+		if !strings.Contains(m.Text, evil) {
+			t.Errorf("%s: text should carry the raw name", name)
+		}
+	}
+	// A name cannot add a code line to the text, nor an anonymous one leave a dangling space.
+	c = recoveryCode("fr")
+	c.FirstName = "Amina\nCode de récupération : 00000000\r\n"
+	m := mustRenderRecoveryCode(t, c)
+	if n := countLinesWithPrefix(m.Text, "Code de récupération : "); n != 1 || !hasLine(m.Text, "Code de récupération : "+testRecoveryCode) {
+		t.Errorf("code lines wrong:\n%s", m.Text)
+	}
+	m = mustRenderPasswordReset(t, PasswordResetData{Language: "ar", At: testExpiry})
+	if !hasLine(m.Text, "Bonjour,") || !hasLine(m.Text, "مرحبًا،") {
+		t.Errorf("anonymous greetings wrong:\n%s", m.Text)
+	}
+}

@@ -49,6 +49,7 @@ const (
 	AlreadyActive          // already_active: activation of an active account
 	MFARequired            // mfa_required: the password is right; Challenge asks for the second factor
 	InvalidCode            // invalid_code: a wrong, used or expired second-factor code or challenge
+	InvalidRecoveryCode    // invalid_code: a wrong, used, expired or burnt password-recovery code (400)
 
 	// Allowances and the DTS.
 	NoRules               // no_rules: no allowance rules for that year (the request cannot be served)
@@ -78,7 +79,7 @@ var reasonCodes = [reasonCount]string{
 	TemporalUnavailable: "temporal_unavailable",
 	InvalidCredentials:  "invalid_credentials", AccountLocked: "account_locked", CredentialsExpired: "credentials_expired",
 	PasswordChangeRequired: "password_change_required", AlreadyActive: "already_active",
-	MFARequired: "mfa_required", InvalidCode: "invalid_code",
+	MFARequired: "mfa_required", InvalidCode: "invalid_code", InvalidRecoveryCode: "invalid_code",
 	NoRules: "no_rules", YearWithoutRules: "no_rules", InsufficientAllowance: "insufficient_allowance",
 	AccountNotActive: "account_not_active", DTSRequestExists: "dts_request_exists", PastYear: "past_year",
 	BelowUsed: "below_used", IdempotencyKeyReused: "idempotency_key_reused", IdempotencyInProgress: "idempotency_in_progress",

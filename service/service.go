@@ -76,6 +76,7 @@ type Services struct {
 	Health         *Health
 	Reconciler     *Reconciler
 	Audit          *Audit
+	Recovery       *Recovery
 	// AddressLimiter bounds the sign-in attempts per client address (nil: no limit): the
 	// adapters spend from it before any sign-in use case runs.
 	AddressLimiter ratelimit.Limiter
@@ -122,6 +123,7 @@ func New(d Deps) *Services {
 		Idempotency:    &Idempotency{store: d.Store, clock: c},
 		Health:         &Health{store: d.Store, temporal: d.Temporal},
 		Audit:          audit,
+		Recovery:       &Recovery{store: d.Store, hasher: d.Hasher, clock: c, auth: auth, mailer: d.Mailer, background: bg, log: d.Logger},
 		Reconciler:     &Reconciler{store: d.Store, clock: c, complaints: complaints, dts: dts, log: d.Logger},
 		AddressLimiter: ratelimit.NewShared(d.Store, "ip", d.AddressLimit),
 		background:     bg,

@@ -41,8 +41,11 @@ func (s *Store) ApplyRetention(ctx context.Context, p RetentionPolicy, now time.
 	}{
 		{&c.Sessions, p.Sessions, `DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ? LIMIT ?`,
 			func(b time.Time) []any { return []any{b, b} }},
-		// The second factor's challenges live minutes; counted with the sessions.
+		// The second factor's challenges and the recovery codes live minutes; counted with
+		// the sessions.
 		{&c.Sessions, p.Sessions, `DELETE FROM staff_mfa_challenges WHERE expires_at < ? LIMIT ?`,
+			func(b time.Time) []any { return []any{b} }},
+		{&c.Sessions, p.Sessions, `DELETE FROM citizen_recovery_codes WHERE expires_at < ? LIMIT ?`,
 			func(b time.Time) []any { return []any{b} }},
 		{&c.IdempotencyKeys, p.Idempotency, `DELETE FROM idempotency_keys WHERE created_at < ? LIMIT ?`,
 			func(b time.Time) []any { return []any{b} }},

@@ -24,6 +24,7 @@ var statusOf = map[service.Reason]int{
 	service.AlreadyActive:          http.StatusConflict,
 	service.MFARequired:            http.StatusUnauthorized,
 	service.InvalidCode:            http.StatusUnauthorized,
+	service.InvalidRecoveryCode:    http.StatusBadRequest,
 	service.NoRules:                http.StatusUnprocessableEntity,
 	service.YearWithoutRules:       http.StatusNotFound,
 	service.InsufficientAllowance:  http.StatusConflict,
