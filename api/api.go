@@ -73,7 +73,7 @@ func New(d Deps) *API {
 	}
 	a.gate = gate{auth: s.Auth, idem: s.Idempotency, ipLimiter: d.IPLimiter, trustedProxies: d.TrustedProxies, now: d.Now, log: d.Logger}
 	a.health = healthHandlers{svc: s.Health}
-	a.auth = authHandlers{svc: s.Auth, recovery: s.Recovery}
+	a.auth = authHandlers{svc: s.Auth, recovery: s.Recovery, exports: s.Exports}
 	a.enrollments = enrollmentHandlers{svc: s.Enrollments}
 	a.allowances = allowanceHandlers{svc: s.Allowances}
 	a.dts = dtsHandlers{svc: s.DTS}
@@ -127,6 +127,7 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/auth/recovery/confirm", a.serve(g.limitIP(a.auth.confirmRecovery))).Methods(http.MethodPost)
 	v1.Handle("/auth/logout", a.authed(service.Anyone(true), a.auth.logout)).Methods(http.MethodPost)
 	v1.Handle("/me", a.authed(citizens, a.auth.me)).Methods(http.MethodGet)
+	v1.Handle("/me/data-export", a.authed(citizens, a.auth.myDataExport)).Methods(http.MethodGet)
 	v1.Handle("/me/password", a.authed(service.Anyone(true), a.auth.changePassword)).Methods(http.MethodPut)
 	v1.Handle("/me/enrollment", a.serve(a.enrollments.mine)).Methods(http.MethodGet) // polled: the service checks the session
 
@@ -185,6 +186,7 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/admin/staff/{id}/reissue-password", a.authed(admins, a.staff.reissuePassword)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/unlock", a.authed(admins, a.staff.unlock)).Methods(http.MethodPost)
 	v1.Handle("/admin/staff/{id}/mfa/reset", a.authed(admins, a.staff.resetMFA)).Methods(http.MethodPost)
+	v1.Handle("/admin/citizens/data-export", a.authed(admins, a.auth.citizenDataExport)).Methods(http.MethodPost)
 	v1.Handle("/admin/audit", a.authed(admins, a.audit.list)).Methods(http.MethodGet)
 	v1.Handle("/admin/exchange-points", a.authed(admins, a.exchangePoints.create)).Methods(http.MethodPost)
 	v1.Handle("/admin/exchange-points/{code}", a.authed(admins, a.exchangePoints.update)).Methods(http.MethodPut)

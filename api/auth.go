@@ -7,12 +7,14 @@ import (
 	"occonnect/domain"
 	"occonnect/internal/web"
 	"occonnect/service"
+	"occonnect/store"
 )
 
 // authHandlers: activation, sign-in and sign-out, the citizen's account, passwords.
 type authHandlers struct {
 	svc      *service.Auth
 	recovery *service.Recovery
+	exports  *service.Exports
 }
 
 type credentialsRequest struct {
@@ -195,4 +197,42 @@ func (h authHandlers) me(w http.ResponseWriter, r *http.Request) error {
 		EmailMasked: domain.MaskEmail(c.Email), Status: me.Status, Language: c.Language,
 	})
 	return nil
+}
+
+// myDataExport: GET /me/data-export, everything held about the calling citizen, as a
+// JSON file to keep.
+func (h authHandlers) myDataExport(w http.ResponseWriter, r *http.Request) error {
+	out, err := h.exports.Mine(r.Context(), principalFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeExport(w, out)
+	return nil
+}
+
+type citizenExportRequest struct {
+	CIN string `json:"cin"`
+}
+
+// citizenDataExport: POST /admin/citizens/data-export {cin} (admin), the export of a
+// citizen who asked at a counter or by post; audited. The CIN goes in the body, never in
+// a URL that proxies log.
+func (h authHandlers) citizenDataExport(w http.ResponseWriter, r *http.Request) error {
+	var req citizenExportRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	out, err := h.exports.ForCitizen(r.Context(), principalFrom(r.Context()), req.CIN)
+	if err != nil {
+		return err
+	}
+	writeExport(w, out)
+	return nil
+}
+
+// writeExport sends an export as an attachment that no cache keeps.
+func writeExport(w http.ResponseWriter, out store.CitizenExport) {
+	w.Header().Set("Content-Disposition", `attachment; filename="occonnect-data-export.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
 }

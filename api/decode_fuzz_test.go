@@ -35,6 +35,7 @@ var bodyRoutes = map[string]bodyRoute{
 	"POST /api/v1/staff/login":                        {path: "/api/v1/staff/login"},
 	"POST /api/v1/staff/login/mfa":                    {path: "/api/v1/staff/login/mfa"},
 	"POST /api/v1/auth/recovery":                      {path: "/api/v1/auth/recovery"},
+	"POST /api/v1/admin/citizens/data-export":         {path: "/api/v1/admin/citizens/data-export"},
 	"POST /api/v1/auth/recovery/confirm":              {path: "/api/v1/auth/recovery/confirm"},
 	"PUT /api/v1/me/password":                         {caller: citizen, path: "/api/v1/me/password"},
 	"POST /api/v1/dts/simulations":                    {path: "/api/v1/dts/simulations"},

@@ -25,10 +25,16 @@ const (
 // read records that staff member p read entity id, before the data is given: a read that
 // cannot be audited is not made.
 func (a *Audit) read(ctx context.Context, p *Principal, entity, id string) error {
+	return a.recordRead(ctx, p, entity, "read", id)
+}
+
+// recordRead records a read of entity id named entity.verb (complaint.read,
+// citizen.data_export).
+func (a *Audit) recordRead(ctx context.Context, p *Principal, entity, verb, id string) error {
 	if a == nil {
 		return nil
 	}
-	return a.store.RecordAdminChange(ctx, nil, store.AdminChange{StaffID: p.ID, Action: entity + ".read", Entity: entity,
+	return a.store.RecordAdminChange(ctx, nil, store.AdminChange{StaffID: p.ID, Action: entity + "." + verb, Entity: entity,
 		EntityID: id, RequestID: requestIDOf(ctx), At: a.clock.now()})
 }
 

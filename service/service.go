@@ -77,6 +77,7 @@ type Services struct {
 	Reconciler     *Reconciler
 	Audit          *Audit
 	Recovery       *Recovery
+	Exports        *Exports
 	// AddressLimiter bounds the sign-in attempts per client address (nil: no limit): the
 	// adapters spend from it before any sign-in use case runs.
 	AddressLimiter ratelimit.Limiter
@@ -123,6 +124,7 @@ func New(d Deps) *Services {
 		Idempotency:    &Idempotency{store: d.Store, clock: c},
 		Health:         &Health{store: d.Store, temporal: d.Temporal},
 		Audit:          audit,
+		Exports:        &Exports{store: d.Store, audit: audit},
 		Recovery:       &Recovery{store: d.Store, hasher: d.Hasher, clock: c, auth: auth, mailer: d.Mailer, background: bg, log: d.Logger},
 		Reconciler:     &Reconciler{store: d.Store, clock: c, complaints: complaints, dts: dts, log: d.Logger},
 		AddressLimiter: ratelimit.NewShared(d.Store, "ip", d.AddressLimit),
