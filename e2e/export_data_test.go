@@ -67,9 +67,13 @@ func TestDataExport(t *testing.T) {
 		t.Fatalf("admin export: %s", r.Raw)
 	}
 	citizenID := testenv.Count(t, env.store.DB(), `SELECT id FROM citizens WHERE cin = ?`, c.CIN)
-	if n := testenv.Count(t, env.store.DB(), `SELECT COUNT(*) FROM admin_audit WHERE action = 'citizen.data_export' AND entity_id = ?`,
+	if n := testenv.Count(t, env.store.DB(), `SELECT COUNT(*) FROM admin_audit WHERE action = 'citizen.data_export' AND entity_id = ? AND staff_id > 0`,
 		fmt.Sprint(citizenID)); n != 1 {
-		t.Fatalf("%d citizen.data_export audit rows, want 1", n)
+		t.Fatalf("%d citizen.data_export audit rows by an admin, want 1", n)
+	}
+	if n := testenv.Count(t, env.store.DB(), `SELECT COUNT(*) FROM admin_audit WHERE action = 'citizen.data_export' AND entity_id = ? AND staff_id = 0`,
+		fmt.Sprint(citizenID)); n != 1 {
+		t.Fatalf("%d citizen.data_export audit rows by the citizen, want 1", n)
 	}
 	expect(t, call(t, http.MethodPost, "/api/v1/admin/citizens/data-export", staffToken(t, "supervisor@e2e.oc.local"),
 		map[string]string{"cin": c.CIN}), http.StatusForbidden, "forbidden")

@@ -8,7 +8,16 @@ import (
 
 	"occonnect/domain"
 	"occonnect/internal/testenv"
+	"occonnect/workflows"
 )
+
+// recoveryRun waits for the citizen's recovery run to end and returns how.
+func recoveryRun(t *testing.T, citizenID int64) workflows.RecoveryResult {
+	t.Helper()
+	var res workflows.RecoveryResult
+	must(t, env.temporal.GetWorkflow(t.Context(), workflows.RecoveryWorkflowID(citizenID), "").Get(t.Context(), &res))
+	return res
+}
 
 var recoveryCodeRE = regexp.MustCompile(`\b\d{8}\b`)
 
@@ -63,6 +72,11 @@ func TestPasswordRecovery(t *testing.T) {
 		http.StatusUnauthorized, "invalid_credentials")
 	msgs, err := env.mailpit.WaitForMessages(t.Context(), c.Email, 4, 30*time.Second)
 	must(t, err)
+	citizenID := int64(testenv.Count(t, env.store.DB(), `SELECT id FROM citizens WHERE cin = ?`, c.CIN))
+	if res := recoveryRun(t, citizenID); !res.Used || res.Issued != 1 {
+		t.Fatalf("the recovery run ended %+v, want one code, used", res)
+	}
+	recordHistory(t, workflows.RecoveryWorkflowID(citizenID), "recovery_used.json")
 	if got := msgs[0].Subject; !regexp.MustCompile(`mot de passe a été modifié|كلمة المرور`).MatchString(got) {
 		t.Fatalf("the fourth e-mail is %q, want the notice of the change", got)
 	}
@@ -73,6 +87,20 @@ func TestPasswordRecovery(t *testing.T) {
 		expect(t, confirm(wrong, newPassword+" bis"), http.StatusBadRequest, "invalid_code")
 	}
 	expect(t, confirm(code, newPassword+" bis"), http.StatusBadRequest, "invalid_code")
+	// A second request supersedes the code: the first stops working, the second sets the
+	// password.
+	first := recoveryCode(t, c.CIN, c.Email, 6)
+	second := recoveryCode(t, c.CIN, c.Email, 7)
+	if first != second {
+		expect(t, confirm(first, newPassword+" ter"), http.StatusBadRequest, "invalid_code")
+	}
+	expect(t, confirm(second, newPassword+" ter"), http.StatusNoContent, "")
+	msgs, err = env.mailpit.WaitForMessages(t.Context(), c.Email, 8, 30*time.Second)
+	must(t, err)
+	if res := recoveryRun(t, citizenID); !res.Used || res.Issued != 3 {
+		t.Fatalf("the second recovery run ended %+v, want three codes (one burnt, one superseded), used", res)
+	}
+	recordHistory(t, workflows.RecoveryWorkflowID(citizenID), "recovery_reissued_used.json")
 
 	// No match, same answer, nothing sent: a wrong e-mail, an unknown CIN, a pending account.
 	other := newCitizen(t)
@@ -90,8 +118,8 @@ func TestPasswordRecovery(t *testing.T) {
 		WHERE c.cin IN (?, ?)`, other.CIN, "ZZ999999"); n != 0 {
 		t.Fatalf("%d codes made without a match", n)
 	}
-	if msgs, _ := env.mailpit.WaitForMessages(t.Context(), c.Email, 6, 2*time.Second); len(msgs) > 5 {
-		t.Fatalf("%d e-mails to the citizen, want 5", len(msgs))
+	if msgs, _ := env.mailpit.WaitForMessages(t.Context(), c.Email, 9, 2*time.Second); len(msgs) > 8 {
+		t.Fatalf("%d e-mails to the citizen, want 8", len(msgs))
 	}
 	// Bad requests are refused on their fields.
 	expect(t, call(t, http.MethodPost, "/api/v1/auth/recovery", "", map[string]string{"cin": "x", "email": "nope"}),

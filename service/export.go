@@ -17,8 +17,14 @@ type Exports struct {
 	audit *Audit
 }
 
-// Mine is the calling citizen's own export.
+// Mine is the calling citizen's own export, audited too (citizen.data_export with staff
+// id 0 and actor "citizen": who obtained a copy of the data, and when).
 func (e *Exports) Mine(ctx context.Context, p *Principal) (store.CitizenExport, error) {
+	if err := e.store.RecordAdminChange(ctx, nil, store.AdminChange{Action: "citizen.data_export", Entity: "citizen",
+		EntityID: strconv.FormatInt(p.ID, 10), Changes: map[string]string{"actor": "citizen"}, RequestID: requestIDOf(ctx),
+		At: e.audit.clock.now()}); err != nil {
+		return store.CitizenExport{}, err
+	}
 	return e.store.ExportCitizen(ctx, p.ID)
 }
 

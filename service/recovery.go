@@ -2,11 +2,8 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -15,25 +12,19 @@ import (
 	"occonnect/domain"
 	"occonnect/internal/passhash"
 	"occonnect/internal/scrub"
-	"occonnect/mail"
 	"occonnect/store"
+	"occonnect/workflows"
 )
 
-// Password recovery (law 09-08 and plain decency: an active citizen who forgot the
-// password gets back in without the call centre): a one-time 8-digit code e-mailed to the
-// account's address, valid RecoveryCodeTTL, burnt by RecoveryMaxAttempts wrong tries.
-const (
-	RecoveryCodeTTL     = 15 * time.Minute
-	RecoveryMaxAttempts = 5
-)
-
-// Recovery is the citizen's password recovery.
+// Recovery is the citizen's password recovery (an active citizen who forgot the password
+// gets back in without the call centre): a one-time code e-mailed to the account's address
+// by the Recovery workflow (domain.RecoveryCodeTTL, domain.RecoveryMaxAttempts).
 type Recovery struct {
 	store      *store.Store
 	hasher     *passhash.Hasher
 	clock      clock
 	auth       *Auth
-	mailer     mail.Sender // nil: no e-mail can be sent (the request is logged, not done)
+	wf         workflowClient
 	background *sync.WaitGroup
 	log        *slog.Logger
 }
@@ -80,37 +71,14 @@ func (r *Recovery) Request(ctx context.Context, cin, email, requestID string) er
 	r.background.Add(1)
 	go func() {
 		defer r.background.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := r.sendCode(ctx, c); err != nil {
-			r.log.Warn("password recovery code not sent", "request_id", requestID, "reason", scrub.Message(err))
+		if err := r.wf.signalWithStart(ctx, workflows.RecoveryWorkflowID(c.ID), workflows.SignalRecoveryRequested, nil,
+			workflows.Recovery, workflows.RecoveryInput{CitizenID: c.ID}); err != nil {
+			r.log.Warn("password recovery not started", "request_id", requestID, "reason", scrub.Message(err))
 		}
 	}()
 	return nil
-}
-
-// sendCode makes a citizen's new code, stores its hash (the previous code is replaced) and
-// e-mails it, in the citizen's language.
-func (r *Recovery) sendCode(ctx context.Context, c store.Citizen) error {
-	if r.mailer == nil {
-		return errors.New("no mailer configured")
-	}
-	code, err := newRecoveryCode()
-	if err != nil {
-		return err
-	}
-	now := r.clock.now()
-	expires := now.Add(RecoveryCodeTTL)
-	msg, err := mail.RenderRecoveryCode(mail.RecoveryCodeData{FirstName: c.FirstName, LastName: c.LastName, Language: c.Language,
-		Code: code, ExpiresAt: expires})
-	if err != nil {
-		return err
-	}
-	if err := r.store.PutRecoveryCode(ctx, store.RecoveryCode{CitizenID: c.ID, CodeHash: recoveryHash(c.ID, code),
-		CreatedAt: now, ExpiresAt: expires}); err != nil {
-		return err
-	}
-	return r.mailer.Send(ctx, c.Email, msg, fmt.Sprintf("citizen-%d-recovery-%d", c.ID, now.UnixNano()))
 }
 
 // Confirm sets a new password with a recovery code: every session revoked, the sign-in
@@ -152,8 +120,8 @@ func (r *Recovery) Confirm(ctx context.Context, cin, code, newPassword string) e
 		return err
 	}
 	now := r.clock.now()
-	hash := recoveryHash(c.ID, code)
-	if err := r.store.CheckRecoveryCode(ctx, c.ID, hash, RecoveryMaxAttempts, now); errors.Is(err, store.ErrRecoveryCode) {
+	hash := domain.RecoveryCodeHash(c.ID, code)
+	if err := r.store.CheckRecoveryCode(ctx, c.ID, hash, domain.RecoveryMaxAttempts, now); errors.Is(err, store.ErrRecoveryCode) {
 		return refuse(InvalidRecoveryCode)
 	} else if err != nil {
 		return err
@@ -166,46 +134,18 @@ func (r *Recovery) Confirm(ctx context.Context, cin, code, newPassword string) e
 		return err
 	}
 	err = r.store.ResetByRecovery(ctx, store.RecoveryReset{CitizenID: c.ID, CodeHash: hash, PasswordHash: pw,
-		LoginKey: loginKey(domain.SubjectCitizen, c.CIN), MaxAttempts: RecoveryMaxAttempts, At: now})
+		LoginKey: loginKey(domain.SubjectCitizen, c.CIN), MaxAttempts: domain.RecoveryMaxAttempts, At: now})
 	if errors.Is(err, store.ErrRecoveryCode) {
 		return refuse(InvalidRecoveryCode) // spent by a concurrent confirmation
 	} else if err != nil {
 		return err
 	}
-	r.background.Add(1)
-	go func() {
-		defer r.background.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := r.sendNotice(ctx, c, now); err != nil {
-			r.log.Warn("password recovery notice not sent", "reason", scrub.Message(err))
-		}
-	}()
+	// The password is changed: the notice is the workflow's (started if the last code's
+	// run ended meanwhile). Temporal away, the change stands and the notice is logged as
+	// not sent.
+	if err := r.wf.signalWithStart(ctx, workflows.RecoveryWorkflowID(c.ID), workflows.SignalRecoveryUsed, now,
+		workflows.Recovery, workflows.RecoveryInput{CitizenID: c.ID}); err != nil {
+		r.log.WarnContext(ctx, "password changed by recovery; its notice not sent", "request_id", requestIDOf(ctx), "reason", scrub.Message(err))
+	}
 	return nil
-}
-
-// sendNotice tells the account's address that its password was changed by recovery.
-func (r *Recovery) sendNotice(ctx context.Context, c store.Citizen, at time.Time) error {
-	if r.mailer == nil {
-		return errors.New("no mailer configured")
-	}
-	msg, err := mail.RenderPasswordReset(mail.PasswordResetData{FirstName: c.FirstName, LastName: c.LastName, Language: c.Language, At: at})
-	if err != nil {
-		return err
-	}
-	return r.mailer.Send(ctx, c.Email, msg, fmt.Sprintf("citizen-%d-password-reset-%d", c.ID, at.UnixNano()))
-}
-
-// newRecoveryCode draws an 8-digit code, uniformly.
-func newRecoveryCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%0*d", mail.RecoveryCodeLength, n.Int64()), nil
-}
-
-// recoveryHash binds a code to its citizen (a code is only ever checked against one).
-func recoveryHash(citizenID int64, code string) []byte {
-	return passhash.HashToken(fmt.Sprintf("occ-citizen-recovery:%d:%s", citizenID, code))
 }

@@ -125,7 +125,7 @@ func New(d Deps) *Services {
 		Health:         &Health{store: d.Store, temporal: d.Temporal},
 		Audit:          audit,
 		Exports:        &Exports{store: d.Store, audit: audit},
-		Recovery:       &Recovery{store: d.Store, hasher: d.Hasher, clock: c, auth: auth, mailer: d.Mailer, background: bg, log: d.Logger},
+		Recovery:       &Recovery{store: d.Store, hasher: d.Hasher, clock: c, auth: auth, wf: wf, background: bg, log: d.Logger},
 		Reconciler:     &Reconciler{store: d.Store, clock: c, complaints: complaints, dts: dts, log: d.Logger},
 		AddressLimiter: ratelimit.NewShared(d.Store, "ip", d.AddressLimit),
 		background:     bg,

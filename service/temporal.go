@@ -132,6 +132,20 @@ func (w workflowClient) start(ctx context.Context, opts client.StartWorkflowOpti
 	return err
 }
 
+// signalWithStart signals a workflow, starting it with input when none runs under its ID
+// (a closed one's ID is reused): the requests of a process that a new request joins, such
+// as a citizen's password recovery.
+func (w workflowClient) signalWithStart(ctx context.Context, workflowID, signal string, arg any, workflow, input any) error {
+	opts := client.StartWorkflowOptions{ID: workflowID, TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE}
+	return w.call(ctx, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, startTimeout)
+		defer cancel()
+		_, err := w.temporal.SignalWithStartWorkflow(ctx, workflowID, signal, arg, opts, workflow, input)
+		return err
+	})
+}
+
 // updateTimeout bounds the wait for an Update's outcome: a person is waiting for it.
 const updateTimeout = 20 * time.Second
 

@@ -130,3 +130,11 @@ func (s *Store) ResetByRecovery(ctx context.Context, r RecoveryReset) error {
 	}
 	return nil
 }
+
+// RecoveryCodeOf reads a citizen's current recovery code (its hash and deadline).
+func (s *Store) RecoveryCodeOf(ctx context.Context, citizenID int64) (RecoveryCode, error) {
+	var c RecoveryCode
+	err := s.db.GetContext(ctx, &c, `SELECT citizen_id, code_hash, attempts, created_at, expires_at, used_at
+		FROM citizen_recovery_codes WHERE citizen_id = ?`, citizenID)
+	return c, notFound(err)
+}

@@ -91,6 +91,7 @@ func Register(r interface {
 	r.RegisterWorkflow(workflows.Complaint)
 	r.RegisterWorkflow(workflows.Reconcile)
 	r.RegisterWorkflow(workflows.Retention)
+	r.RegisterWorkflow(workflows.Recovery)
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

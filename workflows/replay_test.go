@@ -35,12 +35,15 @@ import (
 // target checked against the holidays before it escalates); complaint_resolution_escalated.json
 // (first response given, the clock paused and resumed, the resolution target missed: the
 // assignee reminded, the task escalated, TestComplaintLongPaths); dts_approved_recompute_due.json
-// after "dts-recompute-due" (the review's due time checked against the holidays). A change to
+// after "dts-recompute-due" (the review's due time checked against the holidays);
+// recovery_used.json and recovery_reissued_used.json, a citizen's password recovery (a
+// code used; three codes, one burnt and one superseded, the last used; TestPasswordRecovery).
+// A change to
 // a workflow that breaks determinism for running executions fails here: guard it with
 // workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
-	if err != nil || len(files) < 35 {
+	if err != nil || len(files) < 37 {
 		t.Fatalf("want the recorded histories in testdata, found %v (%v)", files, err)
 	}
 	for _, f := range files {
@@ -57,6 +60,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Enrollment)
 			r.RegisterWorkflow(workflows.DTS)
 			r.RegisterWorkflow(workflows.Complaint)
+			r.RegisterWorkflow(workflows.Recovery)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

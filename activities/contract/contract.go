@@ -32,6 +32,8 @@ const (
 	StartMissingWorkflows = "StartMissingWorkflows"
 	BusinessDeadline      = "BusinessDeadline"
 	ApplyRetention        = "ApplyRetention"
+	IssueRecoveryCode     = "IssueRecoveryCode"
+	QueueRecoveryNotice   = "QueueRecoveryNotice"
 )
 
 // Types of the activities' non-retryable errors (temporal.ApplicationError.Type).
@@ -282,6 +284,26 @@ type DecideDTSInput struct {
 // DecideDTSResult names the citizen's e-mail (0 for a cancellation).
 type DecideDTSResult struct {
 	OutboxID int64
+}
+
+// IssueRecoveryCodeInput is the IssueNo-th code of a citizen's recovery workflow run:
+// ids only (the code, CIN and e-mail never enter a history).
+type IssueRecoveryCodeInput struct {
+	CitizenID int64
+	IssueNo   int
+}
+
+// IssueRecoveryCodeResult is the code's deadline and its queued e-mail (OutboxID 0: the
+// account is no longer active, nothing was issued).
+type IssueRecoveryCodeResult struct {
+	ExpiresAt time.Time
+	OutboxID  int64
+}
+
+// QueueRecoveryNoticeInput is the notice of a password changed by recovery at At.
+type QueueRecoveryNoticeInput struct {
+	CitizenID int64
+	At        time.Time
 }
 
 // ScheduledRunHeartbeat is the heartbeat timeout of the scheduled runs (Reconcile,
