@@ -34,6 +34,28 @@ type Deps struct {
 	PublicURL string
 	// Now is the rate limiter's clock (time.Now when nil).
 	Now func() time.Time
+	// AppConfig is what GET /app-config gives the app (the configuration's contacts).
+	AppConfig AppConfig
+}
+
+// AppConfig is the app's public configuration: the Office's contacts (OCC_SUPPORT_EMAIL,
+// OCC_SUPPORT_PHONE, OCC_CONTACT_EMAIL, OCC_WEBSITE, which the e-mails print too).
+type AppConfig struct {
+	SupportEmail, SupportPhone, ContactEmail, Website string
+}
+
+// appConfigJSON: GET /app-config (public), the contacts and languages the app shows;
+// cacheable for an hour.
+func (a *API) appConfigJSON(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	writeJSON(w, http.StatusOK, struct {
+		SupportEmail string   `json:"support_email"`
+		SupportPhone string   `json:"support_phone"`
+		ContactEmail string   `json:"contact_email"`
+		Website      string   `json:"website"`
+		Languages    []string `json:"languages"`
+	}{a.appConfig.SupportEmail, a.appConfig.SupportPhone, a.appConfig.ContactEmail, a.appConfig.Website, []string{"fr", "ar"}})
+	return nil
 }
 
 // API is the JSON API's handlers: one handler set per service, each with the service it
@@ -42,6 +64,8 @@ type API struct {
 	log     *slog.Logger
 	gate    gate
 	openAPI []byte // the document served, with Deps.PublicURL as its server
+	// appConfig is GET /app-config's answer.
+	appConfig AppConfig
 
 	health         healthHandlers
 	auth           authHandlers
@@ -67,7 +91,7 @@ func New(d Deps) *API {
 	if s == nil {
 		s = &service.Services{}
 	}
-	a := &API{log: d.Logger, openAPI: mustOpenAPIFor(d.PublicURL)}
+	a := &API{log: d.Logger, openAPI: mustOpenAPIFor(d.PublicURL), appConfig: d.AppConfig}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -127,6 +151,10 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/auth/recovery/confirm", a.serve(g.limitIP(a.auth.confirmRecovery))).Methods(http.MethodPost)
 	v1.Handle("/auth/logout", a.authed(service.Anyone(true), a.auth.logout)).Methods(http.MethodPost)
 	v1.Handle("/me", a.authed(citizens, a.auth.me)).Methods(http.MethodGet)
+	v1.Handle("/me", a.authed(citizens, a.auth.updateMe)).Methods(http.MethodPatch)
+	v1.Handle("/me/sessions", a.authed(citizens, a.auth.mySessions)).Methods(http.MethodGet)
+	v1.Handle("/me/sessions", a.authed(citizens, a.auth.endMyOtherSessions)).Methods(http.MethodDelete)
+	v1.Handle("/me/sessions/{id}", a.authed(citizens, a.auth.endMySession)).Methods(http.MethodDelete)
 	v1.Handle("/me/data-export", a.authed(citizens, a.auth.myDataExport)).Methods(http.MethodGet)
 	v1.Handle("/me/password", a.authed(service.Anyone(true), a.auth.changePassword)).Methods(http.MethodPut)
 	v1.Handle("/me/enrollment", a.serve(a.enrollments.mine)).Methods(http.MethodGet) // polled: the service checks the session
@@ -147,6 +175,7 @@ func (a *API) Register(r *mux.Router) {
 
 	// FAQ (public).
 	v1.Handle("/faq", a.serve(a.faq.search)).Methods(http.MethodGet)
+	v1.Handle("/app-config", a.serve(a.appConfigJSON)).Methods(http.MethodGet)
 
 	// Complaints (citizens).
 	v1.Handle("/me/complaints", a.authed(citizens, g.idempotent(a.complaints.file))).Methods(http.MethodPost)

@@ -191,12 +191,17 @@ func (h authHandlers) me(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, meView(me))
+	return nil
+}
+
+// meView is the citizen's own account as GET and PATCH /me show it.
+func meView(me service.Me) meResponse {
 	c := me.Citizen
-	writeJSON(w, http.StatusOK, meResponse{
+	return meResponse{
 		CINMasked: domain.MaskCIN(c.CIN), FirstName: c.FirstName, LastName: c.LastName,
 		EmailMasked: domain.MaskEmail(c.Email), Status: me.Status, Language: c.Language,
-	})
-	return nil
+	}
 }
 
 // myDataExport: GET /me/data-export, everything held about the calling citizen, as a

@@ -459,7 +459,10 @@ func settledState(t *testing.T, ctx context.Context) map[string]string {
 //     and its account's buckets, shared by the API processes;
 //   - the sweep's own idempotency_keys rows: the answer to a request with an
 //     Idempotency-Key is stored so that a retry gets the same one, refusals included (the
-//     test checks that they are all 4xx); the other rows are checked.
+//     test checks that they are all 4xx); the other rows are checked;
+//   - admin_audit's reads (*.read, citizen.data_export): a read that succeeds is audited
+//     (the citizen's own export answers 200 to junk query parameters); the changes are
+//     checked.
 func dbState(t *testing.T, ctx context.Context) map[string]string {
 	t.Helper()
 	db := env.store.DB()
@@ -468,7 +471,7 @@ func dbState(t *testing.T, ctx context.Context) map[string]string {
 		WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name`); err != nil {
 		t.Fatal(err)
 	}
-	excluded := []string{"auth_failures", "sessions", "idempotency_keys", "rate_limit_buckets"}
+	excluded := []string{"auth_failures", "sessions", "idempotency_keys", "rate_limit_buckets", "admin_audit"}
 	var checked []string
 	for _, name := range tables {
 		if !slices.Contains(excluded, name) {
@@ -498,6 +501,8 @@ func dbState(t *testing.T, ctx context.Context) map[string]string {
 	for name, query := range map[string]string{
 		"sessions (but last_seen_at)": `SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('|', HEX(token_hash), subject_kind, subject_id,
 			scope, created_at, expires_at, IFNULL(revoked_at, '-')))), 0) FROM sessions`,
+		"admin_audit (but the reads)": `SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('|', id, staff_id, action, entity, entity_id,
+			IFNULL(changes, '-'), at))), 0) FROM admin_audit WHERE action NOT LIKE '%.read' AND action <> 'citizen.data_export'`,
 		"idempotency_keys (but the sweep's)": `SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('|', scope, idem_key, HEX(request_hash),
 			IFNULL(status_code, '-'), IFNULL(content_type, '-'), IFNULL(HEX(body), '-'), created_at))), 0)
 			FROM idempotency_keys WHERE idem_key NOT LIKE 'sweep-%'`,

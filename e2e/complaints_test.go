@@ -39,17 +39,7 @@ func waitComplaint(t testing.TB, token, ref, status string) response {
 // mailWith waits for an e-mail to the citizen whose subject contains part.
 func mailWith(t testing.TB, c *stack.Citizen, n int, part string) string {
 	t.Helper()
-	msgs, err := env.mailpit.WaitForMessages(context.Background(), c.Email, n, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range msgs {
-		if strings.Contains(m.Subject, part) {
-			return m.Text
-		}
-	}
-	t.Fatalf("no e-mail about %q among %d", part, len(msgs))
-	return ""
+	return mailAbout(t, c, n, part).text
 }
 
 // TestComplaintLifecycle: a citizen files, an officer requests information, the citizen

@@ -25,6 +25,7 @@ import (
 	"occonnect/activities"
 	"occonnect/domain"
 	"occonnect/internal/codec"
+	"occonnect/internal/config"
 	"occonnect/internal/metrics"
 	"occonnect/internal/passhash"
 	"occonnect/internal/ratelimit"
@@ -94,6 +95,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctx := context.Background()
+	mail.SetContacts(mail.Contacts(config.DefaultContacts())) // as the binary sets them from its configuration
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, "e2e setup:", err); return 1 }
 
 	temporalAddress, stopTemporal, err := testenv.StartEngine(ctx) // the dev server, or the cluster (OCC_TEST_TEMPORAL=cluster)

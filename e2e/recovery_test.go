@@ -95,7 +95,7 @@ func TestPasswordRecovery(t *testing.T) {
 		expect(t, confirm(first, newPassword+" ter"), http.StatusBadRequest, "invalid_code")
 	}
 	expect(t, confirm(second, newPassword+" ter"), http.StatusNoContent, "")
-	msgs, err = env.mailpit.WaitForMessages(t.Context(), c.Email, 8, 30*time.Second)
+	_, err = env.mailpit.WaitForMessages(t.Context(), c.Email, 8, 30*time.Second)
 	must(t, err)
 	if res := recoveryRun(t, citizenID); !res.Used || res.Issued != 3 {
 		t.Fatalf("the second recovery run ended %+v, want three codes (one burnt, one superseded), used", res)

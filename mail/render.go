@@ -15,6 +15,7 @@ import (
 	"occonnect/domain"
 	"occonnect/internal/i18n"
 	"strings"
+	"sync/atomic"
 	texttemplate "text/template"
 	"time"
 	"unicode"
@@ -38,11 +39,26 @@ const (
 // DefaultAppName is used when CredentialsData.AppName is empty.
 const DefaultAppName = "OC Connect"
 
-// Contact details printed in the emails.
-const (
-	SupportEmail = "occonnect@oc.gov.ma"
-	SupportPhone = "05 37 26 63 63"
-)
+// Contacts are the Office's contact details that the e-mails print (and GET
+// /api/v1/app-config gives the app): configuration (OCC_SUPPORT_EMAIL, OCC_SUPPORT_PHONE,
+// OCC_CONTACT_EMAIL, OCC_WEBSITE), set once when the process starts, before any e-mail
+// is rendered.
+type Contacts struct {
+	SupportEmail, SupportPhone, ContactEmail, Website string
+}
+
+var contacts atomic.Pointer[Contacts]
+
+// SetContacts sets the contact details of the e-mails.
+func SetContacts(c Contacts) { contacts.Store(&c) }
+
+// contact is the current contact details (empty before SetContacts).
+func contact() Contacts {
+	if c := contacts.Load(); c != nil {
+		return *c
+	}
+	return Contacts{}
+}
 
 // expiryLayout formats expiry instants, e.g. "02/12/2026 14:05"; the templates
 // append the zone label ({{t "fr" "time_zone.casablanca"}}: "heure de Casablanca").
@@ -143,8 +159,8 @@ func RenderCitizenCredentials(d CredentialsData) (Message, error) {
 		Password:     d.Password,
 		ExpiresAt:    FormatCasablanca(d.ExpiresAt),
 		AppName:      appName,
-		SupportEmail: SupportEmail,
-		SupportPhone: SupportPhone,
+		SupportEmail: contact().SupportEmail,
+		SupportPhone: contact().SupportPhone,
 	}
 	return render("citizen_credentials", normalizeLanguage(d.Language), appName, v)
 }
@@ -154,8 +170,8 @@ func RenderCitizenWelcome(d WelcomeData) (Message, error) {
 	v := welcomeView{
 		FullName:     fullName(d.FirstName, d.LastName),
 		AppName:      DefaultAppName,
-		SupportEmail: SupportEmail,
-		SupportPhone: SupportPhone,
+		SupportEmail: contact().SupportEmail,
+		SupportPhone: contact().SupportPhone,
 	}
 	return render("citizen_welcome", normalizeLanguage(d.Language), DefaultAppName, v)
 }
@@ -171,7 +187,7 @@ func RenderStaffCredentials(d StaffCredentialsData) (Message, error) {
 		Role:         oneLine(string(d.Role)),
 		Password:     d.Password,
 		AppName:      DefaultAppName,
-		SupportEmail: SupportEmail,
+		SupportEmail: contact().SupportEmail,
 	}
 	if !d.ExpiresAt.IsZero() {
 		v.ExpiresAt = FormatCasablanca(d.ExpiresAt)
@@ -392,8 +408,8 @@ func RenderPasswordReset(d PasswordResetData) (Message, error) {
 		FullName:     fullName(d.FirstName, d.LastName),
 		At:           FormatCasablanca(d.At),
 		AppName:      DefaultAppName,
-		SupportEmail: SupportEmail,
-		SupportPhone: SupportPhone,
+		SupportEmail: contact().SupportEmail,
+		SupportPhone: contact().SupportPhone,
 	}
 	return render("password_reset", normalizeLanguage(d.Language), DefaultAppName, v)
 }

@@ -244,8 +244,8 @@ func newComplaintView(d ComplaintMailData) (complaintView, error) {
 		ReopenDays:   ComplaintReopenWindowDays,
 		RecourseURL:  ComplaintRecourseURL,
 		AppName:      DefaultAppName,
-		SupportEmail: SupportEmail,
-		SupportPhone: SupportPhone,
+		SupportEmail: contact().SupportEmail,
+		SupportPhone: contact().SupportPhone,
 	}
 	if strings.TrimSpace(d.Category) != "" {
 		v.CategoryFR = cleanLine(ComplaintCategoryLabel(d.Category, LangFR))

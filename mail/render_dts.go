@@ -149,8 +149,8 @@ func newDTSView(d DTSDecisionData) (dtsView, error) {
 		AmountAR:     FormatMAD(d.SupplementMAD, LangAR),
 		Reference:    oneLine(d.Reference),
 		AppName:      DefaultAppName,
-		SupportEmail: SupportEmail,
-		SupportPhone: SupportPhone,
+		SupportEmail: contact().SupportEmail,
+		SupportPhone: contact().SupportPhone,
 	}, nil
 }
 

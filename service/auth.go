@@ -175,7 +175,8 @@ func (a *Auth) newSession(ctx context.Context, kind domain.SubjectKind, id int64
 	if scope != domain.ScopeFull {
 		ttl = RestrictedSessionTTL
 	}
-	se := store.Session{TokenHash: hash, SubjectKind: kind, SubjectID: id, Scope: scope, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl)}
+	se := store.Session{TokenHash: hash, SubjectKind: kind, SubjectID: id, Scope: scope, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl),
+		UserAgent: userAgentOf(ctx)}
 	if err := a.store.CreateSession(ctx, se); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/sha256"
+	"strings"
 )
 
 type ctxSource struct{}
@@ -36,4 +37,28 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func requestIDOf(ctx context.Context) string {
 	id, _ := ctx.Value(ctxRequestID{}).(string)
 	return id
+}
+
+type ctxUserAgent struct{}
+
+// maxUserAgent is the most of a user agent's summary a session keeps (the column's size).
+const maxUserAgent = 64
+
+// WithUserAgent gives the use cases a summary of the client's User-Agent ("OC Connect
+// Android 2.3", "Chrome on Windows"; the adapters make it), kept with the sessions the
+// request opens so that their owner can tell them apart (GET /me/sessions).
+func WithUserAgent(ctx context.Context, summary string) context.Context {
+	if summary == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, ctxUserAgent{}, summary)
+}
+
+// userAgentOf is the summary WithUserAgent gave ("": none), cut to what a session keeps.
+func userAgentOf(ctx context.Context) string {
+	s, _ := ctx.Value(ctxUserAgent{}).(string)
+	if r := []rune(strings.ToValidUTF8(s, "")); len(r) > maxUserAgent {
+		return string(r[:maxUserAgent])
+	}
+	return strings.ToValidUTF8(s, "")
 }

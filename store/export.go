@@ -107,6 +107,7 @@ type ExportMessage struct {
 // ExportSession is a session of the account (never its token).
 type ExportSession struct {
 	Scope      string     `db:"scope" json:"scope"`
+	UserAgent  *string    `db:"user_agent" json:"user_agent"`
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 	LastSeenAt time.Time  `db:"last_seen_at" json:"last_seen_at"`
 	ExpiresAt  time.Time  `db:"expires_at" json:"expires_at"`
@@ -156,7 +157,7 @@ func (s *Store) ExportCitizen(ctx context.Context, citizenID int64) (CitizenExpo
 			decision_comment, decided_at, created_at FROM dts_requests WHERE citizen_id = ? ORDER BY created_at`},
 		{&out.Complaints, `SELECT reference, category, subject, exchange_point_code, status, created_at, resolved_at, closed_at,
 			rating, feedback_comment FROM complaints WHERE citizen_id = ? ORDER BY created_at`},
-		{&out.Sessions, `SELECT scope, created_at, last_seen_at, expires_at, revoked_at FROM sessions
+		{&out.Sessions, `SELECT scope, user_agent, created_at, last_seen_at, expires_at, revoked_at FROM sessions
 			WHERE subject_kind = 'citizen' AND subject_id = ? ORDER BY created_at`},
 	}
 	for _, q := range queries {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"occonnect/domain"
 	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"occonnect/domain"
 )
 
 // Session is a bearer token's server side; only the token's SHA-256 is stored.
@@ -18,17 +21,64 @@ type Session struct {
 	LastSeenAt  time.Time           `db:"last_seen_at"`
 	ExpiresAt   time.Time           `db:"expires_at"`
 	RevokedAt   sql.NullTime        `db:"revoked_at"`
+	// PublicID names the session to its owner (GET /me/sessions): never the token or its
+	// hash. Read by LiveSessions only; CreateSession makes one when it is empty.
+	PublicID string `db:"public_id"`
+	// UserAgent is a summary of the client that opened the session ("" when unknown);
+	// read by LiveSessions only.
+	UserAgent string `db:"user_agent"`
 }
 
-// CreateSession stores a new session.
+// CreateSession stores a new session, with a new public id when se has none.
 func (s *Store) CreateSession(ctx context.Context, se Session) error {
+	if se.PublicID == "" {
+		se.PublicID = ulid.Make().String()
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions
-		(token_hash, subject_kind, subject_id, scope, created_at, last_seen_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, se.TokenHash, se.SubjectKind, se.SubjectID, se.Scope, se.CreatedAt, se.LastSeenAt, se.ExpiresAt)
+		(token_hash, subject_kind, subject_id, scope, created_at, last_seen_at, expires_at, public_id, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, se.TokenHash, se.SubjectKind, se.SubjectID, se.Scope, se.CreatedAt, se.LastSeenAt,
+		se.ExpiresAt, se.PublicID, nullString(se.UserAgent))
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
+}
+
+// LiveSessions are the subject's sessions still in use at now: not revoked, not expired,
+// last seen at seenSince or later (the idle limit); newest first. A session without a
+// public id (opened before migration 00012, or by an older binary) is given one here.
+func (s *Store) LiveSessions(ctx context.Context, kind domain.SubjectKind, subjectID int64, now, seenSince time.Time) ([]Session, error) {
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET public_id = LEFT(HEX(RANDOM_BYTES(13)), 26)
+		WHERE subject_kind = ? AND subject_id = ? AND public_id IS NULL`, kind, subjectID); err != nil {
+		return nil, fmt.Errorf("name sessions: %w", err)
+	}
+	out := []Session{}
+	err := s.db.SelectContext(ctx, &out, `SELECT token_hash, subject_kind, subject_id, scope, created_at, last_seen_at,
+		expires_at, revoked_at, public_id, COALESCE(user_agent, '') AS user_agent
+		FROM sessions
+		WHERE subject_kind = ? AND subject_id = ? AND revoked_at IS NULL AND expires_at > ? AND last_seen_at >= ?
+			AND public_id IS NOT NULL
+		ORDER BY created_at DESC, public_id DESC`, kind, subjectID, now, seenSince)
+	if err != nil {
+		return nil, fmt.Errorf("live sessions: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeLiveSession ends the subject's live session (as LiveSessions says) named by its
+// public id; false when the subject has no such live session.
+func (s *Store) RevokeLiveSession(ctx context.Context, kind domain.SubjectKind, subjectID int64, publicID string, now, seenSince time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE subject_kind = ? AND subject_id = ? AND public_id = ? AND revoked_at IS NULL AND expires_at > ? AND last_seen_at >= ?`,
+		now, kind, subjectID, publicID, now, seenSince)
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	return n > 0, nil
 }
 
 // SessionByHash reads a session by token hash.
@@ -57,14 +107,28 @@ func (s *Store) RevokeSession(ctx context.Context, hash []byte, at time.Time) er
 // RevokeOtherSessions ends every session of the subject but keep (after a password change)
 // and widens keep to full scope.
 func (s *Store) RevokeOtherSessions(ctx context.Context, kind domain.SubjectKind, subjectID int64, keep []byte, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
-		WHERE subject_kind = ? AND subject_id = ? AND token_hash <> ? AND revoked_at IS NULL`, at, kind, subjectID, keep); err != nil {
-		return fmt.Errorf("revoke sessions: %w", err)
+	if _, err := s.RevokeSessionsExcept(ctx, kind, subjectID, keep, at); err != nil {
+		return err
 	}
 	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET scope = ?, last_seen_at = ? WHERE token_hash = ?`, domain.ScopeFull, at, keep); err != nil {
 		return fmt.Errorf("widen session: %w", err)
 	}
 	return nil
+}
+
+// RevokeSessionsExcept ends every session of the subject but keep (DELETE /me/sessions),
+// and says how many it ended.
+func (s *Store) RevokeSessionsExcept(ctx context.Context, kind domain.SubjectKind, subjectID int64, keep []byte, at time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE subject_kind = ? AND subject_id = ? AND token_hash <> ? AND revoked_at IS NULL`, at, kind, subjectID, keep)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	return n, nil
 }
 
 // The app polls GET /me/enrollment and GET /me/allowances. Their queries below also read

@@ -27,6 +27,7 @@ import (
 
 	"occonnect/internal/codec"
 	"occonnect/internal/config"
+	"occonnect/mail"
 )
 
 const usage = `usage: occonnect <command> [arguments]
@@ -66,6 +67,7 @@ func main() {
 	}
 	logger := newLogger(cfg.LogLevel)
 	slog.SetDefault(logger)
+	mail.SetContacts(mail.Contacts(cfg.Contacts)) // the e-mails' footers, from the configuration
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

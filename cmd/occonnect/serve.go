@@ -135,7 +135,7 @@ func runAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	handler := server.Handler(server.Options{Services: svc, Logger: logger, Metrics: metrics.NewHTTP(d.metrics),
 		TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.APICORSOrigins,
-		PublicURL: cfg.PublicURL})
+		PublicURL: cfg.PublicURL, Contacts: cfg.Contacts})
 	hs := &http.Server{
 		Addr:              cfg.APIAddr,
 		Handler:           handler,

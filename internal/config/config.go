@@ -15,6 +15,18 @@ import (
 	"time"
 )
 
+// Contacts are the Office's contact details.
+type Contacts struct {
+	SupportEmail, SupportPhone, ContactEmail, Website string
+}
+
+// DefaultContacts are the contact details of the defaults (the brochure's), for the tests
+// that render e-mails in their own process.
+func DefaultContacts() Contacts {
+	return Contacts{SupportEmail: Default("OCC_SUPPORT_EMAIL"), SupportPhone: Default("OCC_SUPPORT_PHONE"),
+		ContactEmail: Default("OCC_CONTACT_EMAIL"), Website: Default("OCC_WEBSITE")}
+}
+
 // MFARequiredRoles always need a second factor when OCC_STAFF_MFA=required.
 var MFARequiredRoles = []domain.Role{domain.RoleAdmin, domain.RoleHeadOfUnit, domain.RoleSupervisor}
 
@@ -67,6 +79,10 @@ type Config struct {
 	// `occonnect seed demo`.
 	AllowPlaintextPayloads, AllowPlaintextSMTP, DevSeed bool
 
+	// Contacts are the Office's contact details (OCC_SUPPORT_EMAIL, OCC_SUPPORT_PHONE,
+	// OCC_CONTACT_EMAIL, OCC_WEBSITE): the e-mails print them, the app reads them.
+	Contacts Contacts
+
 	// StaffMFARoles are the staff roles that must sign in with a second factor (none when
 	// OCC_STAFF_MFA=optional).
 	StaffMFARoles []domain.Role
@@ -117,6 +133,10 @@ var Vars = []Var{
 	{"OCC_SMTP_PASSWORD", "", "SMTP AUTH password"},
 	{"OCC_SMTP_TLS", "none", "none | opportunistic | mandatory | implicit; none and opportunistic only towards a loopback OCC_SMTP_HOST (or with OCC_ALLOW_PLAINTEXT_SMTP=true)"},
 	{"OCC_ALLOW_PLAINTEXT_SMTP", "false", "true: allow OCC_SMTP_TLS none or opportunistic towards an OCC_SMTP_HOST that is not loopback (a relay on a trusted private network, e.g. the bundled Mailpit of docker compose)"},
+	{"OCC_SUPPORT_EMAIL", "occonnect@oc.gov.ma", "the support e-mail address the e-mails print and GET /api/v1/app-config gives the app"},
+	{"OCC_SUPPORT_PHONE", "05 37 26 63 63", "the support phone number (the e-mails, the app)"},
+	{"OCC_CONTACT_EMAIL", "Contact@oc.gov.ma", "the Office's general contact address (the app)"},
+	{"OCC_WEBSITE", "https://www.oc.gov.ma", "the Office's website (the app)"},
 	{"OCC_MAIL_FROM", "OC Connect <no-reply@occonnect.local>", "From header of every e-mail"},
 	{"OCC_CREDENTIAL_TTL", "24h", "validity of an initial password"},
 	{"OCC_REISSUE_WINDOW", "720h", "how long expired credentials wait for a re-issue before the enrollment lapses"},
@@ -153,16 +173,21 @@ var Vars = []Var{
 	{"OCC_API_CORS_ORIGINS", "", "exact origins allowed to call the API from a browser, comma-separated (empty: no CORS)"},
 }
 
-func get(name string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
+// Default is a variable's default ("" for an unknown one).
+func Default(name string) string {
 	for _, v := range Vars {
 		if v.Name == name {
 			return v.Default
 		}
 	}
 	return ""
+}
+
+func get(name string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return Default(name)
 }
 
 // Load reads the environment.
@@ -174,10 +199,12 @@ func Load() (Config, error) {
 		TemporalNamespace: get("OCC_TEMPORAL_NAMESPACE"),
 		TemporalTLS: TemporalTLS{CAFile: get("OCC_TEMPORAL_TLS_CA"), CertFile: get("OCC_TEMPORAL_TLS_CERT"),
 			KeyFile: get("OCC_TEMPORAL_TLS_KEY"), APIKey: get("OCC_TEMPORAL_API_KEY")},
-		SMTPHost:          get("OCC_SMTP_HOST"),
-		SMTPUsername:      get("OCC_SMTP_USERNAME"),
-		SMTPPassword:      get("OCC_SMTP_PASSWORD"),
-		SMTPTLS:           strings.ToLower(get("OCC_SMTP_TLS")),
+		SMTPHost:     get("OCC_SMTP_HOST"),
+		SMTPUsername: get("OCC_SMTP_USERNAME"),
+		SMTPPassword: get("OCC_SMTP_PASSWORD"),
+		SMTPTLS:      strings.ToLower(get("OCC_SMTP_TLS")),
+		Contacts: Contacts{SupportEmail: strings.TrimSpace(get("OCC_SUPPORT_EMAIL")), SupportPhone: strings.TrimSpace(get("OCC_SUPPORT_PHONE")),
+			ContactEmail: strings.TrimSpace(get("OCC_CONTACT_EMAIL")), Website: strings.TrimSpace(get("OCC_WEBSITE"))},
 		MailFrom:          get("OCC_MAIL_FROM"),
 		LogLevel:          get("OCC_LOG_LEVEL"),
 		APIMetricsAddr:    get("OCC_API_METRICS_ADDR"),
@@ -234,6 +261,15 @@ func Load() (Config, error) {
 	}
 	if c.AllowPlaintextSMTP, err = strconv.ParseBool(get("OCC_ALLOW_PLAINTEXT_SMTP")); err != nil {
 		errs = append(errs, "OCC_ALLOW_PLAINTEXT_SMTP must be true or false")
+	}
+	if !domain.ValidEmail(strings.ToLower(c.Contacts.SupportEmail)) || !domain.ValidEmail(strings.ToLower(c.Contacts.ContactEmail)) {
+		errs = append(errs, "OCC_SUPPORT_EMAIL and OCC_CONTACT_EMAIL must be e-mail addresses")
+	}
+	if c.Contacts.SupportPhone == "" || len(c.Contacts.SupportPhone) > 32 {
+		errs = append(errs, "OCC_SUPPORT_PHONE must be a phone number of at most 32 characters")
+	}
+	if u, err := url.Parse(c.Contacts.Website); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, "OCC_WEBSITE must be an absolute http(s) URL, such as https://www.oc.gov.ma")
 	}
 	switch get("OCC_STAFF_MFA") {
 	case "required":

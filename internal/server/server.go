@@ -14,6 +14,7 @@ import (
 
 	"occonnect/api"
 	"occonnect/console"
+	"occonnect/internal/config"
 	"occonnect/internal/metrics"
 	"occonnect/internal/web"
 	"occonnect/service"
@@ -33,6 +34,9 @@ type Options struct {
 	PublicURL string
 	// Now is the clock of the rate limit and the console's SLA states (time.Now when nil).
 	Now func() time.Time
+	// Contacts are the Office's contacts GET /api/v1/app-config gives (zero: the
+	// configuration's defaults).
+	Contacts config.Contacts
 }
 
 // Handler is the whole HTTP surface of the api process: Routes behind the common
@@ -56,8 +60,11 @@ func Routes(o Options) *mux.Router {
 		s = &service.Services{}
 	}
 	// The API and the console spend sign-in attempts from one budget per address.
+	if o.Contacts == (config.Contacts{}) {
+		o.Contacts = config.DefaultContacts()
+	}
 	r := api.New(api.Deps{Services: o.Services, Logger: o.Logger, IPLimiter: s.AddressLimiter, TrustedProxies: o.TrustedProxies,
-		PublicURL: o.PublicURL, Now: o.Now}).Router()
+		PublicURL: o.PublicURL, Now: o.Now, AppConfig: api.AppConfig(o.Contacts)}).Router()
 	console.New(console.Deps{Auth: s.Auth, Tasks: s.Tasks, IPLimiter: s.AddressLimiter,
 		TrustedProxies: o.TrustedProxies, Logger: o.Logger, Now: o.Now}).Register(r)
 	return r

@@ -32,7 +32,7 @@ func setSecurityHeaders(h http.Header, r *http.Request, trusted []netip.Prefix) 
 // What a browser on a listed origin may send and read. No credentials: the API's
 // sessions are bearer tokens, never cookies.
 const (
-	corsAllowMethods  = "GET, POST, PUT, DELETE"
+	corsAllowMethods  = "GET, POST, PUT, PATCH, DELETE"
 	corsAllowHeaders  = "Authorization, Content-Type, Idempotency-Key, Accept-Language, X-Request-ID"
 	corsExposeHeaders = "Retry-After, X-Request-ID, Content-Language, Idempotent-Replayed"
 	corsMaxAge        = "600"

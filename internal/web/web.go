@@ -117,6 +117,8 @@ func Common(next http.Handler, o Options) http.Handler {
 		// The client's address behind the trusted proxies, for the lockout's count per source.
 		ctx = service.WithClientAddress(ctx, IPKey(ClientIP(r, o.TrustedProxies)))
 		ctx = service.WithRequestID(ctx, id)
+		// What opened a session, for its owner's list of sessions: a summary, never the header.
+		ctx = service.WithUserAgent(ctx, UserAgentSummary(r.UserAgent()))
 		r = r.WithContext(ctx)
 		h := w.Header()
 		h.Set("X-Request-ID", id)

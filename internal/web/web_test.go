@@ -117,7 +117,7 @@ func TestCORSListedOrigins(t *testing.T) {
 	if got := hd.Get("Access-Control-Allow-Origin"); got != "https://app.example.ma" {
 		t.Errorf("Allow-Origin = %q", got)
 	}
-	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 		if !strings.Contains(hd.Get("Access-Control-Allow-Methods"), m) {
 			t.Errorf("Allow-Methods %q lacks %s", hd.Get("Access-Control-Allow-Methods"), m)
 		}
