@@ -190,6 +190,7 @@ func (a *API) Register(r *mux.Router) {
 	v1.Handle("/staff/login/mfa", a.serve(g.limitIP(a.auth.staffLoginMFA))).Methods(http.MethodPost)
 	v1.Handle("/enrollments", a.authed(agents, g.idempotent(a.enrollments.create))).Methods(http.MethodPost)
 	v1.Handle("/enrollments/{enrollment_id}", a.authed(service.StaffWith(domain.RoleAgent, domain.RoleAdmin), a.enrollments.get)).Methods(http.MethodGet)
+	v1.Handle("/enrollments/{enrollment_id}", a.authed(service.StaffWith(domain.RoleAgent, domain.RoleAdmin), a.enrollments.correctEmail)).Methods(http.MethodPatch)
 	v1.Handle("/enrollments/{enrollment_id}/resend", a.authed(agents, a.enrollments.resend)).Methods(http.MethodPost)
 	v1.Handle("/allowance-operations", a.authed(agents, g.idempotent(a.allowances.debit))).Methods(http.MethodPost)
 	v1.Handle("/dts-requests", a.authed(officers, a.dts.list)).Methods(http.MethodGet)

@@ -46,6 +46,7 @@ var bodyRoutes = map[string]bodyRoute{
 	"POST /api/v1/me/complaints/{reference}/reopen":   {caller: citizen, path: "/api/v1/me/complaints/REC-2026-000001/reopen"},
 	"POST /api/v1/me/complaints/{reference}/feedback": {caller: citizen, path: "/api/v1/me/complaints/REC-2026-000001/feedback"},
 	"POST /api/v1/enrollments":                        {caller: domain.RoleAgent, path: "/api/v1/enrollments"},
+	"PATCH /api/v1/enrollments/{enrollment_id}":       {caller: domain.RoleAgent, path: "/api/v1/enrollments/01J00000000000000000000000"},
 	"POST /api/v1/allowance-operations":               {caller: domain.RoleAgent, path: "/api/v1/allowance-operations", idempotency: true},
 	"POST /api/v1/tasks/{id}/complete":                {caller: domain.RoleOfficer, path: "/api/v1/tasks/01JTASK0000000000000000000/complete"},
 	"POST /api/v1/tasks/{id}/reassign":                {caller: domain.RoleSupervisor, path: "/api/v1/tasks/01JTASK0000000000000000000/reassign"},

@@ -114,6 +114,26 @@ func (h enrollmentHandlers) resend(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+type correctEmailRequest struct {
+	Email string `json:"email"`
+}
+
+// correctEmail: PATCH /enrollments/{enrollment_id} {email} (an agent of the enrolling
+// point, an admin): the address of a pending enrollment corrected, new credentials sent
+// there, the old password void at once; 202 like a re-issue.
+func (h enrollmentHandlers) correctEmail(w http.ResponseWriter, r *http.Request) error {
+	var req correctEmailRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	res, err := h.svc.CorrectEmail(r.Context(), principalFrom(r.Context()), adminActor(r), pathVar(r, "enrollment_id"), req.Email)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, enrollmentRef{EnrollmentID: res.EnrollmentID, Status: res.Status})
+	return nil
+}
+
 type activationResendRequest struct {
 	CIN   string `json:"cin"`
 	Email string `json:"email"`

@@ -232,6 +232,51 @@ func (e *Enrollments) Resend(ctx context.Context, agent *Principal, id string) (
 	return Enrolled{EnrollmentID: en.ID, Status: state.Status}, nil
 }
 
+// CorrectEmail corrects the e-mail of a pending enrollment's citizen (typed wrong at the
+// counter), for an agent of its exchange point or an admin: the current password fails at
+// once, new credentials go to the new address through the enrollment workflow (a
+// re-issue), and the correction is audited. Conflict once the password was used
+// (password_change_required), the account is active or the enrollment over; Conflict too
+// when the credentials were issued the maximum number of times (nothing changed then).
+func (e *Enrollments) CorrectEmail(ctx context.Context, p *Principal, by store.AdminActor, id, email string) (Enrolled, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	var v fieldErrors
+	switch {
+	case email == "":
+		v.add("email", "required")
+	case !domain.ValidEmail(email):
+		v.add("email", "invalid_format")
+	}
+	if err := v.err(); err != nil {
+		return Enrolled{}, err
+	}
+	en, err := e.visible(ctx, p, id)
+	if err != nil {
+		return Enrolled{}, err
+	}
+	switch {
+	case en.Status.Final() || en.Status == domain.EnrollmentPasswordChangeRequired:
+		return Enrolled{}, conflict("enrollment_not_pending")
+	case en.CredentialsIssued >= workflows.DefaultMaxIssues:
+		return Enrolled{}, conflict("too_many_issues")
+	}
+	if err := e.store.CorrectEnrollmentEmail(ctx, en.ID, en.CitizenID, email, e.clock.now(), by); errors.Is(err, store.ErrNotPending) {
+		return Enrolled{}, conflict("enrollment_not_pending")
+	} else if err != nil {
+		return Enrolled{}, err
+	}
+	state, err := e.updateEnrollment(ctx, en.ID, workflows.UpdateResendCredentials, workflows.ResendRequest{By: "correction"})
+	if Explain(err) != nil && Explain(err).Reason == Conflict {
+		// A re-issue already under way issues to the corrected address (the activity reads
+		// it when it runs): the correction stands.
+		return Enrolled{EnrollmentID: en.ID, Status: en.Status}, nil
+	}
+	if err != nil {
+		return Enrolled{}, err
+	}
+	return Enrolled{EnrollmentID: en.ID, Status: state.Status}, nil
+}
+
 // ResendCooldown: a citizen may ask for new credentials once in this period.
 const ResendCooldown = 5 * time.Minute
 

@@ -444,3 +444,43 @@ func (s *Store) SetCitizenPassword(ctx context.Context, citizenID int64, hash st
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// ErrNotPending: the citizen's account is already active (an e-mail correction is for
+// pending enrollments only).
+var ErrNotPending = errors.New("the account is not pending")
+
+// CorrectEnrollmentEmail corrects the e-mail of a pending enrollment's citizen (typed
+// wrong at the counter), in one transaction: the address changed, the current initial
+// credentials revoked (the old password fails at once), their unsent e-mails cancelled
+// and erased, and the enrollment.correct_email audit row by `by` (no address in it).
+// ErrNotPending once the account is active.
+func (s *Store) CorrectEnrollmentEmail(ctx context.Context, enrollmentID string, citizenID int64, email string, at time.Time, by AdminActor) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE citizens SET email = ? WHERE id = ? AND status = 'pending'`, email, citizenID)
+		if err != nil {
+			return fmt.Errorf("correct e-mail: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var status string
+			if err := tx.GetContext(ctx, &status, `SELECT status FROM citizens WHERE id = ?`, citizenID); err != nil {
+				return notFound(err)
+			}
+			if status != "pending" {
+				return ErrNotPending
+			} // the same address: nothing changed, the credentials are still re-issued
+		}
+		revoked, err := tx.ExecContext(ctx, `UPDATE initial_credentials SET revoked_at = ?
+			WHERE enrollment_id = ? AND revoked_at IS NULL`, at, enrollmentID)
+		if err != nil {
+			return fmt.Errorf("revoke credentials: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE email_outbox SET cancelled_at = COALESCE(cancelled_at, ?), text_body = NULL,
+			html_body = NULL WHERE message_key LIKE ? AND sent_at IS NULL`, at, credentialsMessageKeyPrefix(enrollmentID)+"%"); err != nil {
+			return fmt.Errorf("cancel credentials e-mails: %w", err)
+		}
+		n, _ := revoked.RowsAffected()
+		return s.RecordAdminChange(ctx, tx, AdminChange{StaffID: by.StaffID, Action: "enrollment.correct_email", Entity: "enrollment",
+			EntityID: enrollmentID, Changes: map[string]any{"fields": []string{"email"}, "credentials_revoked": n},
+			RequestID: by.RequestID, At: at})
+	})
+}

@@ -34,6 +34,9 @@ type ActivateRequest struct {
 	IssueNo int
 }
 
+// DefaultMaxIssues caps the credential issues of an enrollment (EnrollmentInput.MaxIssues).
+const DefaultMaxIssues = 10
+
 // ResendRequest asks for new credentials; By is "agent" or "citizen".
 type ResendRequest struct {
 	By string
@@ -48,7 +51,7 @@ type EnrollmentState struct {
 
 const (
 	defaultReissueWindow = 30 * 24 * time.Hour
-	defaultMaxIssues     = 10
+	defaultMaxIssues     = DefaultMaxIssues
 )
 
 // Enrollment drives one enrollment from the agent's recording to an active account:
